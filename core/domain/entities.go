@@ -1,0 +1,213 @@
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// TenantID, UserID, AssetID and APIKeyID are UUIDs in canonical text form.
+type (
+	// TenantID identifies a tenant.
+	TenantID string
+	// UserID identifies a user.
+	UserID string
+	// AssetID identifies an asset.
+	AssetID string
+	// APIKeyID identifies an API key.
+	APIKeyID string
+)
+
+// DefaultEnvironments are created, in this promotion order, with every tenant.
+var DefaultEnvironments = []string{"local", "stage", "prod"}
+
+// WrappedKey is a tenant's data key encrypted (AES-256-GCM) under the
+// key-encryption key named by KeyID. The unwrapped key is never stored.
+type WrappedKey struct {
+	KeyID      string
+	Ciphertext []byte
+}
+
+// Tenant is an organisation; every row of tenant data belongs to one tenant.
+type Tenant struct {
+	ID        TenantID
+	Slug      string
+	Name      string
+	DataKey   WrappedKey
+	CreatedAt time.Time
+}
+
+// TenantRef is the public view of a tenant.
+type TenantRef struct {
+	ID   TenantID `json:"id"`
+	Slug string   `json:"slug"`
+	Name string   `json:"name"`
+}
+
+// Ref returns the public view of t.
+func (t Tenant) Ref() TenantRef { return TenantRef{ID: t.ID, Slug: t.Slug, Name: t.Name} }
+
+// User is a person. Users are global; they reach tenants through memberships.
+type User struct {
+	ID           UserID
+	Email        string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// UserRef is the public view of a user.
+type UserRef struct {
+	ID    UserID `json:"id"`
+	Email string `json:"email"`
+}
+
+// Ref returns the public view of u.
+func (u User) Ref() UserRef { return UserRef{ID: u.ID, Email: u.Email} }
+
+// Membership gives a user a role in a tenant.
+type Membership struct {
+	TenantID  TenantID
+	UserID    UserID
+	Role      Role
+	CreatedAt time.Time
+}
+
+// Member is a membership joined with its user, as listed to admins.
+type Member struct {
+	User UserRef `json:"user"`
+	Role Role    `json:"role"`
+}
+
+// UserMembership is one of a user's memberships joined with its tenant.
+type UserMembership struct {
+	Tenant TenantRef `json:"tenant"`
+	Role   Role      `json:"role"`
+}
+
+// UserToken is a user's bearer token, stored only as the SHA-256 digest of the
+// token text.
+type UserToken struct {
+	ID        string
+	UserID    UserID
+	Digest    []byte
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	CreatedAt time.Time
+}
+
+// Environment is a stage of delivery of a tenant; Position orders promotion.
+type Environment struct {
+	Name      string    `json:"name"`
+	Position  int       `json:"position"`
+	CreatedAt time.Time `json:"-"`
+}
+
+// Asset is one application's configuration.
+type Asset struct {
+	ID          AssetID   `json:"id"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// APIKey is a tenant's credential for SDKs; only its digest is stored.
+type APIKey struct {
+	ID       APIKeyID
+	TenantID TenantID
+	Name     string
+	// Prefix is the first characters of the key, shown to help recognise it.
+	Prefix string
+	Digest []byte
+	// Environment limits the key to one environment when not empty.
+	Environment string
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+	CreatedAt   time.Time
+	CreatedBy   string
+}
+
+// APIKeyCredential is what the pre-tenant lookup of an API key by its digest
+// returns: just enough to authenticate the request.
+type APIKeyCredential struct {
+	ID          APIKeyID
+	TenantID    TenantID
+	Digest      []byte
+	Environment string
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+}
+
+// Active reports whether a credential expiring at expires and revoked at revoked
+// is usable at now.
+func Active(now time.Time, expires, revoked *time.Time) bool {
+	if revoked != nil {
+		return false
+	}
+	return expires == nil || now.Before(*expires)
+}
+
+// Page asks for at most Limit items after Cursor (an opaque, adapter-defined
+// position; empty for the first page).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Audit actions.
+const (
+	ActionTenantCreated      = "tenant.created"
+	ActionEnvironmentCreated = "environment.created"
+	ActionAssetCreated       = "asset.created"
+	ActionAssetUpdated       = "asset.updated"
+	ActionAssetDeleted       = "asset.deleted"
+	ActionValuesChanged      = "values.changed"
+	ActionPromoted           = "values.promoted"
+	ActionRolledBack         = "values.rolled_back"
+	ActionAPIKeyCreated      = "api_key.created"
+	ActionAPIKeyRevoked      = "api_key.revoked"
+	ActionMemberAdded        = "member.added"
+	ActionMemberUpdated      = "member.updated"
+	ActionMemberRemoved      = "member.removed"
+)
+
+// GenesisHash is the previous hash of a tenant's first audit entry.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// AuditEntry is one link of a tenant's audit chain. Hash is
+// SHA-256(PreviousHash || canonical JSON of the entry's other fields); see the
+// audit package for the exact canonical form.
+type AuditEntry struct {
+	TenantID TenantID `json:"-"`
+	Seq      int64    `json:"seq"`
+	Action   string   `json:"action"`
+	Actor    string   `json:"actor"`
+	Target   string   `json:"target"`
+	// Details is a JSON object in canonical form.
+	Details      json.RawMessage `json:"details"`
+	CreatedAt    time.Time       `json:"created_at"`
+	PreviousHash string          `json:"previous_hash"`
+	Hash         string          `json:"hash"`
+}
+
+// ChangeKind says what a Change notification is about.
+type ChangeKind string
+
+// Change kinds.
+const (
+	// ChangeValues: an asset's values in one environment changed (edit,
+	// promotion, rollback) or the asset was deleted (Environment empty).
+	ChangeValues ChangeKind = "values"
+	// ChangeAPIKey: an API key was revoked.
+	ChangeAPIKey ChangeKind = "api_key"
+)
+
+// Change tells caches what a committed transaction changed. Adapters deliver it
+// to every process only after the transaction commits.
+type Change struct {
+	Kind        ChangeKind `json:"kind"`
+	TenantID    TenantID   `json:"tenant_id"`
+	AssetID     AssetID    `json:"asset_id,omitempty"`
+	Environment string     `json:"environment,omitempty"`
+	APIKeyID    APIKeyID   `json:"api_key_id,omitempty"`
+}

@@ -1,0 +1,126 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	slugRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	objectNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	keyNameRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$`)
+)
+
+// Problems collects validation failures by field; an empty Problems is no error.
+type Problems map[string]string
+
+// Add records a problem with field.
+func (p Problems) Add(field, problem string) { p[field] = problem }
+
+// Err returns a VALIDATION_ERROR whose details name each bad field, or nil.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	e := Errorf(KindInvalid, "The request is invalid.")
+	fields := make(map[string]any, len(p))
+	for k, v := range p {
+		fields[k] = v
+	}
+	e.Details = map[string]any{"fields": fields}
+	return e
+}
+
+// CheckSlug validates an asset or tenant slug: ^[a-z0-9][a-z0-9-]{0,62}$.
+func CheckSlug(p Problems, field, s string) {
+	if !slugRE.MatchString(s) {
+		p.Add(field, "must match ^[a-z0-9][a-z0-9-]{0,62}$")
+	}
+}
+
+// CheckEnvironmentName validates an environment name (the slug rule).
+func CheckEnvironmentName(p Problems, field, s string) { CheckSlug(p, field, s) }
+
+// CheckObjectName validates an object name: the slug rule with "_" allowed.
+func CheckObjectName(p Problems, field, s string) {
+	if !objectNameRE.MatchString(s) {
+		p.Add(field, "must match ^[a-z0-9][a-z0-9_-]{0,62}$")
+	}
+}
+
+// CheckKeyName validates a key name: ^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$.
+func CheckKeyName(p Problems, field, s string) {
+	if !keyNameRE.MatchString(s) {
+		p.Add(field, "must match ^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$")
+	}
+}
+
+// CheckText validates a free text of at most max characters, valid UTF-8 and
+// without control characters other than newline and tab; required rejects "".
+func CheckText(p Problems, field, s string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		p.Add(field, "is required")
+	case !utf8.ValidString(s):
+		p.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }):
+		p.Add(field, "must not contain control characters")
+	}
+}
+
+// NormalizeEmail lower-cases and trims an email address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// CheckEmail validates a normalized email address.
+func CheckEmail(p Problems, field, s string) {
+	a, err := mail.ParseAddress(s)
+	if s == "" || len(s) > MaxEmailLength || err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		p.Add(field, "must be a valid email address")
+	}
+}
+
+// CheckPassword validates a new password's length.
+func CheckPassword(p Problems, field, s string) {
+	if len(s) < MinPasswordLength || len(s) > MaxPasswordLength {
+		p.Add(field, fmt.Sprintf("must be %d to %d bytes long", MinPasswordLength, MaxPasswordLength))
+	}
+}
+
+// CheckValue validates one JSON value of a change set.
+func CheckValue(p Problems, field string, v json.RawMessage) {
+	switch {
+	case len(v) == 0:
+		p.Add(field, "is required")
+	case len(v) > MaxValueBytes:
+		p.Add(field, fmt.Sprintf("must be at most %d bytes of JSON", MaxValueBytes))
+	case !json.Valid(v):
+		p.Add(field, "must be a JSON value")
+	}
+}
+
+// Slugify turns a display name into a slug candidate (may be empty).
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 63 {
+		s = strings.TrimRight(s[:63], "-")
+	}
+	return s
+}

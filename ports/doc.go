@@ -1,0 +1,10 @@
+// Package ports declares what ConfigMat's core needs from the world: stores
+// split by aggregate, the transaction boundary that binds them to one tenant,
+// change notifications, a clock, randomness, a cache and a rate limiter.
+// Adapters implement these interfaces; the core depends only on them.
+//
+// Store methods return *domain.Error values whose kinds are named in each
+// method's comment; any other failure is returned as an internal error.
+//
+//go:generate mockgen -destination=mocks/mocks.go -package=mocks github.com/configmat/configmat/ports Transactor,GlobalStores,TenantStores,UserStore,TokenStore,Directory,TenantStore,EnvironmentStore,AssetStore,VersionStore,MemberStore,APIKeyStore,AuditStore,ChangePublisher,Clock
+package ports

@@ -1,0 +1,155 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// UserStore holds users (global: a user may belong to several tenants).
+type UserStore interface {
+	// Create inserts a user; KindEmailRegistered when the email is taken.
+	Create(ctx context.Context, u domain.User) error
+	// ByEmail finds a user by normalized email; KindUserNotFound.
+	ByEmail(ctx context.Context, email string) (domain.User, error)
+	// ByID finds a user; KindUserNotFound.
+	ByID(ctx context.Context, id domain.UserID) (domain.User, error)
+}
+
+// TokenStore holds user tokens by digest (global).
+type TokenStore interface {
+	// Create inserts a token.
+	Create(ctx context.Context, t domain.UserToken) error
+	// ByDigest finds a token by the SHA-256 digest of its text; KindInvalidToken
+	// when there is none.
+	ByDigest(ctx context.Context, digest []byte) (domain.UserToken, error)
+	// Revoke marks a token revoked at the given time; KindInvalidToken when
+	// there is none.
+	Revoke(ctx context.Context, id string, at time.Time) error
+}
+
+// Directory is the narrow path for the lookups that must happen before a
+// tenant is known. It returns only what each lookup needs; in PostgreSQL it is
+// made of SECURITY DEFINER functions, not of a role that bypasses row-level
+// security.
+type Directory interface {
+	// APIKeyByDigest finds an API key by digest; KindInvalidAPIKey when none.
+	APIKeyByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error)
+	// MembershipsOfUser lists a user's memberships with their tenants, oldest
+	// membership first.
+	MembershipsOfUser(ctx context.Context, userID domain.UserID) ([]domain.UserMembership, error)
+	// TenantBySlug finds a tenant by slug; KindTenantNotFound.
+	TenantBySlug(ctx context.Context, slug string) (domain.TenantRef, error)
+	// AnyDataKey returns one tenant's wrapped data key, for the health check's
+	// proof that the key-encryption key is the right one; ok is false when no
+	// tenant exists yet.
+	AnyDataKey(ctx context.Context) (tenantID domain.TenantID, key domain.WrappedKey, ok bool, err error)
+}
+
+// TenantStore holds the bound tenant's own row.
+type TenantStore interface {
+	// Create inserts the tenant (whose ID must be the bound tenant);
+	// KindConflict when the slug is taken.
+	Create(ctx context.Context, t domain.Tenant) error
+	// Get returns the bound tenant; KindTenantNotFound.
+	Get(ctx context.Context) (domain.Tenant, error)
+}
+
+// EnvironmentStore holds the bound tenant's environments.
+type EnvironmentStore interface {
+	// Create inserts an environment; KindEnvironmentExists when the name is taken.
+	Create(ctx context.Context, e domain.Environment) error
+	// List returns all environments in promotion order (by position).
+	List(ctx context.Context) ([]domain.Environment, error)
+	// Get returns one environment; KindEnvironmentNotFound.
+	Get(ctx context.Context, name string) (domain.Environment, error)
+}
+
+// AssetStore holds the bound tenant's assets.
+type AssetStore interface {
+	// Create inserts an asset; KindAssetExists when the slug is taken.
+	Create(ctx context.Context, a domain.Asset) error
+	// BySlug finds an asset; KindAssetNotFound.
+	BySlug(ctx context.Context, slug string) (domain.Asset, error)
+	// List returns up to p.Limit assets ordered by slug after the cursor, and
+	// the cursor of the next page ("" when there is none). One query.
+	List(ctx context.Context, p domain.Page) (assets []domain.Asset, next string, err error)
+	// Update stores a's name, description and UpdatedAt; KindAssetNotFound.
+	Update(ctx context.Context, a domain.Asset) error
+	// Delete removes an asset with its versions; KindAssetNotFound.
+	Delete(ctx context.Context, id domain.AssetID) error
+}
+
+// VersionStore holds the immutable versions of every asset and environment,
+// and each pair's head (its current version number).
+type VersionStore interface {
+	// LockHead locks the head of (asset, environment) until the transaction
+	// ends (SELECT ... FOR UPDATE, creating the head row when missing) and
+	// returns the current version number, 0 before the first version.
+	LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error)
+	// Current returns the current version with its snapshot in one query; a
+	// pair without versions gives Number 0 and an empty snapshot.
+	Current(ctx context.Context, asset domain.AssetID, env string) (domain.Version, error)
+	// Get returns one version with its snapshot; KindVersionNotFound.
+	Get(ctx context.Context, asset domain.AssetID, env string, number int) (domain.Version, error)
+	// List returns versions without snapshots, newest first, after the
+	// cursor, and the next cursor ("" when there is none).
+	List(ctx context.Context, asset domain.AssetID, env string, p domain.Page) ([]domain.Version, string, error)
+	// Create inserts v and makes it the head of its pair. The caller holds
+	// the head lock and v.Number is the head plus one; KindVersionConflict if
+	// that number exists.
+	Create(ctx context.Context, v domain.Version) error
+	// Heads returns the current version number of every environment that has
+	// one, for one asset.
+	Heads(ctx context.Context, asset domain.AssetID) (map[string]int, error)
+}
+
+// MemberStore holds the bound tenant's memberships.
+type MemberStore interface {
+	// Add inserts a membership; KindMemberExists when the user is a member.
+	Add(ctx context.Context, m domain.Membership) error
+	// Get returns a membership; KindUserNotFound when the user is no member.
+	Get(ctx context.Context, user domain.UserID) (domain.Membership, error)
+	// List returns the members with their users, oldest first.
+	List(ctx context.Context) ([]domain.Member, error)
+	// SetRole changes a member's role; KindUserNotFound.
+	SetRole(ctx context.Context, user domain.UserID, role domain.Role) error
+	// Remove deletes a membership; KindUserNotFound.
+	Remove(ctx context.Context, user domain.UserID) error
+	// LockOwners locks the tenant's owner memberships until the transaction
+	// ends and returns their number, so that two concurrent demotions cannot
+	// remove the last owner.
+	LockOwners(ctx context.Context) (int, error)
+}
+
+// APIKeyStore holds the bound tenant's API keys.
+type APIKeyStore interface {
+	// Create inserts a key.
+	Create(ctx context.Context, k domain.APIKey) error
+	// Get returns a key; KindAPIKeyNotFound.
+	Get(ctx context.Context, id domain.APIKeyID) (domain.APIKey, error)
+	// List returns all keys, newest first.
+	List(ctx context.Context) ([]domain.APIKey, error)
+	// Revoke sets RevokedAt; KindAPIKeyNotFound when the key does not exist
+	// or is already revoked.
+	Revoke(ctx context.Context, id domain.APIKeyID, at time.Time) error
+}
+
+// AuditStore holds the bound tenant's audit chain.
+type AuditStore interface {
+	// LockHead locks the tenant's chain head until the transaction ends and
+	// returns the last sequence number and hash (0 and domain.GenesisHash for
+	// an empty chain).
+	LockHead(ctx context.Context) (seq int64, hash string, err error)
+	// Append inserts e (e.Seq is the head's plus one) and moves the head to it.
+	Append(ctx context.Context, e domain.AuditEntry) error
+	// List returns up to limit entries with Seq > afterSeq, by sequence number.
+	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)
+}
+
+// ChangePublisher tells every process's caches what the transaction changed.
+// Delivery happens only if and after the transaction commits.
+type ChangePublisher interface {
+	Publish(ctx context.Context, c domain.Change) error
+}

@@ -1,0 +1,43 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// Transactor is the unit of work. Every read and write of the core runs inside
+// one of its functions, which commit when fn returns nil and roll back (and
+// return fn's error) otherwise. A failed commit is returned as an error.
+type Transactor interface {
+	// InTenant runs fn in one transaction bound to tenantID: every store of s
+	// sees and writes only that tenant's rows (the PostgreSQL adapter sets
+	// app.current_tenant, transaction-local, before fn runs). tenantID must be a
+	// UUID; anything else is refused with KindInvalid before reaching a database.
+	InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, s TenantStores) error) error
+	// Global runs fn in one transaction with no tenant bound: only the global
+	// stores and the narrow pre-tenant lookups are available.
+	Global(ctx context.Context, fn func(ctx context.Context, s GlobalStores) error) error
+}
+
+// GlobalStores are the stores that hold no tenant data.
+type GlobalStores interface {
+	Users() UserStore
+	Tokens() TokenStore
+	Directory() Directory
+}
+
+// TenantStores are the stores of one transaction bound to one tenant. They
+// include the global stores (registration creates a user and a tenant in one
+// transaction; adding a member looks a user up by email).
+type TenantStores interface {
+	GlobalStores
+	Tenants() TenantStore
+	Environments() EnvironmentStore
+	Assets() AssetStore
+	Versions() VersionStore
+	Members() MemberStore
+	APIKeys() APIKeyStore
+	Audit() AuditStore
+	Changes() ChangePublisher
+}
