@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"github.com/configmat/configmat/core/domain"
 	"time"
 )
 
@@ -41,4 +42,14 @@ type RateLimiter interface {
 	// An error means the counter store failed; the caller decides whether to
 	// fail open or closed.
 	Take(ctx context.Context, class RateClass, key string) (RateDecision, error)
+}
+
+// ChangeFeed delivers the changes committed by every process sharing the
+// store (PostgreSQL LISTEN/NOTIFY, or in process for the embedded store).
+type ChangeFeed interface {
+	// Listen calls onChange for every committed change and onState whenever
+	// the feed goes live (true) or loses its connection (false); while it is
+	// not live, changes may be missed and caches must be dropped and bypassed.
+	// It blocks until ctx ends.
+	Listen(ctx context.Context, onChange func(domain.Change), onState func(live bool)) error
 }
