@@ -1,0 +1,209 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings is every setting of the contract, read from the environment.
+type Settings struct {
+	ListenAddr           string
+	DatabaseURL          string
+	MigrationDatabaseURL string
+	ListenDatabaseURL    string
+	MigrateOnStart       bool
+	Debug                bool
+	EncryptionKey        string
+	RedisURL             string
+	RateLimitAnon        string
+	RateLimitUser        string
+	RateLimitAPIKey      string
+	RateLimitAPIKeyBurst string
+	TrustedProxies       []netip.Prefix
+	DBPoolSize           int
+	DBMaxOverflow        int
+	DBPoolRecycle        time.Duration
+	LogLevel             string
+	LogFormat            string
+	AllowSignup          bool
+	TokenTTL             time.Duration
+}
+
+// defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
+const defaultDatabasePath = "data/configmat.db"
+
+// settingsReader parses settings one by one and collects one line per bad setting.
+type settingsReader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (r *settingsReader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *settingsReader) boolean(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("%s: must be true or false, got %q", name, v))
+		return def
+	}
+	return b
+}
+
+func (r *settingsReader) integer(name string, def, min, max int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		r.problems = append(r.problems, fmt.Sprintf("%s: must be an integer from %d to %d, got %q", name, min, max, v))
+		return def
+	}
+	return n
+}
+
+func (r *settingsReader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.problems = append(r.problems, fmt.Sprintf("%s: must be a positive duration such as 24h or 30m, got %q", name, v))
+		return def
+	}
+	return d
+}
+
+func (r *settingsReader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.problems = append(r.problems, fmt.Sprintf("%s: must be one of %s, got %q", name, strings.Join(allowed, ", "), v))
+	return def
+}
+
+func (r *settingsReader) rate(name, def string) string {
+	v := r.str(name, def)
+	if err := checkRate(v); err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("%s: %v", name, err))
+		return def
+	}
+	return v
+}
+
+func (r *settingsReader) prefixes(name string) []netip.Prefix {
+	v := r.str(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(part); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				r.problems = append(r.problems, fmt.Sprintf("%s: %q is not a CIDR such as 10.0.0.0/8", name, part))
+				continue
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// checkRate validates the contract's rate format N/second|minute|hour|day.
+func checkRate(s string) error {
+	n, unit, ok := strings.Cut(s, "/")
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count <= 0 {
+		return fmt.Errorf("must look like 100/hour (N/second, N/minute, N/hour or N/day), got %q", s)
+	}
+	switch unit {
+	case "second", "minute", "hour", "day":
+		return nil
+	}
+	return fmt.Errorf("must look like 100/hour (N/second, N/minute, N/hour or N/day), got %q", s)
+}
+
+// LoadSettings reads the settings from getenv. The error has one line per bad
+// setting, each naming it.
+func LoadSettings(getenv func(string) string) (Settings, error) {
+	r := &settingsReader{getenv: getenv}
+	s := Settings{
+		ListenAddr:           r.str("LISTEN_ADDR", ":8080"),
+		DatabaseURL:          r.str("DATABASE_URL", "sqlite:"+defaultDatabasePath),
+		MigrateOnStart:       r.boolean("MIGRATE_ON_START", true),
+		Debug:                r.boolean("DEBUG", false),
+		EncryptionKey:        r.str("ENCRYPTION_KEY", ""),
+		RedisURL:             r.str("REDIS_URL", ""),
+		RateLimitAnon:        r.rate("RATE_LIMIT_ANON", "100/hour"),
+		RateLimitUser:        r.rate("RATE_LIMIT_USER", "1000/hour"),
+		RateLimitAPIKey:      r.rate("RATE_LIMIT_API_KEY", "10000/hour"),
+		RateLimitAPIKeyBurst: r.rate("RATE_LIMIT_API_KEY_BURST", "100/minute"),
+		TrustedProxies:       r.prefixes("TRUSTED_PROXIES"),
+		DBPoolSize:           r.integer("DB_POOL_SIZE", 10, 1, 1000),
+		DBMaxOverflow:        r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
+		DBPoolRecycle:        time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
+		LogLevel:             r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:            r.oneOf("LOG_FORMAT", "json", "json", "text"),
+		TokenTTL:             r.duration("TOKEN_TTL", 24*time.Hour),
+	}
+	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
+	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
+	s.AllowSignup = r.boolean("ALLOW_SIGNUP", s.Debug)
+	if _, _, err := s.Store(); err != nil {
+		r.problems = append(r.problems, err.Error())
+	}
+	if s.RedisURL != "" && !strings.HasPrefix(s.RedisURL, "redis://") && !strings.HasPrefix(s.RedisURL, "rediss://") {
+		r.problems = append(r.problems, "REDIS_URL: must start with redis:// or rediss://")
+	}
+	if len(r.problems) > 0 {
+		return s, errors.New(strings.Join(r.problems, "\n"))
+	}
+	return s, nil
+}
+
+// Store kinds selected by DATABASE_URL.
+const (
+	storePostgres = "postgres"
+	storeSQLite   = "sqlite"
+)
+
+// Store says which store DATABASE_URL selects and its location: a PostgreSQL
+// URL, or the embedded database's file path.
+func (s Settings) Store() (kind, location string, err error) {
+	u := s.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return storePostgres, u, nil
+	case strings.HasPrefix(u, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("DATABASE_URL: sqlite: needs a file path, e.g. sqlite:data/configmat.db")
+		}
+		return storeSQLite, path, nil
+	}
+	return "", "", errors.New("DATABASE_URL: must start with postgres://, postgresql:// or sqlite:")
+}

@@ -1,0 +1,77 @@
+package cache
+
+import (
+	"context"
+	"sync"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// WrapTransactor returns a Transactor that applies to c, right after a
+// successful commit, every change the transaction published: the process's
+// own writes are visible to its own next read, without waiting for the feed.
+func WrapTransactor(inner ports.Transactor, c *Cache) ports.Transactor {
+	return &transactor{inner: inner, cache: c}
+}
+
+type transactor struct {
+	inner ports.Transactor
+	cache *Cache
+}
+
+func (t *transactor) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+	rec := &recorder{}
+	err := t.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+		return fn(ctx, recordingStores{TenantStores: s, rec: rec})
+	})
+	if err == nil {
+		for _, ch := range rec.changes() {
+			t.cache.Apply(ch)
+		}
+	}
+	return err
+}
+
+func (t *transactor) Global(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
+	return t.inner.Global(ctx, fn)
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	list []domain.Change
+}
+
+func (r *recorder) add(ch domain.Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, ch)
+}
+
+func (r *recorder) changes() []domain.Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.list
+}
+
+type recordingStores struct {
+	ports.TenantStores
+	rec *recorder
+}
+
+func (s recordingStores) Changes() ports.ChangePublisher {
+	return recordingPublisher{inner: s.TenantStores.Changes(), rec: s.rec}
+}
+
+type recordingPublisher struct {
+	inner ports.ChangePublisher
+	rec   *recorder
+}
+
+func (p recordingPublisher) Publish(ctx context.Context, ch domain.Change) error {
+	if err := p.inner.Publish(ctx, ch); err != nil {
+		return err
+	}
+	p.rec.add(ch)
+	return nil
+}
