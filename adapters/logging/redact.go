@@ -1,0 +1,86 @@
+package logging
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Redacted replaces whatever the redaction hides.
+const Redacted = "[REDACTED]"
+
+// redactions are applied in order to every logged string.
+var redactions = []struct {
+	pattern     *regexp.Regexp
+	replacement string
+}{
+	// Authorization header values: "Bearer <anything>".
+	{regexp.MustCompile(`(?i)\b(bearer)\s+\S+`), "${1} " + Redacted},
+	// API keys and user tokens: keep the prefix, hide the rest.
+	{regexp.MustCompile(`(cm[kt])_[0-9A-Za-z]+`), "${1}_" + Redacted},
+	// URL passwords (postgres://user:password@, redis://:password@): the
+	// greedy match runs to the last '@' so a password holding one is hidden.
+	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):\S*@`), "${1}:" + Redacted + "@"},
+	// Key-value connection strings: password=secret or password='se cret'.
+	{regexp.MustCompile(`(?i)\b(password)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`), "${1}=" + Redacted},
+}
+
+// Redact returns s with credential-looking text replaced: cmk_ and cmt_
+// credentials, bearer tokens, passwords in URLs and in key=value connection
+// strings.
+func Redact(s string) string {
+	for _, r := range redactions {
+		s = r.pattern.ReplaceAllString(s, r.replacement)
+	}
+	return s
+}
+
+// sensitiveNames are field names whose values are always hidden.
+var sensitiveNames = map[string]bool{
+	"password":      true,
+	"token":         true,
+	"key":           true,
+	"api_key":       true,
+	"secret":        true,
+	"authorization": true,
+}
+
+// sensitiveSuffixes hide compound names such as db_password or encryption_key.
+var sensitiveSuffixes = []string{"_password", "_token", "_secret", "_key"}
+
+// sensitiveField reports whether a field of that name holds a secret. Names
+// are compared case-insensitively, with '-' read as '_'.
+func sensitiveField(name string) bool {
+	n := strings.ReplaceAll(strings.ToLower(name), "-", "_")
+	if sensitiveNames[n] {
+		return true
+	}
+	for _, suffix := range sensitiveSuffixes {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactField returns the value to log for a field: Redacted for a
+// sensitive name, strings, string slices and errors redacted, anything else
+// as is.
+func redactField(name string, value any) any {
+	if sensitiveField(name) {
+		return Redacted
+	}
+	switch v := value.(type) {
+	case string:
+		return Redact(v)
+	case []string:
+		out := make([]string, len(v))
+		for i, s := range v {
+			out[i] = Redact(s)
+		}
+		return out
+	case error:
+		return Redact(v.Error())
+	default:
+		return value
+	}
+}

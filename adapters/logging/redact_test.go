@@ -1,0 +1,105 @@
+package logging
+
+import (
+	"crypto/rand"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+func TestRedact(t *testing.T) {
+	apiKey, err := domain.NewCredential(domain.APIKeyPrefix, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := domain.NewCredential(domain.UserTokenPrefix, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"plain text", "asset payments promoted from stage to prod", "asset payments promoted from stage to prod"},
+		{"api key", "rejected key " + apiKey + " for tenant acme", "rejected key cmk_[REDACTED] for tenant acme"},
+		{"user token", "token=" + token, "token=cmt_[REDACTED]"},
+		{"credential glued to text", "x" + apiKey + ",", "xcmk_[REDACTED],"},
+		{"display prefix", "prefix cmk_AbCdEfGh", "prefix cmk_[REDACTED]"},
+		{"bare prefix", "keys start with cmk_", "keys start with cmk_"},
+		{"bearer header", "Authorization: Bearer " + token, "Authorization: Bearer [REDACTED]"},
+		{"bearer jwt", "bearer eyJhbGciOi.eyJzdWIi.sig trailing", "bearer [REDACTED] trailing"},
+		{"bearer upper case", "BEARER abc", "BEARER [REDACTED]"},
+		{"bearer alone", "missing Bearer", "missing Bearer"},
+		{"postgres url", "dial postgres://app:s3cret@db:5432/configmat?sslmode=disable failed",
+			"dial postgres://app:[REDACTED]@db:5432/configmat?sslmode=disable failed"},
+		{"postgresql url, @ in password", "postgresql://app:p@ss@db/x", "postgresql://app:[REDACTED]@db/x"},
+		{"redis url without user", "redis://:hunter2@cache:6379/0", "redis://:[REDACTED]@cache:6379/0"},
+		{"rediss url with user", `"rediss://default:pw@cache:6380"`, `"rediss://default:[REDACTED]@cache:6380"`},
+		{"url without password", "postgres://app@db/configmat", "postgres://app@db/configmat"},
+		{"url with port only", "postgres://db:5432/configmat", "postgres://db:5432/configmat"},
+		{"two urls", "postgres://a:b@h1/x redis://:c@h2", "postgres://a:[REDACTED]@h1/x redis://:[REDACTED]@h2"},
+		{"conninfo password", "host=db user=app password=s3cret dbname=x", "host=db user=app password=[REDACTED] dbname=x"},
+		{"conninfo quoted password", "password='se cr\\'et' dbname=x", "password=[REDACTED] dbname=x"},
+		{"conninfo spaced", "PASSWORD = s3cret", "PASSWORD=[REDACTED]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactField(t *testing.T) {
+	dsnErr := errors.New("dial postgres://app:s3cret@db/x: refused")
+	tests := []struct {
+		name  string
+		value any
+		want  any
+	}{
+		{"password", "hunter2", Redacted},
+		{"Token", 42, Redacted},
+		{"KEY", "value", Redacted},
+		{"api_key", "cmk_abc", Redacted},
+		{"Api-Key", "cmk_abc", Redacted},
+		{"X-API-Key", "cmk_abc", Redacted},
+		{"secret", []byte("raw"), Redacted},
+		{"Authorization", "Bearer abc", Redacted},
+		{"db_password", "pw", Redacted},
+		{"refresh_token", "t", Redacted},
+		{"client_secret", "s", Redacted},
+		{"encryption_key", "00ff", Redacted},
+		{"user", "alice@example.com", "alice@example.com"},
+		{"keys", 3, 3},
+		{"api_key_id", "01HX", "01HX"},
+		{"tokens_issued", 7, 7},
+		{"dsn", "redis://:pw@cache", "redis://:[REDACTED]@cache"},
+		{"error", dsnErr, "dial postgres://app:[REDACTED]@db/x: refused"},
+		{"headers", []string{"Bearer abc", "text/plain"}, []string{"Bearer [REDACTED]", "text/plain"}},
+		{"count", 12, 12},
+		{"nothing", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := redactField(tt.name, tt.value); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("redactField(%q, %#v) = %#v, want %#v", tt.name, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactLeavesNoCredential(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		key, err := domain.NewCredential(domain.APIKeyPrefix, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Redact("k=" + key + ";"); strings.Contains(got, key[4:]) {
+			t.Fatalf("Redact left the credential body in %q", got)
+		}
+	}
+}

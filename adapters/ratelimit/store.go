@@ -1,0 +1,45 @@
+package ratelimit
+
+import (
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
+	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// KeyPrefix is prepended to every counter key in the store.
+const KeyPrefix = "configmat:ratelimit"
+
+// NewMemoryStore returns an in-process counter store. Counts are not shared
+// with other processes; use it when no Redis is configured.
+func NewMemoryStore() limiter.Store {
+	return memory.NewStoreWithOptions(limiter.StoreOptions{
+		Prefix:          KeyPrefix,
+		CleanUpInterval: limiter.DefaultCleanUpInterval,
+	})
+}
+
+// NewRedisStore returns a counter store in Redis, shared by every process
+// using the same Redis. It loads its Lua scripts at once, so an unreachable
+// Redis is a KindUnavailable error here rather than at the first request.
+func NewRedisStore(client *redis.Client) (limiter.Store, error) {
+	if client == nil {
+		return nil, domain.Errorf(domain.KindInternal, "the rate limit store needs a Redis client")
+	}
+	store, err := redisstore.NewStoreWithOptions(client, limiter.StoreOptions{Prefix: KeyPrefix})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return store, nil
+}
+
+// unavailable reports a failure of the counter store.
+func unavailable(cause error) error {
+	return &domain.Error{
+		Kind:    domain.KindUnavailable,
+		Message: "the rate limit store is unavailable",
+		Cause:   cause,
+	}
+}
