@@ -1,21 +1,69 @@
 // Package audit is ConfigMat's tamper-evident audit chain: appending entries
 // inside the transaction of the change they record, and verifying a tenant's
 // chain.
+//
+// # The chain
+//
+// A tenant's entries are numbered 1, 2, 3, ... without gaps. Each entry's hash
+// covers the previous entry's hash and the entry itself:
+//
+//	hash = hex(SHA-256(previous_hash || canonical))
+//
+// where hex is lower-case hexadecimal, previous_hash is the previous entry's
+// hash written as its 64 ASCII hex characters (domain.GenesisHash, 64 "0"
+// characters, for entry 1), and canonical is the RFC 8785 (JCS) canonical JSON
+// of the object with exactly these members:
+//
+//	action      the action, e.g. "asset.created"
+//	actor       "user:<id>", "api_key:<id>" or "system"
+//	created_at  the time in UTC as "2006-01-02T15:04:05.000000Z" (microseconds)
+//	details     the entry's details, a JSON object ({} when it has none)
+//	seq         the sequence number, as a JSON number
+//	target      what the action was done to, e.g. "asset:web-api"
+//	tenant_id   the tenant's UUID
+//
+// Canonical JSON sorts members by name, has no whitespace, writes non-ASCII
+// characters as UTF-8 and numbers as ECMAScript does (1.5, 1e+21). An auditor
+// can therefore recompute any entry's hash from its fields with
+//
+//	printf '%s%s' "$previous_hash" "$canonical" | sha256sum
+//
+// # Verification
+//
+// Verification walks the chain by sequence number and stops at the first
+// entry that fails a check. For each entry it checks, in this order:
+//
+//   - "sequence gap": its seq is the previous entry's seq plus one (1 for
+//     the first). A deleted, inserted or reordered entry breaks this; the
+//     reported seq is the expected one (a missing entry 3 is reported as 3).
+//   - "previous hash mismatch": its previous_hash is the previous entry's
+//     hash (domain.GenesisHash for the first); reported at the entry's seq.
+//   - "hash mismatch": its hash is the recomputed one; reported at the
+//     entry's seq. An entry whose fields cannot be hashed at all (details
+//     that are not a JSON object, text that is not UTF-8) fails this check.
+//
+// A valid chain reports its length and head hash (domain.GenesisHash when
+// empty). Keeping the head hash outside the database also detects the removal
+// of the newest entries, which no chain can detect by itself.
 package audit
 
 import (
 	"context"
-	"errors"
+	"strconv"
+	"time"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 )
 
-var errTODO = errors.New("audit: not implemented yet")
+// verifyPageSize is how many entries Verify reads per query.
+const verifyPageSize = 500
 
 // Verification is the result of walking a tenant's chain.
 type Verification struct {
-	Valid    bool   `json:"valid"`
+	Valid bool `json:"valid"`
+	// Entries is the number of entries checked: the whole chain when it is
+	// valid, up to and including the first invalid entry otherwise.
 	Entries  int64  `json:"entries"`
 	HeadHash string `json:"head_hash,omitempty"`
 	// FirstInvalidSeq and Reason are set when Valid is false.
@@ -32,9 +80,38 @@ type Log struct {
 func NewLog(clock ports.Clock) *Log { return &Log{clock: clock} }
 
 // Append locks the chain head of the tenant bound to s, and appends one entry
-// for actor's action on target; details is marshalled to canonical JSON.
+// for actor's action on target; details is marshalled to canonical JSON and
+// must be a JSON object (nil gives {}). s must be bound to actor.TenantID.
+// Errors of the audit store are returned unchanged.
 func (l *Log) Append(ctx context.Context, s ports.TenantStores, actor domain.Actor, action, target string, details any) error {
-	return errTODO
+	if actor.TenantID == "" {
+		return domain.Errorf(domain.KindInternal, "an audit entry needs the actor's tenant")
+	}
+	if action == "" {
+		return domain.Errorf(domain.KindInternal, "an audit entry needs an action")
+	}
+	d, err := marshalDetails(details)
+	if err != nil {
+		return err
+	}
+	seq, prev, err := s.Audit().LockHead(ctx)
+	if err != nil {
+		return err
+	}
+	e := domain.AuditEntry{
+		TenantID:     actor.TenantID,
+		Seq:          seq + 1,
+		Action:       action,
+		Actor:        actor.String(),
+		Target:       target,
+		Details:      d,
+		CreatedAt:    l.clock.Now().UTC().Truncate(time.Microsecond),
+		PreviousHash: prev,
+	}
+	if e.Hash, err = Hash(prev, e); err != nil {
+		return err
+	}
+	return s.Audit().Append(ctx, e)
 }
 
 // Service lists and verifies audit chains; both require the admin role.
@@ -46,12 +123,82 @@ type Service struct {
 func NewService(tx ports.Transactor) *Service { return &Service{tx: tx} }
 
 // List returns up to limit entries after afterSeq, oldest first, and the
-// cursor (the last seq) of the next page, or "" at the end.
+// cursor (the last seq) of the next page, or "" at the end. A limit of 0
+// selects domain.DefaultPageSize; any other limit outside 1..MaxPageSize, or
+// a negative afterSeq, is a VALIDATION_ERROR.
 func (s *Service) List(ctx context.Context, actor domain.Actor, afterSeq int64, limit int) ([]domain.AuditEntry, string, error) {
-	return nil, "", errTODO
+	if err := actor.Require(domain.RoleAdmin); err != nil {
+		return nil, "", err
+	}
+	if limit == 0 {
+		limit = domain.DefaultPageSize
+	}
+	problems := domain.Problems{}
+	if limit < 1 || limit > domain.MaxPageSize {
+		problems.Add("limit", "must be between 1 and "+strconv.Itoa(domain.MaxPageSize))
+	}
+	if afterSeq < 0 {
+		problems.Add("after_seq", "must not be negative")
+	}
+	if err := problems.Err(); err != nil {
+		return nil, "", err
+	}
+	var entries []domain.AuditEntry
+	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+		var err error
+		entries, err = st.Audit().List(ctx, afterSeq, limit)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(entries) == limit {
+		next = strconv.FormatInt(entries[len(entries)-1].Seq, 10)
+	}
+	if entries == nil {
+		entries = []domain.AuditEntry{}
+	}
+	return entries, next, nil
 }
 
-// Verify walks the actor's tenant chain.
+// Verify walks the actor's tenant chain (see the package documentation for
+// the checks) in one transaction. It requires the admin role; the CLI passes
+// domain.SystemActor(tenant).
 func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification, error) {
-	return Verification{}, errTODO
+	if err := actor.Require(domain.RoleAdmin); err != nil {
+		return Verification{}, err
+	}
+	var v Verifier
+	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+		v = Verifier{}
+		return walk(ctx, st.Audit(), actor.TenantID, &v)
+	})
+	if err != nil {
+		return Verification{}, err
+	}
+	return v.Result(), nil
+}
+
+// walk feeds the tenant's chain to v page by page until it ends or breaks.
+// Every entry is checked as an entry of tenant, the tenant the store is bound
+// to: an entry copied from another tenant's chain fails its hash.
+func walk(ctx context.Context, store ports.AuditStore, tenant domain.TenantID, v *Verifier) error {
+	var after int64
+	for {
+		page, err := store.List(ctx, after, verifyPageSize)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			e.TenantID = tenant
+			if !v.Add(e) {
+				return nil
+			}
+		}
+		if len(page) < verifyPageSize {
+			return nil
+		}
+		after = page[len(page)-1].Seq
+	}
 }

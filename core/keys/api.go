@@ -1,18 +1,31 @@
 // Package keys is ConfigMat's key manager and envelope encryption: the
 // key-encryption key (KEK), per-tenant data keys wrapped by it, and secret
 // values sealed under a tenant's data key with AES-256-GCM.
+//
+// Formats (all integers big endian):
+//
+//   - wrapped data key: 0x01 || 12-byte nonce || AES-256-GCM(KEK, 32-byte
+//     data key) with additional data "configmat-dek-v1" || len(tenant ID) as
+//     4 bytes || tenant ID;
+//   - sealed secret: 0x01 || 12-byte nonce || AES-256-GCM(data key,
+//     plaintext) with additional data "configmat-secret-v1" followed by the
+//     tenant ID, asset ID, environment, object and key, each written as its
+//     length in 4 bytes and then its bytes.
+//
+// Every nonce is drawn fresh from the manager's random source. No error of
+// this package ever contains key material or plaintext.
 package keys
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
+	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 )
-
-var errTODO = errors.New("keys: not implemented yet")
 
 // KEK is the key-encryption key loaded from ENCRYPTION_KEY.
 type KEK struct {
@@ -31,14 +44,57 @@ type KEKConfig struct {
 	Warn           func(message string)
 }
 
-// LoadKEK returns the key-encryption key of c.
-func LoadKEK(c KEKConfig) (*KEK, error) { return nil, errTODO }
+// LoadKEK returns the key-encryption key of c: c.Hex when set; otherwise,
+// only when c.Debug is true, the development key, with a warning through
+// c.Warn. Every error message names ENCRYPTION_KEY.
+func LoadKEK(c KEKConfig) (*KEK, error) {
+	if strings.TrimSpace(c.Hex) != "" {
+		return ParseKEK(c.Hex)
+	}
+	if !c.Debug {
+		return nil, domain.Errorf(domain.KindInvalid, "%s", msgKEKMissing)
+	}
+	return loadDevelopmentKEK(c)
+}
 
-// ParseKEK parses 64 hex characters.
-func ParseKEK(s string) (*KEK, error) { return nil, errTODO }
+// ParseKEK parses 64 hex characters (surrounding whitespace ignored) into a
+// key-encryption key. The error never repeats the input.
+func ParseKEK(s string) (*KEK, error) {
+	s = strings.TrimSpace(s)
+	if len(s) != 2*keySize {
+		return nil, domain.Errorf(domain.KindInvalid, "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has %d; %s", len(s), hintKeygen)
+	}
+	k := &KEK{}
+	if _, err := hex.Decode(k.key[:], []byte(s)); err != nil {
+		// err names the offending character: a piece of the key, so it is dropped.
+		return nil, domain.Errorf(domain.KindInvalid, "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains a character that is not hex; %s", hintKeygen)
+	}
+	k.id = kekID(k.key[:])
+	return k, nil
+}
+
+// GenerateKeyHex returns a new random key-encryption key as 64 lower-case hex
+// characters, as printed by `configmat keygen`. A nil r means crypto/rand.
+func GenerateKeyHex(r io.Reader) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	var key [keySize]byte
+	defer clear(key[:])
+	if _, err := io.ReadFull(r, key[:]); err != nil {
+		return "", domain.Wrap(err, "could not generate an ENCRYPTION_KEY: the random source failed")
+	}
+	return hex.EncodeToString(key[:]), nil
+}
 
 // ID names the key (for rotation): derived from the key, never revealing it.
 func (k *KEK) ID() string { return k.id }
+
+// String returns the key's ID, so that printing a KEK never prints the key.
+func (k *KEK) String() string { return k.id }
+
+// GoString returns the key's ID, so that %#v never prints the key either.
+func (k *KEK) GoString() string { return "keys.KEK(" + k.id + ")" }
 
 // SecretAAD binds a sealed secret to its place.
 type SecretAAD struct {
@@ -50,33 +106,73 @@ type SecretAAD struct {
 }
 
 // Manager wraps new tenant data keys, unwraps (and caches in memory) existing
-// ones, and seals and opens secret values.
+// ones, and seals and opens secret values. It is safe for concurrent use; build
+// it with NewManager.
 type Manager struct {
 	kek    *KEK
 	random io.Reader
+	cache  *dataKeyCache
 }
 
-// NewManager returns a manager over kek drawing nonces and keys from random.
-func NewManager(kek *KEK, random io.Reader) *Manager { return &Manager{kek: kek, random: random} }
+// NewManager returns a manager over kek drawing nonces and keys from random
+// (crypto/rand when nil). It caches up to 10,000 tenants' data keys.
+func NewManager(kek *KEK, random io.Reader) *Manager {
+	if random == nil {
+		random = rand.Reader
+	}
+	return &Manager{kek: kek, random: random, cache: newDataKeyCache(maxCachedDataKeys)}
+}
 
 // NewTenantKey creates a random 32-byte data key for a new tenant and returns
 // it wrapped under the KEK, bound to the tenant.
 func (m *Manager) NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error) {
-	return domain.WrappedKey{}, errTODO
+	var dek [keySize]byte
+	defer clear(dek[:])
+	if _, err := io.ReadFull(m.random, dek[:]); err != nil {
+		return domain.WrappedKey{}, domain.Wrap(err, "could not generate a data key: the random source failed")
+	}
+	return m.kek.wrap(m.random, tenant, dek[:])
 }
 
 // CheckWrapped proves that the KEK unwraps w (the health check and the start-up
 // check use it); the error names ENCRYPTION_KEY.
-func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) error { return errTODO }
+func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) error {
+	dek, err := m.kek.unwrap(tenant, w)
+	clear(dek)
+	return err
+}
 
 // Seal encrypts plaintext for the place aad under the tenant's data key, which
 // it reads through s (s.Tenants().Get) unless cached.
 func (m *Manager) Seal(ctx context.Context, s ports.TenantStores, aad SecretAAD, plaintext []byte) ([]byte, error) {
-	return nil, errTODO
+	aead, err := m.dataKey(ctx, s, aad.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := seal(aead, m.random, plaintext, aad.encode())
+	if err != nil {
+		return nil, domain.Wrap(err, "could not encrypt a secret value")
+	}
+	return sealed, nil
 }
 
 // Open decrypts a sealed secret; a tampered or moved ciphertext, or a wrong
 // key, is an error, never garbage.
 func (m *Manager) Open(ctx context.Context, s ports.TenantStores, aad SecretAAD, sealed []byte) ([]byte, error) {
-	return nil, errTODO
+	if err := checkFormat(sealed); err != nil {
+		return nil, domain.Wrap(err, msgOpenFailed)
+	}
+	aead, err := m.dataKey(ctx, s, aad.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	plaintext, err := open(aead, sealed, aad.encode())
+	if err != nil {
+		return nil, domain.Wrap(err, msgOpenFailed)
+	}
+	return plaintext, nil
 }
+
+// Forget drops the tenant's data key from the in-memory cache, for example
+// after the tenant was deleted or its key rewrapped.
+func (m *Manager) Forget(tenant domain.TenantID) { m.cache.forget(tenant) }
