@@ -37,9 +37,13 @@ func (a Actor) String() string {
 	return "system"
 }
 
-// Require returns a PERMISSION_DENIED error unless the actor is a user (or the
+// Require returns TENANT_NOT_FOUND for a user acting in no tenant,
+// AUTHENTICATION_REQUIRED for no actor, and a PERMISSION_DENIED error unless the actor is a user (or the
 // system) whose role is at least min. API keys never pass.
 func (a Actor) Require(min Role) error {
+	if a.TenantID == "" && a.UserID != "" {
+		return Errorf(KindTenantNotFound, "The user is not a member of any tenant.")
+	}
 	if a.TenantID == "" {
 		return Errorf(KindUnauthenticated, "Authentication is required.")
 	}

@@ -5,7 +5,7 @@ package identity
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
 	"io"
 	"time"
 
@@ -15,7 +15,8 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-var errTODO = errors.New("identity: not implemented yet")
+// DefaultTokenTTL is the lifetime of user tokens when Deps.TokenTTL is zero.
+const DefaultTokenTTL = 24 * time.Hour
 
 // Deps are the ports and core services identity needs.
 type Deps struct {
@@ -24,17 +25,53 @@ type Deps struct {
 	Random io.Reader
 	Keys   *keys.Manager
 	Audit  *audit.Log
-	// TokenTTL is the lifetime of user tokens (TOKEN_TTL).
+	// TokenTTL is the lifetime of user tokens (TOKEN_TTL); DefaultTokenTTL
+	// when zero.
 	TokenTTL time.Duration
+	// Password sets the cost of new password hashes; each zero field takes
+	// its value from DefaultPasswordParams. Existing hashes carry their own
+	// parameters and keep verifying when these change.
+	Password PasswordParams
+}
+
+// tenantKeys creates the wrapped data key of a new tenant (keys.Manager).
+type tenantKeys interface {
+	NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error)
+}
+
+// auditLog appends an entry to the chain of the tenant bound to s (audit.Log).
+type auditLog interface {
+	Append(ctx context.Context, s ports.TenantStores, actor domain.Actor, action, target string, details any) error
 }
 
 // Service is the identity service.
 type Service struct {
-	deps Deps
+	deps      Deps
+	keys      tenantKeys
+	audit     auditLog
+	passwords *passwordHasher
 }
 
-// New returns the identity service.
-func New(deps Deps) *Service { return &Service{deps: deps} }
+// New returns the identity service. A nil Clock is the system clock, a nil
+// Random is crypto/rand, and zero TokenTTL and Password take their defaults.
+func New(deps Deps) *Service {
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
+	}
+	if deps.Random == nil {
+		deps.Random = rand.Reader
+	}
+	if deps.TokenTTL <= 0 {
+		deps.TokenTTL = DefaultTokenTTL
+	}
+	deps.Password = deps.Password.withDefaults()
+	return &Service{
+		deps:      deps,
+		keys:      deps.Keys,
+		audit:     deps.Audit,
+		passwords: newPasswordHasher(deps.Password, deps.Random),
+	}
+}
 
 // RegisterInput registers a user together with a new tenant they own.
 type RegisterInput struct {
@@ -74,84 +111,4 @@ type APIKeyInput struct {
 type CreatedAPIKey struct {
 	domain.APIKey
 	Key string
-}
-
-// Register creates a user and a new tenant (with its default environments and
-// data key) owned by that user, and logs the user in.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (Registration, error) {
-	return Registration{}, errTODO
-}
-
-// Login checks a password and issues a token; INVALID_CREDENTIALS for a wrong
-// email or password alike, in similar time.
-func (s *Service) Login(ctx context.Context, email, password string) (IssuedToken, error) {
-	return IssuedToken{}, errTODO
-}
-
-// AuthenticateToken turns a user token into an actor in the tenant named by
-// tenantSlug, or the user's first membership when tenantSlug is "".
-// INVALID_TOKEN for a malformed, unknown, expired or revoked token (checksum
-// checked before any store call); TENANT_NOT_FOUND for a tenant the user is
-// not a member of. A user with no membership gets an actor with only UserID.
-func (s *Service) AuthenticateToken(ctx context.Context, token, tenantSlug string) (domain.Actor, error) {
-	return domain.Actor{}, errTODO
-}
-
-// AuthenticateAPIKey turns an API key into an actor; INVALID_API_KEY for a
-// malformed, unknown, expired or revoked key (checksum checked first).
-func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Actor, error) {
-	return domain.Actor{}, errTODO
-}
-
-// Me returns the actor's user and memberships.
-func (s *Service) Me(ctx context.Context, actor domain.Actor) (Me, error) {
-	return Me{}, errTODO
-}
-
-// CreateTenant creates a tenant with its data key and default environments
-// (the CLI's tenant create).
-func (s *Service) CreateTenant(ctx context.Context, slug, name string) (domain.Tenant, error) {
-	return domain.Tenant{}, errTODO
-}
-
-// CreateUser creates a user with a password and makes them a member of the
-// tenant with slug tenantSlug (the CLI's user create).
-func (s *Service) CreateUser(ctx context.Context, email, password, tenantSlug string, role domain.Role) (domain.User, error) {
-	return domain.User{}, errTODO
-}
-
-// ListMembers lists the tenant's members (admin).
-func (s *Service) ListMembers(ctx context.Context, actor domain.Actor) ([]domain.Member, error) {
-	return nil, errTODO
-}
-
-// AddMember gives an existing user a role (admin; only an owner grants owner).
-func (s *Service) AddMember(ctx context.Context, actor domain.Actor, email string, role domain.Role) (domain.Member, error) {
-	return domain.Member{}, errTODO
-}
-
-// UpdateMember changes a member's role (admin); LAST_OWNER when it would
-// leave the tenant without an owner.
-func (s *Service) UpdateMember(ctx context.Context, actor domain.Actor, user domain.UserID, role domain.Role) (domain.Member, error) {
-	return domain.Member{}, errTODO
-}
-
-// RemoveMember removes a member (admin); LAST_OWNER for the last owner.
-func (s *Service) RemoveMember(ctx context.Context, actor domain.Actor, user domain.UserID) error {
-	return errTODO
-}
-
-// ListAPIKeys lists the tenant's API keys without their secret part (admin).
-func (s *Service) ListAPIKeys(ctx context.Context, actor domain.Actor) ([]domain.APIKey, error) {
-	return nil, errTODO
-}
-
-// CreateAPIKey creates an API key (admin); the key text is returned only here.
-func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKeyInput) (CreatedAPIKey, error) {
-	return CreatedAPIKey{}, errTODO
-}
-
-// RevokeAPIKey revokes a key at once (admin).
-func (s *Service) RevokeAPIKey(ctx context.Context, actor domain.Actor, id domain.APIKeyID) error {
-	return errTODO
 }
