@@ -59,7 +59,8 @@ func TestServiceRequiresAdmin(t *testing.T) {
 		{name: "no role", actor: domain.Actor{TenantID: tenant1, UserID: "u1"}, kind: domain.KindPermissionDenied},
 		{name: "API key", actor: domain.Actor{TenantID: tenant1, APIKeyID: "k1"}, kind: domain.KindPermissionDenied},
 		{name: "API key claiming owner", actor: domain.Actor{TenantID: tenant1, APIKeyID: "k1", Role: domain.RoleOwner}, kind: domain.KindPermissionDenied},
-		{name: "no tenant", actor: domain.Actor{UserID: "u1", Role: domain.RoleOwner}, kind: domain.KindUnauthenticated},
+		{name: "user without tenant", actor: domain.Actor{UserID: "u1", Role: domain.RoleOwner}, kind: domain.KindTenantNotFound},
+		{name: "nobody", actor: domain.Actor{}, kind: domain.KindUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
