@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
+	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/catalog"
 	"github.com/configmat/configmat/core/identity"
 	"github.com/configmat/configmat/core/keys"
@@ -29,6 +30,10 @@ type Options struct {
 	Clock    ports.Clock
 	Random   io.Reader
 	TokenTTL time.Duration
+	// Cache, when set, keeps resolved configurations and API-key lookups in
+	// memory; Tx must then be wrapped with cache.WrapTransactor so that the
+	// process's own commits invalidate it.
+	Cache *cache.Cache
 }
 
 // Core holds the wired services.
@@ -55,6 +60,6 @@ func New(o Options) *Core {
 		AuditLog: log,
 		Audit:    audit.NewService(o.Tx),
 		Catalog:  catalog.New(catalog.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log}),
-		Identity: identity.New(identity.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, TokenTTL: o.TokenTTL}),
+		Identity: identity.New(identity.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, TokenTTL: o.TokenTTL, Cache: o.Cache}),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
+	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
@@ -32,6 +33,8 @@ type Deps struct {
 	// its value from DefaultPasswordParams. Existing hashes carry their own
 	// parameters and keep verifying when these change.
 	Password PasswordParams
+	// Cache, when set, keeps API-key lookups in memory (see core/cache).
+	Cache *cache.Cache
 }
 
 // tenantKeys creates the wrapped data key of a new tenant (keys.Manager).

@@ -60,30 +60,43 @@ func actorIn(user domain.UserID, memberships []domain.UserMembership, tenantSlug
 }
 
 // AuthenticateAPIKey turns an API key into an actor; INVALID_API_KEY for a
-// malformed, unknown, expired or revoked key (checksum checked first).
+// malformed, unknown, expired or revoked key (checksum checked first). With
+// Deps.Cache the lookup by digest is cached; expiry and revocation are still
+// checked on every call, and a revocation invalidates the cache entry.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Actor, error) {
 	if !domain.WellFormedCredential(domain.APIKeyPrefix, key) {
 		return domain.Actor{}, invalidAPIKey()
 	}
 	digest := domain.CredentialDigest(key)
-	now := s.deps.Clock.Now()
-	var actor domain.Actor
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
-		k, err := g.Directory().APIKeyByDigest(ctx, digest)
-		if domain.IsKind(err, domain.KindInvalidAPIKey) {
-			return invalidAPIKey()
-		}
-		if err != nil {
-			return err
-		}
-		if !domain.SameDigest(k.Digest, digest) || !domain.Active(now, k.ExpiresAt, k.RevokedAt) {
-			return invalidAPIKey()
-		}
-		actor = domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}
-		return nil
-	})
+	fetch := func() (domain.APIKeyCredential, error) { return s.lookupAPIKey(ctx, digest) }
+	var (
+		k   domain.APIKeyCredential
+		err error
+	)
+	if s.deps.Cache != nil {
+		k, err = s.deps.Cache.APIKey(digest, fetch)
+	} else {
+		k, err = fetch()
+	}
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	return actor, nil
+	if !domain.SameDigest(k.Digest, digest) || !domain.Active(s.deps.Clock.Now(), k.ExpiresAt, k.RevokedAt) {
+		return domain.Actor{}, invalidAPIKey()
+	}
+	return domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}, nil
+}
+
+// lookupAPIKey reads an API key's credential by digest.
+func (s *Service) lookupAPIKey(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
+	var k domain.APIKeyCredential
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+		var err error
+		k, err = g.Directory().APIKeyByDigest(ctx, digest)
+		if domain.IsKind(err, domain.KindInvalidAPIKey) {
+			return invalidAPIKey()
+		}
+		return err
+	})
+	return k, err
 }

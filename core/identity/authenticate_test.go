@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/mock/gomock"
 
+	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 )
 
@@ -189,4 +190,30 @@ func TestAuthenticateAPIKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAuthenticateAPIKeyCache(t *testing.T) {
+	key := newCredential(t, domain.APIKeyPrefix)
+	digest := domain.CredentialDigest(key)
+	h := newHarness(t)
+	c := cache.New(cache.Options{Clock: fixedClock{testNow}})
+	c.SetLive(true)
+	h.svc.deps.Cache = c
+	stored := domain.APIKeyCredential{ID: keyA, TenantID: tenantA, Digest: digest}
+
+	h.expectGlobalTx().Times(2)
+	h.dir.EXPECT().APIKeyByDigest(gomock.Any(), digest).Return(stored, nil)
+	for i := 0; i < 3; i++ {
+		if _, err := h.svc.AuthenticateAPIKey(context.Background(), key); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	// The revocation reaches the cache; the next call reads the store again.
+	c.Apply(domain.Change{Kind: domain.ChangeAPIKey, TenantID: tenantA, APIKeyID: keyA})
+	revoked := stored
+	past := testNow.Add(-time.Second)
+	revoked.RevokedAt = &past
+	h.dir.EXPECT().APIKeyByDigest(gomock.Any(), digest).Return(revoked, nil)
+	_, err := h.svc.AuthenticateAPIKey(context.Background(), key)
+	wantKind(t, err, domain.KindInvalidAPIKey)
 }
