@@ -5,19 +5,16 @@
 package catalog
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
+	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
 )
-
-var errTODO = errors.New("catalog: not implemented yet")
 
 // Deps are the ports and core services the catalog needs.
 type Deps struct {
@@ -26,6 +23,8 @@ type Deps struct {
 	Random io.Reader
 	Keys   *keys.Manager
 	Audit  *audit.Log
+	// Cache, when set, keeps resolved configurations in memory (core/cache).
+	Cache *cache.Cache
 }
 
 // Service is the catalog service.
@@ -111,78 +110,4 @@ type Resolved struct {
 	Environment string                                `json:"environment"`
 	Version     int                                   `json:"version"`
 	Config      map[string]map[string]json.RawMessage `json:"config"`
-}
-
-// ListEnvironments returns the tenant's environments in promotion order (viewer).
-func (s *Service) ListEnvironments(ctx context.Context, actor domain.Actor) ([]domain.Environment, error) {
-	return nil, errTODO
-}
-
-// CreateEnvironment appends an environment at the end of the promotion order (admin).
-func (s *Service) CreateEnvironment(ctx context.Context, actor domain.Actor, name string) (domain.Environment, error) {
-	return domain.Environment{}, errTODO
-}
-
-// ListAssets pages through the tenant's assets by slug (viewer).
-func (s *Service) ListAssets(ctx context.Context, actor domain.Actor, page domain.Page) ([]domain.Asset, string, error) {
-	return nil, "", errTODO
-}
-
-// CreateAsset creates an asset (editor); ASSET_ALREADY_EXISTS for a taken slug.
-func (s *Service) CreateAsset(ctx context.Context, actor domain.Actor, in AssetInput) (domain.Asset, error) {
-	return domain.Asset{}, errTODO
-}
-
-// GetAsset returns an asset with its current versions (viewer).
-func (s *Service) GetAsset(ctx context.Context, actor domain.Actor, slug string) (AssetDetail, error) {
-	return AssetDetail{}, errTODO
-}
-
-// UpdateAsset changes an asset's name or description (editor).
-func (s *Service) UpdateAsset(ctx context.Context, actor domain.Actor, slug string, patch AssetPatch) (domain.Asset, error) {
-	return domain.Asset{}, errTODO
-}
-
-// DeleteAsset deletes an asset with all its versions (admin).
-func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug string) error {
-	return errTODO
-}
-
-// GetValues returns an environment's current values (viewer).
-func (s *Service) GetValues(ctx context.Context, actor domain.Actor, slug, env string) (EnvironmentValues, error) {
-	return EnvironmentValues{}, errTODO
-}
-
-// ApplyChangeSet writes a change set as the environment's next version (editor).
-func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, env string, cs domain.ChangeSet) (EnvironmentValues, error) {
-	return EnvironmentValues{}, errTODO
-}
-
-// ListVersions pages through an environment's versions, newest first (viewer).
-func (s *Service) ListVersions(ctx context.Context, actor domain.Actor, slug, env string, page domain.Page) ([]VersionInfo, string, error) {
-	return nil, "", errTODO
-}
-
-// GetVersion returns the values of one version (viewer).
-func (s *Service) GetVersion(ctx context.Context, actor domain.Actor, slug, env string, number int) (EnvironmentValues, error) {
-	return EnvironmentValues{}, errTODO
-}
-
-// Promote diffs and, unless dry run, replaces the target's values with the
-// source's as the target's next version (editor).
-func (s *Service) Promote(ctx context.Context, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
-	return PromoteResult{}, errTODO
-}
-
-// Rollback makes the environment's next version hold exactly the values of
-// an earlier version (editor).
-func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env string, version int) (RollbackResult, error) {
-	return RollbackResult{}, errTODO
-}
-
-// Resolve returns the resolved configuration: for an API key (limited to its
-// environment, else PERMISSION_DENIED) or a user (viewer; secrets omitted
-// below editor).
-func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env string) (Resolved, error) {
-	return Resolved{}, errTODO
 }

@@ -1,0 +1,84 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// assetBySlug finds an asset; ASSET_NOT_FOUND names the slug.
+func assetBySlug(ctx context.Context, st ports.TenantStores, slug string) (domain.Asset, error) {
+	a, err := st.Assets().BySlug(ctx, slug)
+	if domain.IsKind(err, domain.KindAssetNotFound) {
+		return domain.Asset{}, &domain.Error{
+			Kind:    domain.KindAssetNotFound,
+			Message: "The requested asset does not exist.",
+			Details: map[string]any{"asset_slug": slug},
+			Cause:   err,
+		}
+	}
+	return a, err
+}
+
+// environmentExists checks that the tenant has the environment;
+// ENVIRONMENT_NOT_FOUND names it.
+func environmentExists(ctx context.Context, st ports.TenantStores, name string) error {
+	_, err := st.Environments().Get(ctx, name)
+	if domain.IsKind(err, domain.KindEnvironmentNotFound) {
+		return &domain.Error{
+			Kind:    domain.KindEnvironmentNotFound,
+			Message: "The requested environment does not exist.",
+			Details: map[string]any{"environment": name},
+			Cause:   err,
+		}
+	}
+	return err
+}
+
+// versionByNumber returns one version with its snapshot; VERSION_NOT_FOUND
+// names the environment and the number.
+func versionByNumber(ctx context.Context, st ports.TenantStores, asset domain.AssetID, env string, number int) (domain.Version, error) {
+	v, err := st.Versions().Get(ctx, asset, env, number)
+	if domain.IsKind(err, domain.KindVersionNotFound) {
+		return domain.Version{}, &domain.Error{
+			Kind:    domain.KindVersionNotFound,
+			Message: "The requested version does not exist.",
+			Details: map[string]any{"environment": env, "version": number},
+			Cause:   err,
+		}
+	}
+	return v, err
+}
+
+// lockedCurrent locks the head of (asset, env), checks expected against it,
+// and returns the current version with its snapshot.
+func lockedCurrent(ctx context.Context, st ports.TenantStores, asset domain.AssetID, env string, expected *int) (domain.Version, error) {
+	head, err := st.Versions().LockHead(ctx, asset, env)
+	if err != nil {
+		return domain.Version{}, err
+	}
+	if err := checkExpected(expected, head); err != nil {
+		return domain.Version{}, err
+	}
+	cur, err := st.Versions().Current(ctx, asset, env)
+	if err != nil {
+		return domain.Version{}, err
+	}
+	if cur.Number != head {
+		return domain.Version{}, domain.Wrap(fmt.Errorf("head is %d but the current version is %d", head, cur.Number), "The version history is inconsistent.")
+	}
+	return cur, nil
+}
+
+// checkExpected returns VERSION_CONFLICT when an expected version is given
+// and differs from the current one.
+func checkExpected(expected *int, current int) error {
+	if expected == nil || *expected == current {
+		return nil
+	}
+	return domain.Errorf(domain.KindVersionConflict, "The environment is at version %d, not %d.", current, *expected).
+		WithDetail("expected_version", *expected).
+		WithDetail("current_version", current)
+}
