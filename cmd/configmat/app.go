@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/configmat/configmat/adapters/logging"
+	"github.com/configmat/configmat/core"
+	"github.com/configmat/configmat/core/cache"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/keys"
+	"github.com/configmat/configmat/ports"
+)
+
+// app is the wired program: settings, logger, store and core.
+type app struct {
+	settings Settings
+	logger   *logrus.Logger
+	store    backend
+	kek      *keys.KEK
+	cache    *cache.Cache
+	core     *core.Core
+}
+
+// loadSettings reads the settings; a bad setting is an exit status 2 error
+// with one line per setting.
+func loadSettings(e env) (Settings, error) {
+	s, err := LoadSettings(e.getenv)
+	if err != nil {
+		return s, &exitError{code: 2, err: fmt.Errorf("invalid settings:\n%v", err)}
+	}
+	return s, nil
+}
+
+func newLogger(e env, s Settings) (*logrus.Logger, error) {
+	l, err := logging.New(logging.Config{Level: s.LogLevel, Format: s.LogFormat, Out: e.stderr})
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	return l, nil
+}
+
+// withApp opens the app for a one-shot subcommand, runs fn and closes it.
+func withApp(ctx context.Context, e env, fn func(a *app) error) error {
+	s, err := loadSettings(e)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(e, s)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, s, logger, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(a)
+}
+
+// openApp loads the key-encryption key, opens (and, for serve, migrates) the
+// store, proves the key against existing data, and wires the core.
+func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving bool) (*app, error) {
+	kek, err := loadKEK(s, logger)
+	if err != nil {
+		return nil, err
+	}
+	if serving && s.MigrateOnStart {
+		if err := migrate(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	store, err := openStore(ctx, s, logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{settings: s, logger: logger, store: store, kek: kek}
+	km := keys.NewManager(kek, rand.Reader)
+	if err := checkKEK(ctx, store, km); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	a.cache = cache.New(cache.Options{})
+	a.core = core.New(core.Options{
+		Tx:       cache.WrapTransactor(store, a.cache),
+		KEK:      kek,
+		TokenTTL: s.TokenTTL,
+		Cache:    a.cache,
+	})
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.logger.WithError(err).Error("closing the store")
+	}
+}
+
+// systemActor acts as the system (owner) in the tenant named by slug.
+func (a *app) systemActor(ctx context.Context, slug string) (domain.Actor, error) {
+	var ref domain.TenantRef
+	err := a.store.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+		var err error
+		ref, err = s.Directory().TenantBySlug(ctx, slug)
+		return err
+	})
+	if err != nil {
+		return domain.Actor{}, describe(err)
+	}
+	return domain.SystemActor(ref.ID), nil
+}
+
+// loadKEK reads ENCRYPTION_KEY; in debug mode without one, a development key
+// is generated once and kept beside the embedded database with mode 0600.
+func loadKEK(s Settings, logger *logrus.Logger) (*keys.KEK, error) {
+	kek, err := keys.LoadKEK(keys.KEKConfig{
+		Hex:            s.EncryptionKey,
+		Debug:          s.Debug,
+		DevelopmentKey: func() (string, error) { return developmentKey(devKeyPath(s)) },
+		Warn:           func(msg string) { logger.Warn(msg) },
+	})
+	if err != nil {
+		return nil, &exitError{code: 2, err: plain(err)}
+	}
+	return kek, nil
+}
+
+// plain returns the caller-facing message of a domain error.
+func plain(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return errors.New(de.Message)
+	}
+	return err
+}
+
+// devKeyPath is where the development key lives: beside the embedded
+// database, or in ./data for PostgreSQL.
+func devKeyPath(s Settings) string {
+	dir := filepath.Dir(defaultDatabasePath)
+	if kind, path, err := s.Store(); err == nil && kind == storeSQLite {
+		dir = filepath.Dir(path)
+	}
+	return filepath.Join(dir, "dev-encryption.key")
+}
+
+// developmentKey returns the key stored at path, creating it (0600, in a
+// 0700 folder) on first use.
+func developmentKey(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading the development key %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	k, err := keys.GenerateKeyHex(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("creating the development key %s: %w", path, err)
+	}
+	if _, err := f.WriteString(k + "\n"); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return k, f.Close()
+}
+
+// checkKEK proves that the key-encryption key unwraps a stored data key, so
+// a wrong ENCRYPTION_KEY stops the program before it serves anything.
+func checkKEK(ctx context.Context, store backend, km *keys.Manager) error {
+	var (
+		tenant  domain.TenantID
+		wrapped domain.WrappedKey
+		ok      bool
+	)
+	err := store.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+		var err error
+		tenant, wrapped, ok, err = s.Directory().AnyDataKey(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reading a data key to check ENCRYPTION_KEY: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	if err := km.CheckWrapped(tenant, wrapped); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("ENCRYPTION_KEY does not decrypt the existing data: %v", plain(err))}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+// Command configmat is ConfigMat's single binary: the HTTP server and the
+// administrative subcommands of the product contract.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// env is what a run of the program reads from and writes to; tests supply
+// their own.
+type env struct {
+	args   []string
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	e := env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	os.Exit(run(ctx, e))
+}
+
+const usage = `configmat: configuration and secrets service
+
+Usage:
+  configmat serve                                   run the HTTP server
+  configmat migrate                                 apply pending migrations
+  configmat keygen                                  print a new ENCRYPTION_KEY
+  configmat tenant create --slug S --name N         create a tenant
+  configmat user create --email E --tenant S --role R
+                                                    create a user (password on stdin)
+  configmat apikey create --tenant S --name N [--environment E]
+                                                    print a new API key once
+  configmat audit verify --tenant S                 verify a tenant's audit chain
+                                                    (exit 0 intact, 1 broken, 2 error)
+
+Settings are read from the environment; see .env.example.
+`
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, e env) int {
+	err := dispatch(ctx, e)
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ee):
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(e.stderr, "configmat:", ee.err)
+		}
+		return ee.code
+	default:
+		fmt.Fprintln(e.stderr, "configmat:", err)
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, e env) error {
+	if len(e.args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return &exitError{code: 2, err: errors.New("")}
+	}
+	cmd, rest := e.args[0], e.args[1:]
+	sub := func(name string) (string, []string) {
+		if len(rest) == 0 || rest[0] != name {
+			return "", rest
+		}
+		return name, rest[1:]
+	}
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	case "serve":
+		return cmdServe(ctx, e, rest)
+	case "migrate":
+		return cmdMigrate(ctx, e, rest)
+	case "keygen":
+		return cmdKeygen(e, rest)
+	case "tenant":
+		if name, args := sub("create"); name != "" {
+			return cmdTenantCreate(ctx, e, args)
+		}
+	case "user":
+		if name, args := sub("create"); name != "" {
+			return cmdUserCreate(ctx, e, args)
+		}
+	case "apikey":
+		if name, args := sub("create"); name != "" {
+			return cmdAPIKeyCreate(ctx, e, args)
+		}
+	case "audit":
+		if name, args := sub("verify"); name != "" {
+			return cmdAuditVerify(ctx, e, args)
+		}
+	}
+	fmt.Fprint(e.stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
+
+// newFlags returns a flag set that prints its usage to e.stderr and returns
+// errors instead of exiting.
+func newFlags(e env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: configmat %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and requires every named flag to be non-empty.
+func parseFlags(fs *flag.FlagSet, args []string, required map[string]*string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2, err: err}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	for name, v := range required {
+		if *v == "" {
+			fs.Usage()
+			return &exitError{code: 2, err: fmt.Errorf("--%s is required", name)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sirupsen/logrus"
+	"github.com/ulule/limiter/v3"
+
+	"github.com/configmat/configmat/adapters/httpapi"
+	"github.com/configmat/configmat/adapters/ratelimit"
+	"github.com/configmat/configmat/api"
+	"github.com/configmat/configmat/core/keys"
+	"github.com/configmat/configmat/ports"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 30 * time.Second
+
+// cmdServe runs the HTTP server until SIGTERM or SIGINT, then drains
+// in-flight requests, closes Redis and the pool, and returns nil (exit 0).
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "serve", "serve")
+	if err := parseFlags(fs, args, nil); err != nil {
+		return err
+	}
+	s, err := loadSettings(e)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(e, s)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, s, logger, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.refuseRLSBypass(ctx); err != nil {
+		return err
+	}
+
+	rateLimiter, redisClient, err := newLimiter(s)
+	if err != nil {
+		return err
+	}
+	if redisClient != nil {
+		defer func() { _ = redisClient.Close() }()
+	}
+
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	var feedDone sync.WaitGroup
+	feedDone.Add(1)
+	go func() {
+		defer feedDone.Done()
+		a.runFeed(feedCtx)
+	}()
+	defer func() { stopFeed(); feedDone.Wait() }()
+
+	handler := httpapi.New(httpapi.Config{
+		Catalog:        a.core.Catalog,
+		Identity:       a.core.Identity,
+		Audit:          a.core.Audit,
+		Limiter:        rateLimiter,
+		TrustedProxies: s.TrustedProxies,
+		Logger:         logger,
+		AllowSignup:    s.AllowSignup,
+		Health:         a.healthChecks(redisClient),
+		Version:        version,
+		OpenAPI:        api.OpenAPIJSON,
+	})
+	ln, err := net.Listen("tcp", s.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR %s: %w", s.ListenAddr, err)
+	}
+	srv := httpapi.NewServer(ln.Addr().String(), handler)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	url := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s) - begin with the README's walk-through: curl %s/health\n", url, storeName(s), url)
+	logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": storeName(s)}).Info("configmat listening")
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		logger.WithError(err).Error("graceful shutdown did not finish in time")
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can use.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func storeName(s Settings) string {
+	kind, _, _ := s.Store()
+	return kind
+}
+
+// newLimiter builds the rate limiter: in process, or shared through Redis.
+func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
+	rates := ratelimit.Rates{}
+	for _, r := range []struct {
+		name, value string
+		dst         *limiter.Rate
+	}{
+		{"RATE_LIMIT_ANON", s.RateLimitAnon, &rates.Anonymous},
+		{"RATE_LIMIT_USER", s.RateLimitUser, &rates.User},
+		{"RATE_LIMIT_API_KEY", s.RateLimitAPIKey, &rates.APIKey},
+		{"RATE_LIMIT_API_KEY_BURST", s.RateLimitAPIKeyBurst, &rates.APIKeyBurst},
+	} {
+		rate, err := ratelimit.ParseRate(r.value)
+		if err != nil {
+			return nil, nil, &exitError{code: 2, err: fmt.Errorf("%s: %v", r.name, plain(err))}
+		}
+		*r.dst = rate
+	}
+	if s.RedisURL == "" {
+		return ratelimit.New(ratelimit.NewMemoryStore(), rates), nil, nil
+	}
+	opts, err := redis.ParseURL(s.RedisURL)
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: errors.New("REDIS_URL: not a valid redis:// URL")}
+	}
+	client := redis.NewClient(opts)
+	store, err := ratelimit.NewRedisStore(client)
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("REDIS_URL: Redis is unreachable: %v", plain(err))
+	}
+	return ratelimit.New(store, rates), client, nil
+}
+
+// runFeed keeps the cache in step with every process's committed changes.
+func (a *app) runFeed(ctx context.Context) {
+	onState := func(live bool) {
+		a.cache.SetLive(live)
+		if live {
+			a.logger.Info("change feed live: read cache enabled")
+		} else {
+			a.logger.Warn("change feed down: read cache dropped and bypassed")
+		}
+	}
+	for ctx.Err() == nil {
+		err := a.store.Listen(ctx, a.cache.Apply, onState)
+		a.cache.SetLive(false)
+		if ctx.Err() != nil {
+			return
+		}
+		a.logger.WithError(err).Error("change feed stopped; retrying")
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// healthChecks builds the checks of GET /health/detailed.
+func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthCheck {
+	km := keys.NewManager(a.kek, rand.Reader)
+	return map[string]httpapi.HealthCheck{
+		"database": a.store.Health,
+		"cache": func(ctx context.Context) (map[string]any, bool) {
+			status := map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live"}
+			if !a.cache.Live() {
+				status["invalidation"] = "bypassed"
+			}
+			if redisClient != nil {
+				status["backend"] = "redis"
+				if err := redisClient.Ping(ctx).Err(); err != nil {
+					status["status"] = "unhealthy"
+					status["error"] = "redis unreachable"
+					return status, false
+				}
+			}
+			return status, true
+		},
+		"encryption": func(ctx context.Context) (map[string]any, bool) {
+			status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": a.kek.ID()}
+			if err := checkKEK(ctx, a.store, km); err != nil {
+				status["status"] = "unhealthy"
+				status["error"] = "the key-encryption key does not unwrap the stored data keys"
+				return status, false
+			}
+			return status, true
+		},
+	}
+}
+
+// refuseRLSBypass stops serve when the service's own connection could bypass
+// row-level security, unless DEBUG=true (then it warns).
+func (a *app) refuseRLSBypass(ctx context.Context) error {
+	checker, ok := a.store.(rlsChecker)
+	if !ok {
+		return nil
+	}
+	bypass, err := checker.CanBypassRLS(ctx)
+	if err != nil {
+		return fmt.Errorf("checking the database role: %w", err)
+	}
+	if !bypass {
+		return nil
+	}
+	msg := "DATABASE_URL connects as a role that can bypass row-level security (superuser, BYPASSRLS or table owner); connect as the application role (see README)"
+	if a.settings.Debug {
+		a.logger.Warn(msg + "; allowed because DEBUG=true")
+		return nil
+	}
+	return &exitError{code: 2, err: errors.New(msg)}
+}
