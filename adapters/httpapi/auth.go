@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// Credential headers.
+const (
+	headerAuthorization = "Authorization"
+	headerAPIKey        = "X-API-Key"
+	headerTenant        = "X-Tenant"
+)
+
+type actorKey struct{}
+
+// actorFrom returns the authenticated actor of a guarded request.
+func actorFrom(ctx context.Context) domain.Actor {
+	a, _ := ctx.Value(actorKey{}).(domain.Actor)
+	return a
+}
+
+// guard runs before every route's handler: it records the route template,
+// authenticates the request as the route's access requires, counts it
+// against its rate limit (the authenticated user or API key, else the client
+// IP: a failed authentication counts as anonymous), and only then answers an
+// authentication failure or calls next with the actor in the context.
+func (s *server) guard(rt route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateFrom(r.Context())
+		st.route = rt.path
+		if rt.access == accessOpen {
+			next.ServeHTTP(w, r)
+			return
+		}
+		actor, authErr := s.authenticate(r, rt.access)
+		if authErr != nil {
+			actor = domain.Actor{}
+		}
+		if err := s.limiter.take(r.Context(), w, subjectOf(actor, st.clientIP)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if authErr != nil {
+			s.writeError(w, r, authErr)
+			return
+		}
+		if actor.IsUser() || actor.IsAPIKey() {
+			st.setActor(actor)
+		}
+		if (rt.access == accessTenant || rt.access == accessTenantOrAPIKey) && actor.TenantID == "" {
+			s.writeError(w, r, domain.Errorf(domain.KindTenantNotFound, "The user is not a member of any tenant."))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	})
+}
+
+// authenticate turns the request's credentials into an actor. Anonymous
+// routes ignore credentials. API keys are accepted only where access allows
+// them; a user token names its tenant with X-Tenant on tenant routes.
+func (s *server) authenticate(r *http.Request, a access) (domain.Actor, error) {
+	if a == accessAnonymous {
+		return domain.Actor{}, nil
+	}
+	authz := r.Header.Get(headerAuthorization)
+	apiKey := r.Header.Get(headerAPIKey)
+	switch {
+	case authz != "":
+		token, ok := bearerToken(authz)
+		if !ok {
+			return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated, "Use Authorization: Bearer with a user token.")
+		}
+		tenant := ""
+		if a != accessUser {
+			tenant = r.Header.Get(headerTenant)
+		}
+		return s.identity.AuthenticateToken(r.Context(), token, tenant)
+	case apiKey != "" && a == accessTenantOrAPIKey:
+		return s.identity.AuthenticateAPIKey(r.Context(), apiKey)
+	case apiKey != "":
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated,
+			"API keys are accepted only by GET /api/v1/assets/{slug}/values; this route needs a user token.")
+	}
+	return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated, "Authentication is required.")
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>" value.
+func bearerToken(header string) (string, bool) {
+	scheme, token, found := strings.Cut(header, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

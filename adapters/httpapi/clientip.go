@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// trustedProxies are the peers whose X-Forwarded-For is believed.
+type trustedProxies []netip.Prefix
+
+// trusts reports whether addr is inside one of the trusted prefixes.
+func (t trustedProxies) trusts(addr netip.Addr) bool {
+	for _, p := range t {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP returns the address requests are counted under: the socket peer,
+// unless the peer is a trusted proxy, in which case X-Forwarded-For is walked
+// from the right, skipping trusted proxies, to the first untrusted address.
+// A client cannot spoof it: entries left of the first untrusted one are never
+// read, and an unparsable entry stops the walk at the last good address.
+func (t trustedProxies) clientIP(r *http.Request) string {
+	peer, ok := parseAddr(r.RemoteAddr)
+	if !ok {
+		return r.RemoteAddr
+	}
+	if !t.trusts(peer) {
+		return peer.String()
+	}
+	client := peer
+	hops := forwardedFor(r.Header.Values("X-Forwarded-For"))
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, ok := parseAddr(hops[i])
+		if !ok {
+			break
+		}
+		client = hop
+		if !t.trusts(hop) {
+			break
+		}
+	}
+	return client.String()
+}
+
+// forwardedFor splits every X-Forwarded-For header into its hops, in order.
+func forwardedFor(headers []string) []string {
+	var hops []string
+	for _, h := range headers {
+		for _, hop := range strings.Split(h, ",") {
+			hops = append(hops, strings.TrimSpace(hop))
+		}
+	}
+	return hops
+}
+
+// parseAddr reads "ip", "ip:port" or "[ipv6]:port", unmapping IPv4-in-IPv6
+// and dropping any IPv6 zone.
+func parseAddr(s string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return a.Unmap().WithZone(""), true
+	}
+	return netip.Addr{}, false
+}

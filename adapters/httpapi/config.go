@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/configmat/configmat/core/audit"
+	"github.com/configmat/configmat/core/catalog"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/identity"
+	"github.com/configmat/configmat/ports"
+)
+
+// Config is what the HTTP adapter needs; cmd/configmat builds it.
+type Config struct {
+	Catalog  CatalogService
+	Identity IdentityService
+	Audit    AuditService
+	// Limiter counts requests per client IP, user or API key; nil disables
+	// rate limiting (and its headers).
+	Limiter ports.RateLimiter
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Logger receives the access log and error details; nil uses logrus's
+	// standard logger.
+	Logger logrus.FieldLogger
+	// AllowSignup enables POST /api/v1/auth/register.
+	AllowSignup bool
+	// Health holds the checks of GET /health/detailed by name: "database",
+	// "cache" and "encryption" are expected.
+	Health map[string]HealthCheck
+	// HealthTimeout bounds each health check; 0 means 5 seconds.
+	HealthTimeout time.Duration
+	// Version is reported by GET /health/detailed.
+	Version string
+	// Now tells the time; nil uses time.Now.
+	Now func() time.Time
+	// OpenAPI is served at GET /api/v1/openapi.json.
+	OpenAPI []byte
+}
+
+// HealthCheck probes one dependency. status is shown to anyone as is, so it
+// must never hold a secret, a DSN or a raw error text; the adapter sets
+// status["status"] to "healthy" or "unhealthy" when the check leaves it out.
+type HealthCheck func(ctx context.Context) (status map[string]any, healthy bool)
+
+// CatalogService is the part of catalog.Service the HTTP adapter calls.
+type CatalogService interface {
+	ListEnvironments(ctx context.Context, actor domain.Actor) ([]domain.Environment, error)
+	CreateEnvironment(ctx context.Context, actor domain.Actor, name string) (domain.Environment, error)
+	ListAssets(ctx context.Context, actor domain.Actor, page domain.Page) ([]domain.Asset, string, error)
+	CreateAsset(ctx context.Context, actor domain.Actor, in catalog.AssetInput) (domain.Asset, error)
+	GetAsset(ctx context.Context, actor domain.Actor, slug string) (catalog.AssetDetail, error)
+	UpdateAsset(ctx context.Context, actor domain.Actor, slug string, patch catalog.AssetPatch) (domain.Asset, error)
+	DeleteAsset(ctx context.Context, actor domain.Actor, slug string) error
+	GetValues(ctx context.Context, actor domain.Actor, slug, env string) (catalog.EnvironmentValues, error)
+	ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, env string, cs domain.ChangeSet) (catalog.EnvironmentValues, error)
+	ListVersions(ctx context.Context, actor domain.Actor, slug, env string, page domain.Page) ([]catalog.VersionInfo, string, error)
+	GetVersion(ctx context.Context, actor domain.Actor, slug, env string, number int) (catalog.EnvironmentValues, error)
+	Promote(ctx context.Context, actor domain.Actor, slug string, req catalog.PromoteRequest) (catalog.PromoteResult, error)
+	Rollback(ctx context.Context, actor domain.Actor, slug, env string, version int) (catalog.RollbackResult, error)
+	Resolve(ctx context.Context, actor domain.Actor, slug, env string) (catalog.Resolved, error)
+}
+
+// IdentityService is the part of identity.Service the HTTP adapter calls.
+type IdentityService interface {
+	Register(ctx context.Context, in identity.RegisterInput) (identity.Registration, error)
+	Login(ctx context.Context, email, password string) (identity.IssuedToken, error)
+	AuthenticateToken(ctx context.Context, token, tenantSlug string) (domain.Actor, error)
+	AuthenticateAPIKey(ctx context.Context, key string) (domain.Actor, error)
+	Me(ctx context.Context, actor domain.Actor) (identity.Me, error)
+	ListMembers(ctx context.Context, actor domain.Actor) ([]domain.Member, error)
+	AddMember(ctx context.Context, actor domain.Actor, email string, role domain.Role) (domain.Member, error)
+	UpdateMember(ctx context.Context, actor domain.Actor, user domain.UserID, role domain.Role) (domain.Member, error)
+	RemoveMember(ctx context.Context, actor domain.Actor, user domain.UserID) error
+	ListAPIKeys(ctx context.Context, actor domain.Actor) ([]domain.APIKey, error)
+	CreateAPIKey(ctx context.Context, actor domain.Actor, in identity.APIKeyInput) (identity.CreatedAPIKey, error)
+	RevokeAPIKey(ctx context.Context, actor domain.Actor, id domain.APIKeyID) error
+}
+
+// AuditService is the part of audit.Service the HTTP adapter calls.
+type AuditService interface {
+	List(ctx context.Context, actor domain.Actor, afterSeq int64, limit int) ([]domain.AuditEntry, string, error)
+	Verify(ctx context.Context, actor domain.Actor) (audit.Verification, error)
+}
+
+// The core services satisfy the adapter's interfaces.
+var (
+	_ CatalogService  = (*catalog.Service)(nil)
+	_ IdentityService = (*identity.Service)(nil)
+	_ AuditService    = (*audit.Service)(nil)
+)

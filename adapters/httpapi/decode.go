@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// maxBodyBytes is the largest request body accepted (1 MiB).
+const maxBodyBytes = 1 << 20
+
+// decodeJSON reads the request body, a single JSON object of type T with no
+// unknown field and nothing after it, into dst.
+//
+//   - a body that is not application/json (charset utf-8 allowed): 415
+//   - a body over 1 MiB: 413
+//   - no body, malformed JSON, not an object, an unknown field or trailing
+//     data: 400 INVALID_JSON (an unknown field is named in details.field)
+//   - a field of the wrong type: 400 VALIDATION_ERROR naming the field
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if hasBody(r) {
+		if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+			return err
+		}
+	}
+	if r.ContentLength > maxBodyBytes {
+		return errPayloadTooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errPayloadTooLarge()
+		}
+		return domain.Errorf(domain.KindInvalidJSON, "The request body could not be read.")
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return domain.Errorf(domain.KindInvalidJSON, "The request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		return domain.Errorf(domain.KindInvalidJSON, "The request body must hold a single JSON object and nothing after it.")
+	}
+	return nil
+}
+
+// hasBody reports whether the request carries a body.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
+}
+
+// checkContentType accepts application/json with an optional UTF-8 charset.
+func checkContentType(header string) error {
+	mediaType, params, err := mime.ParseMediaType(header)
+	charset, hasCharset := params["charset"]
+	if err != nil || mediaType != contentTypeJSON || (hasCharset && !strings.EqualFold(charset, "utf-8")) {
+		return domain.Errorf(kindUnsupportedMediaType, "The request body must be application/json.").
+			WithDetail("content_type", "must be application/json")
+	}
+	return nil
+}
+
+// errPayloadTooLarge is the answer to a body over maxBodyBytes.
+func errPayloadTooLarge() error {
+	return domain.Errorf(kindPayloadTooLarge, "The request body is larger than 1 MiB.").WithDetail("max_bytes", maxBodyBytes)
+}
+
+// decodeError maps a json.Decoder error to the contract's codes.
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return domain.Errorf(domain.KindInvalid, "The request is invalid.").
+			WithDetail("fields", map[string]any{typeErr.Field: "must be " + jsonTypeName(typeErr.Type)})
+	}
+	if field, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+		field = strings.TrimSuffix(field, `"`)
+		return domain.Errorf(domain.KindInvalidJSON, "The request body has an unknown field: %s.", field).WithDetail("field", field)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return domain.Errorf(domain.KindInvalidJSON, "The request body is not valid JSON.").WithDetail("offset", syntaxErr.Offset)
+	}
+	return domain.Errorf(domain.KindInvalidJSON, "The request body is not valid JSON.")
+}
+
+// jsonTypeName names the JSON type a Go type decodes from.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}

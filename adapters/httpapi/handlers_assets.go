@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/configmat/configmat/core/catalog"
+	"github.com/configmat/configmat/core/domain"
+)
+
+// assetList is one page of GET /assets.
+type assetList struct {
+	Assets     []domain.Asset `json:"assets"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// assetCreate is the body of POST /assets.
+type assetCreate struct {
+	Slug        string `json:"slug"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// assetUpdate is the body of PATCH /assets/{slug}; absent fields stay.
+type assetUpdate struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// listAssets pages through the tenant's assets.
+func (s *server) listAssets(w http.ResponseWriter, r *http.Request) error {
+	limit, err := limitQuery(r)
+	if err != nil {
+		return err
+	}
+	page := domain.Page{Limit: limit, Cursor: r.URL.Query().Get("cursor")}
+	assets, cursor, err := s.catalog.ListAssets(r.Context(), actorFrom(r.Context()), page)
+	if err != nil {
+		return err
+	}
+	if assets == nil {
+		assets = []domain.Asset{}
+	}
+	return respond(w, http.StatusOK, assetList{Assets: assets, NextCursor: nextCursor(cursor)})
+}
+
+// createAsset creates an asset.
+func (s *server) createAsset(w http.ResponseWriter, r *http.Request) error {
+	var req assetCreate
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	asset, err := s.catalog.CreateAsset(r.Context(), actorFrom(r.Context()), catalog.AssetInput(req))
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusCreated, asset)
+}
+
+// getAsset returns an asset with its current version per environment.
+func (s *server) getAsset(w http.ResponseWriter, r *http.Request) error {
+	detail, err := s.catalog.GetAsset(r.Context(), actorFrom(r.Context()), pathVar(r, "slug"))
+	if err != nil {
+		return err
+	}
+	if detail.Versions == nil {
+		detail.Versions = map[string]int{}
+	}
+	return respond(w, http.StatusOK, detail)
+}
+
+// updateAsset changes an asset's name or description.
+func (s *server) updateAsset(w http.ResponseWriter, r *http.Request) error {
+	var req assetUpdate
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	asset, err := s.catalog.UpdateAsset(r.Context(), actorFrom(r.Context()), pathVar(r, "slug"), catalog.AssetPatch(req))
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, asset)
+}
+
+// deleteAsset deletes an asset with all its versions.
+func (s *server) deleteAsset(w http.ResponseWriter, r *http.Request) error {
+	if err := s.catalog.DeleteAsset(r.Context(), actorFrom(r.Context()), pathVar(r, "slug")); err != nil {
+		return err
+	}
+	return noContent(w)
+}

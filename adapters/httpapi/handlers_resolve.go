@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// resolve answers the resolved configuration of an asset in an environment,
+// for an API key or a user. The body is encoded once and its SHA-256 is the
+// strong ETag; a matching If-None-Match answers 304 with no body.
+func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
+	env, err := requiredQuery(r, "environment")
+	if err != nil {
+		return err
+	}
+	slug := pathVar(r, "slug")
+	done := s.timeOperation(r.Context(), "resolve", logrus.DebugLevel, logrus.Fields{"asset": slug, "environment": env})
+	resolved, err := s.catalog.Resolve(r.Context(), actorFrom(r.Context()), slug, env)
+	done()
+	if err != nil {
+		return err
+	}
+	if resolved.Config == nil {
+		resolved.Config = map[string]map[string]json.RawMessage{}
+	}
+	body, err := json.Marshal(resolved)
+	if err != nil {
+		return domain.Wrap(err, "could not encode the resolved configuration")
+	}
+	etag := strongETag(body)
+	w.Header().Set("ETag", etag)
+	if etagMatches(r.Header.Values("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeBody(w, http.StatusOK, body)
+	return nil
+}
+
+// strongETag is the quoted hex SHA-256 of body.
+func strongETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// etagMatches applies If-None-Match's weak comparison: any listed tag, with
+// or without W/, equal to etag, or "*".
+func etagMatches(headers []string, etag string) bool {
+	for _, h := range headers {
+		for _, tag := range strings.Split(h, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
+}

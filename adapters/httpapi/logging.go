@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the status once.
+func (rec *statusRecorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+// Write records the implicit 200 of a body written without WriteHeader.
+func (rec *statusRecorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// wroteHeader reports whether the answer has started.
+func (rec *statusRecorder) wroteHeader() bool { return rec.status != 0 }
+
+// accessLog writes one line per request: info, or error for a 5xx answer. It
+// names the route template, never the headers, body or query. A request whose
+// connection was aborted by a panic is logged as such.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			s.logRequest(r, rec.status, s.now().Sub(start), v != nil)
+			if v != nil {
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// logRequest writes the access log line of one request.
+func (s *server) logRequest(r *http.Request, status int, took time.Duration, aborted bool) {
+	st := stateFrom(r.Context())
+	if status == 0 {
+		status = http.StatusOK
+		if aborted {
+			status = http.StatusInternalServerError
+		}
+	}
+	fields := logrus.Fields{
+		"request_id":  st.requestID,
+		"method":      r.Method,
+		"route":       st.route,
+		"status":      status,
+		"duration_ms": durationMillis(took),
+		"client_ip":   st.clientIP,
+	}
+	if aborted {
+		fields["aborted"] = true
+	}
+	if st.actor.TenantID != "" {
+		fields["tenant_id"] = string(st.actor.TenantID)
+	}
+	if st.actor.UserID != "" {
+		fields["user_id"] = string(st.actor.UserID)
+	}
+	if st.actor.APIKeyID != "" {
+		fields["api_key_id"] = string(st.actor.APIKeyID)
+	}
+	entry := s.logger.WithFields(fields)
+	if status >= http.StatusInternalServerError || aborted {
+		entry.Error("request")
+		return
+	}
+	entry.Info("request")
+}
+
+// durationMillis is d in milliseconds with microsecond precision.
+func durationMillis(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+// timeOperation logs how long a named core operation took; call the returned
+// function when it ends. Hot-path operations log at debug, the others at info.
+func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields logrus.Fields) func() {
+	start := s.now()
+	return func() {
+		LoggerFromContext(ctx).WithFields(fields).WithFields(logrus.Fields{
+			"operation":   operation,
+			"duration_ms": durationMillis(s.now().Sub(start)),
+		}).Log(level, "operation")
+	}
+}

@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// invalidField is a VALIDATION_ERROR naming one bad field or parameter.
+func invalidField(field, problem string) error {
+	p := domain.Problems{}
+	p.Add(field, problem)
+	return p.Err()
+}
+
+// pathVar returns a route variable.
+func pathVar(r *http.Request, name string) string { return mux.Vars(r)[name] }
+
+// requiredQuery returns a query parameter that must be present and non-empty.
+func requiredQuery(r *http.Request, name string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return "", invalidField(name, "is required")
+	}
+	return v, nil
+}
+
+// limitQuery reads ?limit=, an integer from 1 to domain.MaxPageSize, with
+// domain.DefaultPageSize when absent.
+func limitQuery(r *http.Request) (int, error) {
+	raw := r.URL.Query().Get("limit")
+	if raw == "" {
+		return domain.DefaultPageSize, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > domain.MaxPageSize {
+		return 0, invalidField("limit", fmt.Sprintf("must be an integer from 1 to %d", domain.MaxPageSize))
+	}
+	return n, nil
+}
+
+// nonNegativeQuery reads an optional integer query parameter that must be 0
+// or more; absent is 0.
+func nonNegativeQuery(r *http.Request, name string) (int64, error) {
+	raw := r.URL.Query().Get(name)
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		return 0, invalidField(name, "must be an integer of 0 or more")
+	}
+	return n, nil
+}
+
+// positivePathInt reads a path variable that must be an integer of 1 or more.
+func positivePathInt(r *http.Request, name string) (int, error) {
+	n, err := strconv.Atoi(pathVar(r, name))
+	if err != nil || n < 1 {
+		return 0, invalidField(name, "must be an integer of 1 or more")
+	}
+	return n, nil
+}
+
+// nextCursor is the JSON value of a listing's next_cursor: null at the end.
+func nextCursor(cursor string) *string {
+	if cursor == "" {
+		return nil
+	}
+	return &cursor
+}

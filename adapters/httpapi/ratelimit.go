@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// rateLimiter applies a ports.RateLimiter to requests; a nil limiter allows
+// everything and sets no headers.
+type rateLimiter struct {
+	limiter ports.RateLimiter
+	now     func() time.Time
+}
+
+// rateSubject is what one request counts against: a class and an opaque key
+// (client IP, user ID or API key ID, never a credential).
+type rateSubject struct {
+	class ports.RateClass
+	key   string
+}
+
+// subjectOf returns the rate subject of a request made by actor (the zero
+// actor when authentication failed or was not attempted) from clientIP.
+func subjectOf(actor domain.Actor, clientIP string) rateSubject {
+	switch {
+	case actor.APIKeyID != "":
+		return rateSubject{ports.RateAPIKey, string(actor.APIKeyID)}
+	case actor.UserID != "":
+		return rateSubject{ports.RateUser, string(actor.UserID)}
+	}
+	return rateSubject{ports.RateAnonymous, clientIP}
+}
+
+// take counts the request and sets the X-RateLimit-* headers. It returns a
+// RATE_LIMITED error (after setting Retry-After) when over the limit. When
+// the counter store fails, authenticated traffic passes (the failure is
+// logged) and anonymous traffic is refused with SERVICE_UNAVAILABLE.
+func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject rateSubject) error {
+	if l.limiter == nil {
+		return nil
+	}
+	d, err := l.limiter.Take(ctx, subject.class, subject.key)
+	if err != nil {
+		log := LoggerFromContext(ctx).WithError(err).WithField("rate_class", string(subject.class))
+		if subject.class != ports.RateAnonymous {
+			log.Error("rate limiter unavailable; letting the authenticated request through")
+			return nil
+		}
+		log.Error("rate limiter unavailable; refusing the anonymous request")
+		return domain.Errorf(domain.KindUnavailable, "The service is temporarily unavailable; retry later.")
+	}
+	remaining := max(d.Remaining, 0)
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
+	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	if d.Allowed {
+		return nil
+	}
+	retry := retryAfterSeconds(d.Reset.Sub(l.now()))
+	h.Set("Retry-After", strconv.FormatInt(retry, 10))
+	return domain.Errorf(kindRateLimited, "Too many requests; retry in %d seconds.", retry).WithDetail("retry_after", retry)
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one.
+func retryAfterSeconds(wait time.Duration) int64 {
+	s := int64((wait + time.Second - 1) / time.Second)
+	return max(s, 1)
+}

@@ -1,0 +1,34 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// contentTypeJSON is the media type of every body the API sends.
+const contentTypeJSON = "application/json"
+
+// writeBody sends an already encoded JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// respond encodes v as the JSON body of a status answer.
+func respond(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return domain.Wrap(err, "could not encode the response")
+	}
+	writeBody(w, status, body)
+	return nil
+}
+
+// noContent answers 204 with no body.
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// access says who may call a route and how it is rate limited.
+type access int
+
+const (
+	// accessOpen: anyone, never rate limited (health checks).
+	accessOpen access = iota
+	// accessAnonymous: anyone, limited per client IP.
+	accessAnonymous
+	// accessUser: a user token, not tied to a tenant.
+	accessUser
+	// accessTenant: a user token acting in a tenant.
+	accessTenant
+	// accessTenantOrAPIKey: a user token acting in a tenant, or an API key.
+	accessTenantOrAPIKey
+)
+
+// handlerFunc is a handler that returns its error instead of answering it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one operation of the API.
+type route struct {
+	method  string
+	path    string
+	access  access
+	handler handlerFunc
+}
+
+// apiBase is the base path of the API.
+const apiBase = "/api/v1"
+
+// routes lists every operation of the contract.
+func (s *server) routes() []route {
+	return []route{
+		{http.MethodGet, "/health", accessOpen, s.getHealth},
+		{http.MethodGet, "/health/detailed", accessOpen, s.getHealthDetailed},
+		{http.MethodGet, apiBase + "/health", accessOpen, s.getHealth},
+		{http.MethodGet, apiBase + "/health/detailed", accessOpen, s.getHealthDetailed},
+		{http.MethodGet, apiBase + "/openapi.json", accessAnonymous, s.getOpenAPI},
+
+		{http.MethodPost, apiBase + "/auth/register", accessAnonymous, s.register},
+		{http.MethodPost, apiBase + "/auth/login", accessAnonymous, s.login},
+		{http.MethodGet, apiBase + "/me", accessUser, s.getMe},
+
+		{http.MethodGet, apiBase + "/environments", accessTenant, s.listEnvironments},
+		{http.MethodPost, apiBase + "/environments", accessTenant, s.createEnvironment},
+
+		{http.MethodGet, apiBase + "/assets", accessTenant, s.listAssets},
+		{http.MethodPost, apiBase + "/assets", accessTenant, s.createAsset},
+		{http.MethodGet, apiBase + "/assets/{slug}", accessTenant, s.getAsset},
+		{http.MethodPatch, apiBase + "/assets/{slug}", accessTenant, s.updateAsset},
+		{http.MethodDelete, apiBase + "/assets/{slug}", accessTenant, s.deleteAsset},
+		{http.MethodGet, apiBase + "/assets/{slug}/environments/{env}", accessTenant, s.getValues},
+		{http.MethodPatch, apiBase + "/assets/{slug}/environments/{env}", accessTenant, s.changeValues},
+		{http.MethodPost, apiBase + "/assets/{slug}/promote", accessTenant, s.promote},
+		{http.MethodGet, apiBase + "/assets/{slug}/versions", accessTenant, s.listVersions},
+		{http.MethodGet, apiBase + "/assets/{slug}/versions/{n}", accessTenant, s.getVersion},
+		{http.MethodPost, apiBase + "/assets/{slug}/rollback", accessTenant, s.rollback},
+		{http.MethodGet, apiBase + "/assets/{slug}/values", accessTenantOrAPIKey, s.resolve},
+
+		{http.MethodGet, apiBase + "/members", accessTenant, s.listMembers},
+		{http.MethodPost, apiBase + "/members", accessTenant, s.addMember},
+		{http.MethodPatch, apiBase + "/members/{user_id}", accessTenant, s.updateMember},
+		{http.MethodDelete, apiBase + "/members/{user_id}", accessTenant, s.removeMember},
+
+		{http.MethodGet, apiBase + "/api-keys", accessTenant, s.listAPIKeys},
+		{http.MethodPost, apiBase + "/api-keys", accessTenant, s.createAPIKey},
+		{http.MethodDelete, apiBase + "/api-keys/{id}", accessTenant, s.revokeAPIKey},
+
+		{http.MethodGet, apiBase + "/audit", accessTenant, s.listAudit},
+		{http.MethodGet, apiBase + "/audit/verify", accessTenant, s.verifyAudit},
+	}
+}
+
+// router registers every route. Paths are matched as sent (no cleaning, no
+// redirect); unknown paths and methods answer the contract's error body.
+func (s *server) router() *mux.Router {
+	r := mux.NewRouter()
+	r.SkipClean(true)
+	for _, rt := range s.routes() {
+		r.Handle(rt.path, s.guard(rt, s.handle(rt.handler))).Methods(rt.method)
+	}
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		writeErrorBody(w, req, http.StatusNotFound, "NOT_FOUND", "No route matches the request path.", map[string]any{})
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		allowed := allowedMethods(r, req)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeErrorBody(w, req, http.StatusMethodNotAllowed, string(kindMethodNotAllowed),
+			"The route does not support this method.", map[string]any{"allowed_methods": allowed})
+	})
+	return r
+}
+
+// probedMethods are the methods tried to build an Allow header.
+var probedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods lists the methods the router accepts for req's path.
+func allowedMethods(r *mux.Router, req *http.Request) []string {
+	var allowed []string
+	probe := req.Clone(req.Context())
+	for _, m := range probedMethods {
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}
+
+// handle answers a handlerFunc's error through writeError.
+func (s *server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// trimTrailingSlash makes a trailing slash optional on every route by
+// removing one before routing, instead of redirecting.
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimSuffix(p, "/")
+			if rp := r2.URL.RawPath; rp != "" {
+				r2.URL.RawPath = strings.TrimSuffix(rp, "/")
+			}
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}

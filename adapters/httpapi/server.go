@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// server holds the configured dependencies shared by middlewares and handlers.
+type server struct {
+	catalog  CatalogService
+	identity IdentityService
+	audit    AuditService
+	limiter  rateLimiter
+	proxies  trustedProxies
+	logger   logrus.FieldLogger
+	signup   bool
+	health   map[string]HealthCheck
+	// healthTimeout bounds each health check.
+	healthTimeout time.Duration
+	version       string
+	now           func() time.Time
+	openapi       []byte
+}
+
+// New returns the HTTP handler of the ConfigMat API. It panics when a core
+// service is missing, a wiring mistake that must not reach production.
+func New(cfg Config) http.Handler {
+	s := newServer(cfg)
+	return s.withRequestState(s.accessLog(recoverPanics(trimTrailingSlash(s.router()))))
+}
+
+// newServer checks cfg and fills in its defaults.
+func newServer(cfg Config) *server {
+	if cfg.Catalog == nil || cfg.Identity == nil || cfg.Audit == nil {
+		panic("httpapi: Config needs Catalog, Identity and Audit")
+	}
+	s := &server{
+		catalog:       cfg.Catalog,
+		identity:      cfg.Identity,
+		audit:         cfg.Audit,
+		proxies:       trustedProxies(cfg.TrustedProxies),
+		logger:        cfg.Logger,
+		signup:        cfg.AllowSignup,
+		health:        cfg.Health,
+		healthTimeout: cfg.HealthTimeout,
+		version:       cfg.Version,
+		now:           cfg.Now,
+		openapi:       cfg.OpenAPI,
+	}
+	if s.logger == nil {
+		s.logger = logrus.StandardLogger()
+	}
+	if s.healthTimeout <= 0 {
+		s.healthTimeout = defaultHealthTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now}
+	return s
+}
+
+// NewServer returns an http.Server for h with timeouts that protect against
+// slow clients.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
