@@ -24,7 +24,7 @@ import (
 	"github.com/configmat/configmat/api"
 )
 
-// The OpenAPI document, loaded once, with its errata applied, and a router
+// The OpenAPI document, loaded once, and a router
 // over it to find the operation of a request.
 var contract struct {
 	once   sync.Once
@@ -33,31 +33,7 @@ var contract struct {
 	err    error
 }
 
-// errata are known disagreements between api/openapi.json and the contract
-// (API.md plus the adapter's brief), reported to the lead. Each one patches
-// the loaded document and fails when the document no longer needs it.
-var errata = []struct {
-	name  string
-	apply func(doc *openapi3.T) error
-}{
-	{
-		// API key listings show id, name, prefix, environment, expires_at,
-		// created_at and revoked_at; nothing records a key's last use, so the
-		// adapter cannot fill the document's required last_used_at.
-		name: "APIKey.last_used_at is not required",
-		apply: func(doc *openapi3.T) error {
-			s := doc.Components.Schemas["APIKey"].Value
-			i := slices.Index(s.Required, "last_used_at")
-			if i < 0 {
-				return errors.New("APIKey no longer requires last_used_at: drop this erratum")
-			}
-			s.Required = slices.Delete(s.Required, i, i+1)
-			return nil
-		},
-	},
-}
-
-// loadContract returns the patched document and its router.
+// loadContract returns the document and its router.
 func loadContract(t *testing.T) (*openapi3.T, routers.Router) {
 	t.Helper()
 	contract.once.Do(func() {
@@ -69,12 +45,6 @@ func loadContract(t *testing.T) (*openapi3.T, routers.Router) {
 		if err := doc.Validate(context.Background()); err != nil {
 			contract.err = err
 			return
-		}
-		for _, e := range errata {
-			if err := e.apply(doc); err != nil {
-				contract.err = errors.New(e.name + ": " + err.Error())
-				return
-			}
 		}
 		contract.doc = doc
 		contract.router, contract.err = gorillamux.NewRouter(doc)
@@ -202,20 +172,6 @@ func TestEveryRouteIsInTheDocumentAndBack(t *testing.T) {
 	sort.Strings(routed)
 	if !slices.Equal(documented, routed) {
 		t.Errorf("routes differ from the document\nrouted:     %v\ndocumented: %v", routed, documented)
-	}
-}
-
-func TestErrataStillApply(t *testing.T) {
-	for _, e := range errata {
-		t.Run(e.name, func(t *testing.T) {
-			doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPIJSON)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.apply(doc); err != nil {
-				t.Error(err)
-			}
-		})
 	}
 }
 
