@@ -1,0 +1,44 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// code returns the extended SQLite result code of err, or 0.
+func code(err error) int {
+	var e *msqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isPrimaryKey reports a primary key violation.
+func isPrimaryKey(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY }
+
+// isUnique reports a UNIQUE constraint violation (not the primary key's).
+func isUnique(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE }
+
+// isForeignKey reports a foreign key violation.
+func isForeignKey(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
+
+// isNoRows reports a query that found nothing.
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// affectedOne returns notFound when res changed no row.
+func affectedOne(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return domain.Wrap(err, "could not count changed rows")
+	case n == 0:
+		return notFound
+	}
+	return nil
+}

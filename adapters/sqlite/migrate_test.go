@@ -1,0 +1,41 @@
+package sqlite
+
+import (
+	"io/fs"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/configmat/configmat/migrations"
+	"github.com/configmat/configmat/ports/porttest"
+)
+
+// TestMigrationsGoDownAndUp checks every Down section by migrating an
+// in-use database to version 0 and back.
+func TestMigrationsGoDownAndUp(t *testing.T) {
+	s := openTest(t)
+	porttest.NewTenant(t, s)
+	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db.DB, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(t.Context(), 0); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var tables int
+	if err := s.db.GetContext(t.Context(), &tables,
+		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'goose%' AND name NOT LIKE 'sqlite%'`); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("%d tables left after migrating down", tables)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	porttest.NewTenant(t, s)
+}
