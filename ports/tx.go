@@ -8,7 +8,8 @@ import (
 
 // Transactor is the unit of work. Every read and write of the core runs inside
 // one of its functions, which commit when fn returns nil and roll back (and
-// return fn's error) otherwise. A failed commit is returned as an error.
+// return fn's error) otherwise. A failed commit is returned as an error. A
+// panic in fn rolls the transaction back and is re-raised with its value.
 type Transactor interface {
 	// InTenant runs fn in one transaction bound to tenantID: every store of s
 	// sees and writes only that tenant's rows (the PostgreSQL adapter sets
