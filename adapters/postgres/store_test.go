@@ -1,0 +1,155 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/configmat/configmat/adapters/postgres"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/test/pgtest"
+)
+
+func TestOpenRefusesBadConfig(t *testing.T) {
+	valid := postgres.Config{URL: "postgres://app:pw@127.0.0.1:1/db", PoolSize: 1}
+	cases := []struct {
+		name  string
+		tune  func(*postgres.Config)
+		field string
+	}{
+		{"NoURL", func(c *postgres.Config) { c.URL = "" }, "url"},
+		{"NoPool", func(c *postgres.Config) { c.PoolSize = 0 }, "pool_size"},
+		{"NegativeOverflow", func(c *postgres.Config) { c.MaxOverflow = -1 }, "max_overflow"},
+		{"NegativeRecycle", func(c *postgres.Config) { c.Recycle = -time.Second }, "recycle"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid
+			tc.tune(&c)
+			_, err := postgres.Open(t.Context(), c)
+			if !domain.IsKind(err, domain.KindInvalid) || !strings.Contains(detailFields(err), tc.field) {
+				t.Fatalf("Open = %v, want VALIDATION_ERROR naming %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func detailFields(err error) string {
+	b, _ := json.Marshal(err.(*domain.Error).Details)
+	return string(b)
+}
+
+func TestOpenUnreachableHidesTheURL(t *testing.T) {
+	const password = "hunter2-secret"
+	_, err := postgres.Open(t.Context(), postgres.Config{
+		URL: "postgres://app:" + password + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", PoolSize: 1,
+	})
+	if !domain.IsKind(err, domain.KindUnavailable) {
+		t.Fatalf("Open = %v, want SERVICE_UNAVAILABLE", err)
+	}
+	if strings.Contains(err.Error(), password) {
+		t.Errorf("the error reveals the password: %v", err)
+	}
+}
+
+func TestCanBypassRLS(t *testing.T) {
+	db := pgtest.New(t)
+	cases := []struct {
+		name string
+		url  string
+		want bool
+	}{
+		{"ApplicationRole", db.AppURL, false},
+		{"Owner", db.OwnerURL, true},
+		{"Superuser", db.AdminURL, true},
+		{"MemberOfOwner", ownerMemberURL(t, db), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			store := db.Store(t, func(c *postgres.Config) { c.URL = tc.url })
+			got, err := store.CanBypassRLS(t.Context())
+			if err != nil || got != tc.want {
+				t.Fatalf("CanBypassRLS = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHealth(t *testing.T) {
+	db := pgtest.New(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 3, 2 })
+	report := store.Health(t.Context())
+	if report["status"] != "healthy" || report["bypasses_rls"] != false {
+		t.Errorf("Health = %v, want healthy and not bypassing row-level security", report)
+	}
+	pool, _ := report["pool"].(map[string]any)
+	for _, key := range []string{"open", "in_use", "idle", "max_open", "wait_count"} {
+		if _, ok := pool[key]; !ok {
+			t.Errorf("pool lacks %q: %v", key, report)
+		}
+	}
+	if pool["max_open"] != 5 {
+		t.Errorf("pool max_open = %v, want 5", pool["max_open"])
+	}
+	if _, ok := report["latency_ms"].(float64); !ok {
+		t.Errorf("latency_ms = %v, want a number", report["latency_ms"])
+	}
+	assertNoSecrets(t, report, db.AppURL)
+
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	down := store.Health(t.Context())
+	if down["status"] != "unhealthy" {
+		t.Errorf("Health of a closed store = %v, want unhealthy", down)
+	}
+	if _, ok := down["bypasses_rls"]; ok {
+		t.Errorf("Health of a closed store claims to know bypasses_rls: %v", down)
+	}
+	assertNoSecrets(t, down, db.AppURL)
+}
+
+// assertNoSecrets fails t when the report mentions the URL, its user or
+// password, or an error.
+func assertNoSecrets(t *testing.T, report map[string]any, rawURL string) {
+	t.Helper()
+	b, err := json.Marshal(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(rawURL)
+	password, _ := u.User.Password()
+	for _, secret := range []string{rawURL, u.User.Username(), password, "sql:", "pq:"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("health report %s contains %q", b, secret)
+		}
+	}
+}
+
+// ownerMemberURL creates a login role without BYPASSRLS that is a member of
+// the tables' owner (and so may switch their policies off), dropped when t
+// ends, and returns its URL.
+func ownerMemberURL(t *testing.T, db *pgtest.DB) string {
+	t.Helper()
+	admin := db.Admin(t)
+	role := db.OwnerRole + "_member"
+	if _, err := admin.ExecContext(t.Context(), `CREATE ROLE `+pq.QuoteIdentifier(role)+
+		` LOGIN PASSWORD 'member-password' NOBYPASSRLS IN ROLE `+pq.QuoteIdentifier(db.OwnerRole)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP ROLE ` + pq.QuoteIdentifier(role)); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+	})
+	u, err := url.Parse(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "member-password")
+	return u.String()
+}

@@ -1,0 +1,219 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/configmat/configmat/adapters/postgres"
+	"github.com/configmat/configmat/core"
+	"github.com/configmat/configmat/core/catalog"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+	"github.com/configmat/configmat/test/pgtest"
+)
+
+// concurrently runs n functions at once (released together) and returns
+// their errors.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+func TestConcurrentAuditAppends(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "chain")
+	const goroutines, each = 10, 5
+
+	errs := concurrently(goroutines, func(g int) error {
+		for i := range each {
+			err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+				return c.AuditLog.Append(ctx, s, actor, "test.appended", fmt.Sprintf("goroutine:%d", g), map[string]any{"goroutine": g, "i": i})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for g, err := range errs {
+		if err != nil {
+			t.Fatalf("goroutine %d: %v", g, err)
+		}
+	}
+
+	var entries []domain.AuditEntry
+	if err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+		var err error
+		entries, err = s.Audit().List(ctx, 0, 1000)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	appended := 0
+	for i, e := range entries {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("entry %d has seq %d: the chain has a gap or a duplicate", i, e.Seq)
+		}
+		if e.Action == "test.appended" {
+			appended++
+		}
+	}
+	if appended != goroutines*each {
+		t.Fatalf("%d appended entries, want %d", appended, goroutines*each)
+	}
+	v, err := c.Audit.Verify(t.Context(), actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Valid || v.Entries != int64(len(entries)) {
+		t.Fatalf("Verify = %+v, want a valid chain of %d entries", v, len(entries))
+	}
+}
+
+func TestConcurrentChangeSetsAndPromotions(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	c := newCore(t, db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 10 }))
+	actor := newTenant(t, c, "race")
+	newAsset(t, c, actor, "race")
+	mustApply(t, c, actor, "race", "local", set("seed", map[string]map[string]string{
+		"cs": {"seed": `0`}, "meta": {"last": `0`},
+	}))
+	const n = 20
+
+	errs := concurrently(2*n, func(i int) error {
+		if i < n {
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "race", "local", set(fmt.Sprintf("cs-%d", i+1), map[string]map[string]string{
+				"cs": {fmt.Sprintf("k%d", i+1): fmt.Sprint(i + 1)}, "meta": {"last": fmt.Sprint(i + 1)},
+			}))
+			return err
+		}
+		_, err := c.Catalog.Promote(t.Context(), actor, "race", catalog.PromoteRequest{From: "local", To: "stage"})
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("operation %d: %v", i, err)
+		}
+	}
+
+	local := versionValues(t, c, actor, "race", "local", n+1)
+	lastOf := map[string]int{} // a local version's values -> its number
+	var seen []int
+	for number := 1; number <= n+1; number++ {
+		values := local[number]
+		last := jsonInt(t, values["meta"]["last"].Value)
+		want := map[string]bool{"seed": true}
+		if number > 1 {
+			for key := range local[number-1]["cs"] {
+				want[key] = true
+			}
+			want[fmt.Sprintf("k%d", last)] = true
+			seen = append(seen, last)
+		}
+		if got := keysOf(values["cs"]); !equalSets(got, want) {
+			t.Errorf("local version %d holds %v, want %v: a change set was lost or merged", number, got, want)
+		}
+		lastOf[canonicalValues(t, values)] = number
+	}
+	slices.Sort(seen)
+	for i, last := range seen {
+		if last != i+1 {
+			t.Fatalf("local versions were written by change sets %v, want each of 1..%d once", seen, n)
+		}
+	}
+
+	stage := versionValues(t, c, actor, "race", "stage", n)
+	previous := 0
+	for number := 1; number <= n; number++ {
+		source, ok := lastOf[canonicalValues(t, stage[number])]
+		if !ok {
+			t.Fatalf("stage version %d equals no local version: %v", number, stage[number])
+		}
+		if source < previous {
+			t.Errorf("stage version %d copies local version %d, older than the previous promotion's %d", number, source, previous)
+		}
+		previous = source
+	}
+}
+
+// versionValues lists an environment's versions, checks that they are
+// numbered 1..count without a gap, and returns each one's values.
+func versionValues(t *testing.T, c *core.Core, actor domain.Actor, slug, env string, count int) map[int]map[string]map[string]catalog.ValueView {
+	t.Helper()
+	versions, _, err := c.Catalog.ListVersions(t.Context(), actor, slug, env, domain.Page{Limit: domain.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != count {
+		t.Fatalf("%s has %d versions, want %d", env, len(versions), count)
+	}
+	out := map[int]map[string]map[string]catalog.ValueView{}
+	for i, v := range versions {
+		if v.Version != count-i {
+			t.Fatalf("%s's versions, newest first, are not consecutive: %d at position %d", env, v.Version, i)
+		}
+		values, err := c.Catalog.GetVersion(t.Context(), actor, slug, env, v.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[v.Version] = values.Values
+	}
+	return out
+}
+
+func jsonInt(t *testing.T, raw json.RawMessage) int {
+	t.Helper()
+	var n int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatalf("%s is not an integer: %v", raw, err)
+	}
+	return n
+}
+
+func keysOf(m map[string]catalog.ValueView) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func equalSets(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalValues is a stable text of an environment's values.
+func canonicalValues(t *testing.T, v map[string]map[string]catalog.ValueView) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

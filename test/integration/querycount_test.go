@@ -1,0 +1,79 @@
+package integration
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/configmat/configmat/adapters/postgres"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/test/pgtest"
+)
+
+// The counts are of the SQL statements the adapter sends (every Exec and
+// Query, prepared or not, the tenant binding included), counted by
+// pgtest's counting driver around lib/pq; BEGIN and COMMIT are not counted.
+const (
+	maxResolveStatements = 4
+	maxListStatements    = 4
+)
+
+func TestStatementCounts(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	setup := newCore(t, db.Store(t))
+	actor := newTenant(t, setup, "count")
+
+	small := map[string]map[string]string{"database": {"host": `"db"`, "secret_password": `"pw"`}}
+	large := map[string]map[string]string{}
+	for o := range 100 {
+		keys := map[string]string{"secret_key": fmt.Sprintf(`"s-%d"`, o)}
+		for k := range 9 {
+			keys[fmt.Sprintf("key%d", k)] = fmt.Sprintf(`{"object":%d,"key":%d}`, o, k)
+		}
+		large[fmt.Sprintf("object%d", o)] = keys
+	}
+	for slug, values := range map[string]map[string]map[string]string{"small": small, "large": large} {
+		newAsset(t, setup, actor, slug)
+		mustApply(t, setup, actor, slug, "prod", set("seed", values))
+	}
+	for i := range 60 {
+		newAsset(t, setup, actor, fmt.Sprintf("listed-%02d", i))
+	}
+
+	counter, dsn := pgtest.NewCounter(t, db.AppURL)
+	counted := db.Store(t, func(c *postgres.Config) { c.URL, c.DriverName = dsn, pgtest.CountingDriverName })
+
+	resolveCount := func(slug string, wantKeys int) int64 {
+		c := newCore(t, counted) // a fresh key manager: the data key is not cached
+		counter.Reset()
+		resolved, err := c.Catalog.Resolve(t.Context(), actor, slug, "prod")
+		if err != nil {
+			t.Fatalf("Resolve(%s): %v", slug, err)
+		}
+		n := counter.Count()
+		keys := 0
+		for _, obj := range resolved.Config {
+			keys += len(obj)
+		}
+		if keys != wantKeys {
+			t.Fatalf("Resolve(%s) gave %d keys, want %d", slug, keys, wantKeys)
+		}
+		return n
+	}
+	one, hundred := resolveCount("small", 2), resolveCount("large", 1000)
+	t.Logf("resolve: %d statements for 1 object, %d for 100 objects of 10 keys", one, hundred)
+	if one != hundred || one > maxResolveStatements || one == 0 {
+		t.Errorf("resolve ran %d statements for 1 object and %d for 100; want the same, at most %d", one, hundred, maxResolveStatements)
+	}
+
+	c := newCore(t, counted)
+	counter.Reset()
+	assets, _, err := c.Catalog.ListAssets(t.Context(), actor, domain.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := counter.Count()
+	t.Logf("listing 50 assets: %d statements", n)
+	if len(assets) != 50 || n > maxListStatements || n == 0 {
+		t.Errorf("listing gave %d assets in %d statements; want 50 in at most %d", len(assets), n, maxListStatements)
+	}
+}
