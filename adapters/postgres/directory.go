@@ -12,9 +12,10 @@ import (
 )
 
 // directory is the pre-tenant lookups. Each is a SECURITY DEFINER function of
-// the schema (see migrations/postgres/00003_directory.sql) that returns only
-// the columns it needs; the application's role cannot read the tables
-// themselves without a tenant bound.
+// the schema (see migrations/postgres/00004_directory.sql), owned by the
+// NOLOGIN role configmat_directory, that returns only the columns it needs;
+// the application's role cannot read the tables themselves without a tenant
+// bound, nor become configmat_directory.
 type directory struct {
 	tx *sqlx.Tx
 }

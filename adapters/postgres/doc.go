@@ -8,7 +8,10 @@
 // the owner. Inside InTenant every query names its tenant and row-level
 // security refuses any other tenant's row even to a query that forgot to. The
 // lookups that precede a tenant (ports.Directory) go through SECURITY DEFINER
-// functions that return only what each lookup needs.
+// functions that return only what each lookup needs; they run as
+// configmat_directory, a NOLOGIN role without BYPASSRLS that read-only
+// policies let see the few columns those lookups read. No role of ConfigMat,
+// the owner included, is a superuser or has BYPASSRLS.
 //
 // Driver errors are translated at this package's edge: sql.ErrNoRows to the
 // not-found kind of each method, unique and foreign-key violations to the

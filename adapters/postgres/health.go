@@ -9,19 +9,21 @@ import (
 const healthTimeout = 2 * time.Second
 
 // canBypassRLS says whether the connected role escapes row-level security:
-// a superuser, a role with BYPASSRLS, or one with the privileges of the
-// tables' owner (who may switch the policies off). The tenants table stands
-// for every tenant-owned table: the migrations give them one owner.
+// it is, or may become (is a member of, directly or indirectly, inheriting or
+// not), a superuser, a role with BYPASSRLS, the tables' owner (who may switch
+// the policies off) or configmat_directory (whose policies show every
+// tenant's keys, members and tenants). The tenants table stands for every
+// tenant-owned table: the migrations give them one owner.
 const canBypassRLS = `
-SELECT r.rolsuper OR r.rolbypassrls OR COALESCE(
-	(SELECT pg_has_role(r.oid, c.relowner, 'USAGE') FROM pg_class AS c WHERE c.oid = to_regclass('tenants')),
-	false)
-FROM pg_roles AS r
-WHERE r.rolname = current_user`
+SELECT EXISTS (
+	SELECT 1 FROM pg_roles AS r
+	WHERE pg_has_role(current_user, r.oid, 'MEMBER')
+	  AND (r.rolsuper OR r.rolbypassrls OR r.rolname = '` + DirectoryRole + `'
+		OR r.oid = (SELECT c.relowner FROM pg_class AS c WHERE c.oid = to_regclass('tenants'))))`
 
 // CanBypassRLS reports whether the role the store is connected as can escape
-// row-level security. The service's role must not: it would see every
-// tenant's rows.
+// row-level security, by its own attributes or by a role it may become. The
+// service's role must not: it would see every tenant's rows.
 func (s *Store) CanBypassRLS(ctx context.Context) (bool, error) {
 	var bypass bool
 	if err := s.db.GetContext(ctx, &bypass, canBypassRLS); err != nil {

@@ -12,10 +12,14 @@ import (
 )
 
 // Migrate applies the pending embedded migrations (migrations/postgres) with
-// goose, connected with migrationURL as the tables' owner, which must have
-// BYPASSRLS (the directory functions run as it) and either CREATEROLE or an
-// existing configmat_app role. Concurrent runs wait for each other on a
-// session advisory lock. The error never contains migrationURL.
+// goose, connected with migrationURL as the tables' owner. The owner needs
+// neither SUPERUSER nor BYPASSRLS: it must own the database (and its schema
+// public) and be a member of configmat_directory, and the group roles
+// configmat_app and configmat_directory must exist, unless it has CREATEROLE,
+// in which case the migrations create the roles and the membership
+// themselves. A missing role or membership stops the run with the DBA's SQL
+// in the error. Concurrent runs wait for each other on a session advisory
+// lock. The error never contains migrationURL.
 func Migrate(ctx context.Context, migrationURL string) error {
 	scripts, err := fs.Sub(migrations.Postgres, "postgres")
 	if err != nil {

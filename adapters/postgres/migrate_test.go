@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 
@@ -20,40 +19,66 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestMigrateRefusesOwnerSubjectToRLS migrates a database owned by a role
-// without BYPASSRLS: the directory functions would run as it and see nothing.
-func TestMigrateRefusesOwnerSubjectToRLS(t *testing.T) {
+// TestMigrateOwnerNeedsNoBypass migrates empty databases owned by roles that
+// are neither superusers nor have BYPASSRLS: a member of configmat_directory
+// (the DBA's setup) and a role with CREATEROLE (which makes itself one) both
+// succeed, with the directory functions owned by configmat_directory; a role
+// with neither is refused with the DBA's GRANT in the error.
+func TestMigrateOwnerNeedsNoBypass(t *testing.T) {
 	db := pgtest.New(t)
-	admin := db.Admin(t)
-	name := db.Name + "_plain_owner"
-	for _, stmt := range []string{
-		`CREATE ROLE ` + pq.QuoteIdentifier(name) + ` LOGIN PASSWORD 'plain-owner' NOBYPASSRLS`,
-		`CREATE DATABASE ` + pq.QuoteIdentifier(name) + ` OWNER ` + pq.QuoteIdentifier(name),
-	} {
-		if _, err := admin.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatal(err)
-		}
+	directory := pq.QuoteIdentifier(postgres.DirectoryRole)
+	cases := []struct {
+		name       string
+		role       string
+		attributes string
+		refusal    string
+	}{
+		{"MemberOfDirectory", "member", "NOCREATEROLE IN ROLE " + directory, ""},
+		{"CreateRole", "createrole", "CREATEROLE", ""},
+		{"NeitherMemberNorCreateRole", "plain", "NOCREATEROLE", "GRANT configmat_directory TO "},
 	}
-	t.Cleanup(func() {
-		for _, stmt := range []string{
-			`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(name) + ` WITH (FORCE)`,
-			`DROP ROLE IF EXISTS ` + pq.QuoteIdentifier(name),
-		} {
-			if _, err := admin.Exec(stmt); err != nil {
-				t.Errorf("cleanup: %v", err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			role := createRole(t, db, "owner_"+tc.role,
+				"LOGIN PASSWORD 'login-password' NOSUPERUSER NOBYPASSRLS NOCREATEDB "+tc.attributes)
+			name := strings.Trim(role, `"`)
+			admin := db.Admin(t)
+			if _, err := admin.ExecContext(t.Context(), `CREATE DATABASE `+role+` OWNER `+role); err != nil {
+				t.Fatal(err)
 			}
-		}
-	})
-	u, err := url.Parse(db.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User, u.Path = url.UserPassword(name, "plain-owner"), "/"+name
-	err = postgres.Migrate(t.Context(), u.String())
-	if err == nil || !strings.Contains(err.Error(), "BYPASSRLS") {
-		t.Fatalf("Migrate as an owner without BYPASSRLS = %v, want a refusal naming BYPASSRLS", err)
-	}
-	if strings.Contains(err.Error(), "plain-owner") {
-		t.Errorf("the error reveals the password: %v", err)
+			t.Cleanup(func() {
+				if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + role + ` WITH (FORCE)`); err != nil {
+					t.Errorf("drop database %s: %v", name, err)
+				}
+			})
+			ownerURL := databaseURL(t, loginURL(t, db, role), name)
+
+			err := postgres.Migrate(t.Context(), ownerURL)
+			if tc.refusal != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refusal+name) {
+					t.Fatalf("Migrate = %v, want a refusal containing %q", err, tc.refusal+name)
+				}
+				if strings.Contains(err.Error(), "login-password") {
+					t.Errorf("the error reveals the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			var member bool
+			if err := admin.GetContext(t.Context(), &member, `SELECT pg_has_role($1, $2, 'MEMBER')`, name, postgres.DirectoryRole); err != nil || !member {
+				t.Errorf("after the migrations, the owner is a member of %s: %v (%v)", postgres.DirectoryRole, member, err)
+			}
+			var owners []string
+			if err := pgtest.Connect(t, databaseURL(t, db.AdminURL, name)).SelectContext(t.Context(), &owners, `
+				SELECT DISTINCT proowner::regrole::text FROM pg_proc
+				WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'directory\_%'`); err != nil {
+				t.Fatal(err)
+			}
+			if len(owners) != 1 || owners[0] != postgres.DirectoryRole {
+				t.Errorf("the directory functions are owned by %v, want %s", owners, postgres.DirectoryRole)
+			}
+		})
 	}
 }

@@ -33,39 +33,51 @@ func TestConformance(t *testing.T) {
 }
 
 // ownerTamperer edits audit entries as the tables' owner, as an attacker
-// holding the owner's credentials would.
+// holding the owner's credentials would. The owner has no BYPASSRLS: like the
+// service, it binds its transaction to the tenant it tampers with.
 type ownerTamperer struct {
 	db *pgtest.DB
 }
 
-func (o ownerTamperer) exec(t *testing.T, query string, args ...any) {
+func (o ownerTamperer) exec(t *testing.T, tenant domain.TenantID, query string, args ...any) {
 	t.Helper()
-	res, err := o.db.Owner(t).ExecContext(t.Context(), query, args...)
+	tx, err := o.db.Owner(t).BeginTxx(t.Context(), nil)
+	if err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(t.Context(), `SELECT set_config('app.current_tenant', $1, true)`, tenant); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	res, err := tx.ExecContext(t.Context(), query, append([]any{tenant}, args...)...)
 	if err != nil {
 		t.Fatalf("tamper: %v", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		t.Fatal("tamper: no row changed")
 	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
 }
 
 // UpdateAuditDetails overwrites one entry's details.
 func (o ownerTamperer) UpdateAuditDetails(t *testing.T, tenant domain.TenantID, seq int64, details string) {
-	o.exec(t, `UPDATE audit_entries SET details = $3 WHERE tenant_id = $1 AND seq = $2`, tenant, seq, details)
+	o.exec(t, tenant, `UPDATE audit_entries SET details = $3 WHERE tenant_id = $1 AND seq = $2`, seq, details)
 }
 
 // DeleteAuditEntry deletes one entry.
 func (o ownerTamperer) DeleteAuditEntry(t *testing.T, tenant domain.TenantID, seq int64) {
-	o.exec(t, `DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, tenant, seq)
+	o.exec(t, tenant, `DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, seq)
 }
 
 // SwapAuditEntries exchanges every column but seq of two entries.
 func (o ownerTamperer) SwapAuditEntries(t *testing.T, tenant domain.TenantID, seqA, seqB int64) {
-	o.exec(t, `
+	o.exec(t, tenant, `
 		UPDATE audit_entries AS e SET
 			action = o.action, actor = o.actor, target = o.target, details = o.details,
 			created_at = o.created_at, previous_hash = o.previous_hash, hash = o.hash
 		FROM audit_entries AS o
 		WHERE e.tenant_id = $1 AND o.tenant_id = $1
-		  AND ((e.seq = $2 AND o.seq = $3) OR (e.seq = $3 AND o.seq = $2))`, tenant, seqA, seqB)
+		  AND ((e.seq = $2 AND o.seq = $3) OR (e.seq = $3 AND o.seq = $2))`, seqA, seqB)
 }

@@ -58,19 +58,44 @@ func TestOpenUnreachableHidesTheURL(t *testing.T) {
 
 func TestCanBypassRLS(t *testing.T) {
 	db := pgtest.New(t)
+	directory := pq.QuoteIdentifier(postgres.DirectoryRole)
+	owner := pq.QuoteIdentifier(db.OwnerRole)
+	// login creates a login role with the given attributes and returns its URL;
+	// group creates a NOLOGIN role and returns its quoted name. Both are
+	// dropped when the test ends.
+	login := func(t *testing.T, attributes string) string {
+		t.Helper()
+		return loginURL(t, db, createRole(t, db, "login", "LOGIN PASSWORD 'login-password' "+attributes))
+	}
+	group := func(t *testing.T, attributes string) string {
+		t.Helper()
+		return createRole(t, db, "group", "NOLOGIN "+attributes)
+	}
 	cases := []struct {
 		name string
-		url  string
+		url  func(t *testing.T) string
 		want bool
 	}{
-		{"ApplicationRole", db.AppURL, false},
-		{"Owner", db.OwnerURL, true},
-		{"Superuser", db.AdminURL, true},
-		{"MemberOfOwner", ownerMemberURL(t, db), true},
+		{"ApplicationRole", func(*testing.T) string { return db.AppURL }, false},
+		{"MemberOfApplicationGroupOnly", func(t *testing.T) string {
+			return login(t, "NOBYPASSRLS IN ROLE "+group(t, "IN ROLE "+postgres.ApplicationRole))
+		}, false},
+		{"Owner", func(*testing.T) string { return db.OwnerURL }, true},
+		{"Superuser", func(*testing.T) string { return db.AdminURL }, true},
+		{"BypassRLS", func(t *testing.T) string { return login(t, "BYPASSRLS") }, true},
+		{"MemberOfOwner", func(t *testing.T) string { return login(t, "NOBYPASSRLS IN ROLE "+owner) }, true},
+		{"NoInheritMemberOfOwner", func(t *testing.T) string { return login(t, "NOINHERIT IN ROLE "+owner) }, true},
+		{"MemberOfDirectory", func(t *testing.T) string { return login(t, "NOBYPASSRLS IN ROLE "+directory) }, true},
+		{"IndirectMemberOfDirectory", func(t *testing.T) string {
+			return login(t, "NOBYPASSRLS IN ROLE "+group(t, "IN ROLE "+directory))
+		}, true},
+		{"MemberOfBypassRLSGroup", func(t *testing.T) string {
+			return login(t, "NOBYPASSRLS IN ROLE "+group(t, "BYPASSRLS"))
+		}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			store := db.Store(t, func(c *postgres.Config) { c.URL = tc.url })
+			store := db.Store(t, func(c *postgres.Config) { c.URL = tc.url(t) })
 			got, err := store.CanBypassRLS(t.Context())
 			if err != nil || got != tc.want {
 				t.Fatalf("CanBypassRLS = %v, %v; want %v", got, err, tc.want)
@@ -130,26 +155,42 @@ func assertNoSecrets(t *testing.T, report map[string]any, rawURL string) {
 	}
 }
 
-// ownerMemberURL creates a login role without BYPASSRLS that is a member of
-// the tables' owner (and so may switch their policies off), dropped when t
-// ends, and returns its URL.
-func ownerMemberURL(t *testing.T, db *pgtest.DB) string {
+// createRole creates the role <owner>_<suffix> with the given attributes as
+// the superuser, dropped when t ends, and returns its quoted name.
+func createRole(t *testing.T, db *pgtest.DB, suffix, attributes string) string {
 	t.Helper()
 	admin := db.Admin(t)
-	role := db.OwnerRole + "_member"
-	if _, err := admin.ExecContext(t.Context(), `CREATE ROLE `+pq.QuoteIdentifier(role)+
-		` LOGIN PASSWORD 'member-password' NOBYPASSRLS IN ROLE `+pq.QuoteIdentifier(db.OwnerRole)); err != nil {
+	role := pq.QuoteIdentifier(db.OwnerRole + "_" + suffix)
+	if _, err := admin.ExecContext(t.Context(), `CREATE ROLE `+role+` `+attributes); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP ROLE ` + pq.QuoteIdentifier(role)); err != nil {
+		if _, err := admin.Exec(`DROP ROLE ` + role); err != nil {
 			t.Errorf("drop role %s: %v", role, err)
 		}
 	})
+	return role
+}
+
+// loginURL returns the URL of the package's database for the login role
+// quotedRole (made by createRole, with password login-password).
+func loginURL(t *testing.T, db *pgtest.DB, quotedRole string) string {
+	t.Helper()
 	u, err := url.Parse(db.AppURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.UserPassword(role, "member-password")
+	u.User = url.UserPassword(strings.Trim(quotedRole, `"`), "login-password")
+	return u.String()
+}
+
+// databaseURL returns rawURL naming the database name instead.
+func databaseURL(t *testing.T, rawURL, name string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
 	return u.String()
 }

@@ -3,8 +3,8 @@
 -- SELECT set_config('app.current_tenant', <uuid>, true) (transaction-local);
 -- with no tenant bound the setting is NULL or '' and every policy matches
 -- nothing. FORCE applies the policies to the tables' owner too; only roles
--- with BYPASSRLS or SUPERUSER, which the application's role must not have,
--- are exempt.
+-- with BYPASSRLS or SUPERUSER are exempt, and no ConfigMat role has either.
+-- The directory's read-only policies are added with its functions (00004).
 --
 -- users and user_tokens have no policy: they hold no tenant data, a user spans
 -- tenants, and login must find them before any tenant is known.

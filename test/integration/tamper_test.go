@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/configmat/configmat/core"
@@ -55,13 +56,7 @@ func TestAuditTamperingIsDetected(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			actor := buildChain(t, c, store)
-			res, err := owner.ExecContext(t.Context(), tc.sql, actor.TenantID)
-			if err != nil {
-				t.Fatalf("tampering as the owner: %v", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				t.Fatal("tampering changed no row")
-			}
+			tamperAsOwner(t, owner, actor.TenantID, tc.sql)
 			v, err := c.Audit.Verify(t.Context(), actor)
 			if err != nil {
 				t.Fatal(err)
@@ -70,6 +65,31 @@ func TestAuditTamperingIsDetected(t *testing.T) {
 				t.Errorf("Verify after tampering = %+v, want invalid at seq %d", v, tc.invalid)
 			}
 		})
+	}
+}
+
+// tamperAsOwner runs stmt (with $1 the tenant) and commits, as the tables'
+// owner in a transaction bound to tenant: the owner has no BYPASSRLS, so an
+// attacker holding its credentials binds the tenant like the service does.
+func tamperAsOwner(t *testing.T, owner *sqlx.DB, tenant domain.TenantID, stmt string) {
+	t.Helper()
+	tx, err := owner.BeginTxx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(t.Context(), `SELECT set_config('app.current_tenant', $1, true)`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tx.ExecContext(t.Context(), stmt, tenant)
+	if err != nil {
+		t.Fatalf("tampering as the owner: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatal("tampering changed no row")
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
 

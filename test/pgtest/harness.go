@@ -123,8 +123,8 @@ func setup(ctx context.Context) (*DB, error) {
 	}
 	created = db // from here on, Main drops what was created
 	for _, stmt := range []string{
-		createGroupRole,
-		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE",
+		createGroupRoles,
+		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE configmat_directory",
 			pq.QuoteIdentifier(db.OwnerRole), pq.QuoteLiteral(ownerPassword)),
 		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE configmat_app",
 			pq.QuoteIdentifier(db.AppRole), pq.QuoteLiteral(appPassword)),
@@ -202,20 +202,28 @@ func (d *DB) Fresh(t testing.TB) *DB {
 	return fresh
 }
 
-// createGroupRole creates configmat_app unless it exists; several test
-// packages may race to create it.
-const createGroupRole = `
+// createGroupRoles creates the group roles configmat_app and
+// configmat_directory as a DBA would, unless they exist; several test
+// packages may race to create them.
+const createGroupRoles = `
 DO $$
+DECLARE
+	group_role text;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'configmat_app') THEN
-		CREATE ROLE configmat_app NOLOGIN;
-	END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+	FOREACH group_role IN ARRAY ARRAY['configmat_app', 'configmat_directory'] LOOP
+		BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = group_role) THEN
+				EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT', group_role);
+			END IF;
+		EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+		END;
+	END LOOP;
 END
 $$`
 
 // drop removes the database, its template and the package's roles. The
-// shared group role configmat_app stays: other packages may be using it.
+// shared group roles configmat_app and configmat_directory stay: other
+// packages may be using them.
 func drop(db *DB) error {
 	admin, err := sqlx.Open("postgres", serverURL)
 	if err != nil {
