@@ -224,7 +224,7 @@ func (a *app) refuseRLSBypass(ctx context.Context) error {
 	if !bypass {
 		return nil
 	}
-	msg := "DATABASE_URL connects as a role that can bypass row-level security (superuser, BYPASSRLS or table owner); connect as the application role (see README)"
+	msg := "DATABASE_URL connects as a role that can bypass row-level security (superuser, BYPASSRLS, table owner or a member of configmat_directory); connect as the application role (see README)"
 	if a.settings.Debug {
 		a.logger.Warn(msg + "; allowed because DEBUG=true")
 		return nil
