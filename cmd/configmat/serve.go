@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	redis.SetLogger(redisLogger{logger: logger})
 	rateLimiter, redisClient, err := newLimiter(s)
 	if err != nil {
 		return err
@@ -145,6 +146,7 @@ func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
 	if err != nil {
 		return nil, nil, &exitError{code: 2, err: errors.New("REDIS_URL: not a valid redis:// URL")}
 	}
+	failFast(opts)
 	client := redis.NewClient(opts)
 	store, err := ratelimit.NewRedisStore(client)
 	if err != nil {
@@ -152,6 +154,27 @@ func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
 		return nil, nil, fmt.Errorf("REDIS_URL: Redis is unreachable: %v", plain(err))
 	}
 	return ratelimit.New(store, rates), client, nil
+}
+
+// failFast shortens the Redis client's timeouts and retries that REDIS_URL
+// leaves unset: every rate-limited request waits for Redis, and when it is
+// down the fail-open or fail-closed answer must come in milliseconds.
+func failFast(opts *redis.Options) {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&opts.DialTimeout, 250*time.Millisecond)
+	set(&opts.ReadTimeout, 250*time.Millisecond)
+	set(&opts.WriteTimeout, 250*time.Millisecond)
+	set(&opts.PoolTimeout, 500*time.Millisecond)
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 1
+	}
+	if opts.DialerRetries == 0 {
+		opts.DialerRetries = 1
+	}
 }
 
 // runFeed keeps the cache in step with every process's committed changes.
