@@ -22,6 +22,21 @@ func assetBySlug(ctx context.Context, st ports.TenantStores, slug string) (domai
 	return a, err
 }
 
+// assetWithEnvironments finds an asset and checks that every one of envs
+// exists: ASSET_NOT_FOUND or ENVIRONMENT_NOT_FOUND, in that order.
+func assetWithEnvironments(ctx context.Context, st ports.TenantStores, slug string, envs ...string) (domain.Asset, error) {
+	asset, err := assetBySlug(ctx, st, slug)
+	if err != nil {
+		return domain.Asset{}, err
+	}
+	for _, env := range envs {
+		if err := environmentExists(ctx, st, env); err != nil {
+			return domain.Asset{}, err
+		}
+	}
+	return asset, nil
+}
+
 // environmentExists checks that the tenant has the environment;
 // ENVIRONMENT_NOT_FOUND names it.
 func environmentExists(ctx context.Context, st ports.TenantStores, name string) error {

@@ -40,14 +40,8 @@ func checkPromote(slug string, req PromoteRequest) error {
 
 // promote runs a promotion inside the caller's transaction.
 func (s *Service) promote(ctx context.Context, st ports.TenantStores, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
-	asset, err := assetBySlug(ctx, st, slug)
+	asset, err := assetWithEnvironments(ctx, st, slug, req.From, req.To)
 	if err != nil {
-		return PromoteResult{}, err
-	}
-	if err := environmentExists(ctx, st, req.From); err != nil {
-		return PromoteResult{}, err
-	}
-	if err := environmentExists(ctx, st, req.To); err != nil {
 		return PromoteResult{}, err
 	}
 	source, target, err := promotionPair(ctx, st, asset.ID, req)

@@ -23,11 +23,8 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 		return RollbackResult{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (RollbackResult, error) {
-		asset, err := assetBySlug(ctx, st, slug)
+		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
-			return RollbackResult{}, err
-		}
-		if err := environmentExists(ctx, st, env); err != nil {
 			return RollbackResult{}, err
 		}
 		head, err := st.Versions().LockHead(ctx, asset.ID, env)

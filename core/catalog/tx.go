@@ -25,4 +25,4 @@ func inTenant[T any](ctx context.Context, s *Service, actor domain.Actor, fn fun
 }
 
 // now is the service's current time in UTC.
-func (s *Service) now() time.Time { return s.deps.Clock.Now().UTC() }
+func (s *Service) now() time.Time { return s.deps.Clock.Now().UTC().Truncate(time.Microsecond) }

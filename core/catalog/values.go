@@ -19,11 +19,8 @@ func (s *Service) GetValues(ctx context.Context, actor domain.Actor, slug, env s
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
-		asset, err := assetBySlug(ctx, st, slug)
+		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
-			return EnvironmentValues{}, err
-		}
-		if err := environmentExists(ctx, st, env); err != nil {
 			return EnvironmentValues{}, err
 		}
 		cur, err := st.Versions().Current(ctx, asset.ID, env)
@@ -46,11 +43,8 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
-		asset, err := assetBySlug(ctx, st, slug)
+		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
-			return EnvironmentValues{}, err
-		}
-		if err := environmentExists(ctx, st, env); err != nil {
 			return EnvironmentValues{}, err
 		}
 		cur, err := lockedCurrent(ctx, st, asset.ID, env, cs.ExpectedVersion)

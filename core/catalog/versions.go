@@ -25,11 +25,8 @@ func (s *Service) ListVersions(ctx context.Context, actor domain.Actor, slug, en
 		next     string
 	}
 	out, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (listing, error) {
-		asset, err := assetBySlug(ctx, st, slug)
+		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
-			return listing{}, err
-		}
-		if err := environmentExists(ctx, st, env); err != nil {
 			return listing{}, err
 		}
 		versions, next, err := st.Versions().List(ctx, asset.ID, env, page)
@@ -61,11 +58,8 @@ func (s *Service) GetVersion(ctx context.Context, actor domain.Actor, slug, env 
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
-		asset, err := assetBySlug(ctx, st, slug)
+		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
-			return EnvironmentValues{}, err
-		}
-		if err := environmentExists(ctx, st, env); err != nil {
 			return EnvironmentValues{}, err
 		}
 		v, err := versionByNumber(ctx, st, asset.ID, env, number)

@@ -105,18 +105,20 @@ func TestValidation(t *testing.T) {
 	CheckEmail(p, "email", "ada@example")
 	CheckPassword(p, "password", "short")
 	CheckValue(p, "value", []byte(`{"a":`))
+	CheckValue(p, "latin1_value", []byte("\"caf\xe9\""))
+	CheckValue(p, "utf8_value", []byte(`"café"`))
 	err := p.Err()
 	var de *Error
 	if !errors.As(err, &de) || de.Kind != KindInvalid {
 		t.Fatalf("err = %v", err)
 	}
 	fields := de.Details["fields"].(map[string]any)
-	for _, f := range []string{"slug", "bad_key", "name", "message", "email", "password", "value"} {
+	for _, f := range []string{"slug", "bad_key", "name", "message", "email", "password", "value", "latin1_value"} {
 		if _, ok := fields[f]; !ok {
 			t.Errorf("field %s not reported", f)
 		}
 	}
-	for _, f := range []string{"object", "key"} {
+	for _, f := range []string{"object", "key", "utf8_value"} {
 		if _, ok := fields[f]; ok {
 			t.Errorf("valid field %s reported", f)
 		}

@@ -36,7 +36,7 @@ func (r Role) AtLeast(min Role) bool { return r.rank() > 0 && r.rank() >= min.ra
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !r.Valid() {
-		return "", Errorf(KindInvalid, "role must be one of owner, admin, editor, viewer").WithDetail("role", "invalid")
+		return "", Problems{"role": "must be one of owner, admin, editor, viewer"}.Err()
 	}
 	return r, nil
 }

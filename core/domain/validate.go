@@ -92,14 +92,16 @@ func CheckPassword(p Problems, field, s string) {
 	}
 }
 
-// CheckValue validates one JSON value of a change set.
+// CheckValue validates one JSON value of a change set. JSON text must be
+// UTF-8 (RFC 8259); encoding/json does not check it inside strings, and a
+// value stored with other bytes would be served as invalid JSON.
 func CheckValue(p Problems, field string, v json.RawMessage) {
 	switch {
 	case len(v) == 0:
 		p.Add(field, "is required")
 	case len(v) > MaxValueBytes:
 		p.Add(field, fmt.Sprintf("must be at most %d bytes of JSON", MaxValueBytes))
-	case !json.Valid(v):
+	case !utf8.Valid(v) || !json.Valid(v):
 		p.Add(field, "must be a JSON value")
 	}
 }

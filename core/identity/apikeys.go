@@ -38,7 +38,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKe
 	if err := requireRole(actor, domain.RoleAdmin); err != nil {
 		return CreatedAPIKey{}, err
 	}
-	now := s.deps.Clock.Now()
+	now := s.now()
 	p := domain.Problems{}
 	domain.CheckText(p, "name", in.Name, domain.MaxNameLength, true)
 	if in.Environment != "" {
@@ -99,7 +99,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor domain.Actor, id domai
 		return apiKeyNotFound(id)
 	}
 	return s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
-		if err := st.APIKeys().Revoke(ctx, id, s.deps.Clock.Now()); err != nil {
+		if err := st.APIKeys().Revoke(ctx, id, s.now()); err != nil {
 			return err
 		}
 		details := map[string]any{"id": string(id)}

@@ -19,7 +19,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token, tenantSlug strin
 		return domain.Actor{}, invalidToken()
 	}
 	digest := domain.CredentialDigest(token)
-	now := s.deps.Clock.Now()
+	now := s.now()
 	var actor domain.Actor
 	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
 		t, err := g.Tokens().ByDigest(ctx, digest)
@@ -81,7 +81,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Ac
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if !domain.SameDigest(k.Digest, digest) || !domain.Active(s.deps.Clock.Now(), k.ExpiresAt, k.RevokedAt) {
+	if !domain.SameDigest(k.Digest, digest) || !domain.Active(s.now(), k.ExpiresAt, k.RevokedAt) {
 		return domain.Actor{}, invalidAPIKey()
 	}
 	return domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}, nil

@@ -53,7 +53,7 @@ func (s *Service) AddMember(ctx context.Context, actor domain.Actor, email strin
 		if err != nil {
 			return err
 		}
-		m := domain.Membership{TenantID: actor.TenantID, UserID: user.ID, Role: role, CreatedAt: s.deps.Clock.Now()}
+		m := domain.Membership{TenantID: actor.TenantID, UserID: user.ID, Role: role, CreatedAt: s.now()}
 		if err := s.addMembership(ctx, st, actor, m); err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (s *Service) registerOnce(ctx context.Context, email, passwordHash, tenantN
 	if err != nil {
 		return Registration{}, err
 	}
-	now := s.deps.Clock.Now()
+	now := s.now()
 	user := domain.User{ID: domain.UserID(userID), Email: email, PasswordHash: passwordHash, CreatedAt: now}
 	tenant := domain.Tenant{ID: domain.TenantID(tenantID), Name: tenantName, CreatedAt: now}
 	owner := domain.Actor{TenantID: tenant.ID, UserID: user.ID, Role: domain.RoleOwner}

@@ -34,7 +34,7 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (domain.T
 	if err != nil {
 		return domain.Tenant{}, err
 	}
-	tenant := domain.Tenant{ID: domain.TenantID(id), Slug: slug, Name: strings.TrimSpace(name), CreatedAt: s.deps.Clock.Now()}
+	tenant := domain.Tenant{ID: domain.TenantID(id), Slug: slug, Name: strings.TrimSpace(name), CreatedAt: s.now()}
 	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
 		_, err := st.Directory().TenantBySlug(ctx, slug)
 		switch {
@@ -85,7 +85,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, tenantSlug st
 	if err != nil {
 		return domain.User{}, err
 	}
-	now := s.deps.Clock.Now()
+	now := s.now()
 	user := domain.User{ID: domain.UserID(id), Email: email, PasswordHash: hash, CreatedAt: now}
 	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
 		if err := st.Users().Create(ctx, user); err != nil {

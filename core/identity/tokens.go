@@ -18,7 +18,7 @@ func (s *Service) issueToken(ctx context.Context, tokens ports.TokenStore, user 
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	now := s.deps.Clock.Now()
+	now := s.now()
 	t := domain.UserToken{
 		ID:        id,
 		UserID:    user,

@@ -71,10 +71,3 @@ func (c *dataKeyCache) forget(tenant domain.TenantID) {
 		delete(c.entries, tenant)
 	}
 }
-
-// size returns the number of cached keys.
-func (c *dataKeyCache) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

@@ -72,3 +72,10 @@ func TestNewManagerCacheBound(t *testing.T) {
 		t.Fatalf("cache bound %d and random %v, want %d and crypto/rand", m.cache.max, m.random, maxCachedDataKeys)
 	}
 }
+
+// size returns the number of cached keys.
+func (c *dataKeyCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
