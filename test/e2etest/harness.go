@@ -34,16 +34,31 @@ var (
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "configmat-e2e-bin-")
+		// One binary shared by every test process: each builds to a private
+		// file and renames it into place, so no run leaves a copy behind and
+		// a process already running the old file keeps it.
+		dir := filepath.Join(os.TempDir(), "configmat-e2e")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			buildErr = err
+			return
+		}
+		tmp, err := os.CreateTemp(dir, "build-*")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "configmat")
-		cmd := exec.Command("go", "build", "-race", "-o", binPath, "./cmd/configmat")
+		_ = tmp.Close()
+		cmd := exec.Command("go", "build", "-race", "-o", tmp.Name(), "./cmd/configmat")
 		cmd.Dir = moduleRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
+			_ = os.Remove(tmp.Name())
 			buildErr = &buildError{out: string(out), err: err}
+			return
+		}
+		binPath = filepath.Join(dir, "configmat")
+		if err := os.Rename(tmp.Name(), binPath); err != nil {
+			_ = os.Remove(tmp.Name())
+			buildErr = err
 		}
 	})
 	if buildErr != nil {
