@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -21,8 +22,10 @@ const maxBodyBytes = 1 << 20
 //
 //   - a body that is not application/json (charset utf-8 allowed): 415
 //   - a body over 1 MiB: 413
-//   - no body, malformed JSON, not an object, an unknown field or trailing
-//     data: 400 INVALID_JSON (an unknown field is named in details.field)
+//   - no body, a body that is not UTF-8, malformed JSON, not an object, an
+//     unknown field (also a field named in another case), a member repeated
+//     in one object, or trailing data: 400 INVALID_JSON (an unknown or
+//     repeated member is named in details.field)
 //   - a field of the wrong type: 400 VALIDATION_ERROR naming the field
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if hasBody(r) {
@@ -41,6 +44,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		}
 		return domain.Errorf(domain.KindInvalidJSON, "The request body could not be read.")
 	}
+	if !utf8.Valid(body) {
+		return domain.Errorf(domain.KindInvalidJSON, "The request body must be UTF-8.")
+	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return domain.Errorf(domain.KindInvalidJSON, "The request body must be a JSON object.")
@@ -54,7 +60,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err := dec.Decode(&extra); err != io.EOF {
 		return domain.Errorf(domain.KindInvalidJSON, "The request body must hold a single JSON object and nothing after it.")
 	}
-	return nil
+	return checkStrictJSON(body, reflect.TypeOf(dst))
 }
 
 // hasBody reports whether the request carries a body.
@@ -86,22 +92,28 @@ func decodeError(err error) error {
 			WithDetail("fields", map[string]any{typeErr.Field: "must be " + jsonTypeName(typeErr.Type)})
 	}
 	if field, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
-		field = strings.TrimSuffix(field, `"`)
-		return domain.Errorf(domain.KindInvalidJSON, "The request body has an unknown field: %s.", field).WithDetail("field", field)
+		return errUnknownField(strings.TrimSuffix(field, `"`))
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
-		return domain.Errorf(domain.KindInvalidJSON, "The request body is not valid JSON.").WithDetail("offset", syntaxErr.Offset)
+		return errNotJSON().WithDetail("offset", syntaxErr.Offset)
 	}
+	return errNotJSON()
+}
+
+// errNotJSON is the answer to a body that is not JSON.
+func errNotJSON() *domain.Error {
 	return domain.Errorf(domain.KindInvalidJSON, "The request body is not valid JSON.")
+}
+
+// errUnknownField is the answer to a member no field of the request has.
+func errUnknownField(field string) *domain.Error {
+	return domain.Errorf(domain.KindInvalidJSON, "The request body has an unknown field: %s.", field).WithDetail("field", field)
 }
 
 // jsonTypeName names the JSON type a Go type decodes from.
 func jsonTypeName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
+	switch acceptedKind(t) {
 	case reflect.Bool:
 		return "a boolean"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -51,6 +51,15 @@ func TestBodyDecoding(t *testing.T) {
 			name: "an unknown field", req: bodyRequest(`{"slug":"billing","name":"B","owner":"me"}`, "application/json"),
 			status: http.StatusBadRequest, code: "INVALID_JSON", check: detail("field", "owner"),
 		},
+		{
+			name: "a field named in another case", req: bodyRequest(`{"SLUG":"billing","name":"B"}`, "application/json"),
+			status: http.StatusBadRequest, code: "INVALID_JSON", check: detail("field", "SLUG"),
+		},
+		{
+			name: "a repeated field", req: bodyRequest(`{"slug":"billing","name":"B","slug":"other"}`, "application/json"),
+			status: http.StatusBadRequest, code: "INVALID_JSON", check: detail("field", "slug"),
+		},
+		{name: "a body that is not UTF-8", req: bodyRequest("{\"slug\":\"billing\",\"name\":\"\xff\"}", "application/json"), status: http.StatusBadRequest, code: "INVALID_JSON"},
 		{name: "trailing data", req: bodyRequest(valid+`{"x":1}`, "application/json"), status: http.StatusBadRequest, code: "INVALID_JSON"},
 		{name: "a trailing brace", req: bodyRequest(valid+`}`, "application/json"), status: http.StatusBadRequest, code: "INVALID_JSON"},
 		{name: "a field of the wrong type", req: bodyRequest(`{"slug":1,"name":"B"}`, "application/json"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
@@ -84,6 +93,53 @@ func TestUnknownNestedFieldIsRefused(t *testing.T) {
 		`{"set":{"db":{"host":{"value":"h","ttl":5}}}}`))
 	if rec.Code != http.StatusBadRequest || decodeErrorBody(t, rec).Details["field"] != "ttl" {
 		t.Errorf("answer = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestAmbiguousChangeSetsAreRefused covers bodies that encoding/json decodes
+// by silently picking one reading: a secret flag spelled twice, a repeated
+// object or key, a repeated member inside a value.
+func TestAmbiguousChangeSetsAreRefused(t *testing.T) {
+	cases := []struct {
+		name, body, field string
+	}{
+		{"secret flag in two cases", `{"set":{"db":{"pw":{"value":"x","secret":true,"Secret":false}}}}`, "set.db.pw.Secret"},
+		{"value in another case", `{"set":{"db":{"pw":{"VALUE":"x"}}}}`, "set.db.pw.VALUE"},
+		{"repeated secret flag", `{"set":{"db":{"pw":{"value":"x","secret":true,"secret":false}}}}`, "set.db.pw.secret"},
+		{"repeated secret flag, escaped", `{"set":{"db":{"pw":{"value":"x","secret":true,"\u0073ecret":false}}}}`, "set.db.pw.secret"},
+		{"repeated object", `{"set":{"db":{"a":{"value":1}},"db":{"b":{"value":2}}}}`, "set.db"},
+		{"repeated key", `{"set":{"db":{"a":{"value":1},"a":{"value":2}}}}`, "set.db.a"},
+		{"repeated member inside a value", `{"set":{"db":{"a":{"value":{"port":1,"port":2}}}}}`, "set.db.a.value.port"},
+		{"repeated member inside an array value", `{"set":{"db":{"a":{"value":[{"x":1,"x":2}]}}}}`, "set.db.a.value.x"},
+		{"repeated unset object", `{"unset":{"db":["a"],"db":["b"]}}`, "unset.db"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTestAPI(t)
+			a.catalog.applyChangeSet = func(domain.Actor, string, string, domain.ChangeSet) (catalog.EnvironmentValues, error) {
+				t.Error("an ambiguous change set reached the core")
+				return catalog.EnvironmentValues{}, nil
+			}
+			rec := a.serve(t, userRequest(http.MethodPatch, "/api/v1/assets/billing/environments/prod", tc.body))
+			e := decodeErrorBody(t, rec)
+			if rec.Code != http.StatusBadRequest || e.Code != "INVALID_JSON" || e.Details["field"] != tc.field {
+				t.Errorf("answer = %d %s, want 400 INVALID_JSON naming %s", rec.Code, rec.Body, tc.field)
+			}
+		})
+	}
+}
+
+func TestUnambiguousChangeSetIsAccepted(t *testing.T) {
+	a := newTestAPI(t)
+	var got domain.ChangeSet
+	a.catalog.applyChangeSet = func(_ domain.Actor, _, _ string, cs domain.ChangeSet) (catalog.EnvironmentValues, error) {
+		got = cs
+		return catalog.EnvironmentValues{Asset: "billing", Environment: "prod", Version: 3}, nil
+	}
+	body := `{"message":"m","expected_version":2,"set":{"db":{"pw":{"value":{"a":[{"a":1}],"A":2},"secret":true}}},"unset":{"db":["old","old"]}}`
+	rec := a.serve(t, userRequest(http.MethodPatch, "/api/v1/assets/billing/environments/prod", body))
+	if rec.Code != http.StatusOK || !got.Set["db"]["pw"].Secret || string(got.Set["db"]["pw"].Value) != `{"a":[{"a":1}],"A":2}` {
+		t.Errorf("answer = %d %s, change set %+v", rec.Code, rec.Body, got)
 	}
 }
 

@@ -12,6 +12,10 @@
 //   - An unknown JSON field is 400 INVALID_JSON with details {"field": name},
 //     as docs/errors.md describes; a field of the wrong JSON type is 400
 //     VALIDATION_ERROR naming the field.
+//   - Bodies are read strictly, so that no two parsers can read one body two
+//     ways: a body that is not UTF-8, a member repeated in one object, or a
+//     field named in another case than the contract's ("Secret") is 400
+//     INVALID_JSON, the member named by its path in details.field.
 //   - X-API-Key on any route but GET /api/v1/assets/{slug}/values is 401
 //     AUTHENTICATION_REQUIRED: the route needs a user token.
 //   - When both Authorization and X-API-Key are sent, the user token is used.

@@ -1,8 +1,11 @@
 package logging
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/sirupsen/logrus"
 )
 
 // Redacted replaces whatever the redaction hides.
@@ -20,13 +23,13 @@ var redactions = []struct {
 	// URL passwords (postgres://user:password@, redis://:password@): the
 	// greedy match runs to the last '@' so a password holding one is hidden.
 	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):\S*@`), "${1}:" + Redacted + "@"},
-	// Key-value connection strings: password=secret or password='se cret'.
-	{regexp.MustCompile(`(?i)\b(password)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`), "${1}=" + Redacted},
+	// Key-value settings whose name ends in "password": password=secret,
+	// sslpassword='se cret', PGPASSWORD=secret.
+	{regexp.MustCompile(`(?i)\b(\w*password)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`), "${1}=" + Redacted},
 }
 
 // Redact returns s with credential-looking text replaced: cmk_ and cmt_
-// credentials, bearer tokens, passwords in URLs and in key=value connection
-// strings.
+// credentials, bearer tokens, passwords in URLs and in key=value settings.
 func Redact(s string) string {
 	for _, r := range redactions {
 		s = r.pattern.ReplaceAllString(s, r.replacement)
@@ -63,8 +66,10 @@ func sensitiveField(name string) bool {
 }
 
 // redactField returns the value to log for a field: Redacted for a
-// sensitive name, strings, string slices and errors redacted, anything else
-// as is.
+// sensitive name; strings, errors and slices of them redacted; maps redacted
+// member by member, by name and value; a fmt.Stringer (a *url.URL, say)
+// replaced by its redacted text when redaction changes that text; anything
+// else as is.
 func redactField(name string, value any) any {
 	if sensitiveField(name) {
 		return Redacted
@@ -78,9 +83,38 @@ func redactField(name string, value any) any {
 			out[i] = Redact(s)
 		}
 		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = redactField("", e)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]string, len(v))
+		for k, s := range v {
+			out[k] = redactField(k, s).(string)
+		}
+		return out
+	case map[string]any:
+		return redactMap(v)
+	case logrus.Fields:
+		return logrus.Fields(redactMap(v))
 	case error:
 		return Redact(v.Error())
-	default:
-		return value
+	case fmt.Stringer:
+		// fmt.Sprint, unlike v.String(), survives a nil receiver.
+		if text := fmt.Sprint(v); Redact(text) != text {
+			return Redact(text)
+		}
 	}
+	return value
+}
+
+// redactMap returns a copy of m with every member redacted by redactField.
+func redactMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		out[k] = redactField(k, e)
+	}
+	return out
 }

@@ -3,9 +3,13 @@ package logging
 import (
 	"crypto/rand"
 	"errors"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -44,6 +48,10 @@ func TestRedact(t *testing.T) {
 		{"conninfo password", "host=db user=app password=s3cret dbname=x", "host=db user=app password=[REDACTED] dbname=x"},
 		{"conninfo quoted password", "password='se cr\\'et' dbname=x", "password=[REDACTED] dbname=x"},
 		{"conninfo spaced", "PASSWORD = s3cret", "PASSWORD=[REDACTED]"},
+		{"conninfo sslpassword", "host=db sslpassword=s3cret dbname=x", "host=db sslpassword=[REDACTED] dbname=x"},
+		{"environment variable", "PGPASSWORD=s3cret psql", "PGPASSWORD=[REDACTED] psql"},
+		{"compound name", "db_password='s3 cret' ok", "db_password=[REDACTED] ok"},
+		{"password count is not a password", "passwords=3", "passwords=3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +90,14 @@ func TestRedactField(t *testing.T) {
 		{"headers", []string{"Bearer abc", "text/plain"}, []string{"Bearer [REDACTED]", "text/plain"}},
 		{"count", 12, 12},
 		{"nothing", nil, nil},
+		{"target", &url.URL{Scheme: "postgres", User: url.UserPassword("app", "s3cret"), Host: "db", Path: "/x"}, "postgres://app:[REDACTED]@db/x"},
+		{"no url", (*url.URL)(nil), (*url.URL)(nil)},
+		{"took", 1500 * time.Millisecond, 1500 * time.Millisecond},
+		{"config", map[string]any{"password": "pw", "dsn": "redis://:pw@cache", "port": 6379},
+			map[string]any{"password": Redacted, "dsn": "redis://:[REDACTED]@cache", "port": 6379}},
+		{"fields", logrus.Fields{"token": "t", "nested": map[string]string{"api_key": "k", "host": "h"}},
+			logrus.Fields{"token": Redacted, "nested": map[string]string{"api_key": Redacted, "host": "h"}}},
+		{"args", []any{"Bearer abc", 1}, []any{"Bearer [REDACTED]", 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -145,6 +145,60 @@ func testIsolation(t *testing.T, open Opener) {
 		testUntouched(t, tx, a)
 		testUntouched(t, tx, b)
 	})
+
+	t.Run("ReferencesToOtherTenantsRowsAreRefused", func(t *testing.T) { testForeignReferences(t, tx, a, b) })
+
+	t.Run("SameSlugInTwoTenants", func(t *testing.T) {
+		c := seedTenantData(t, tx, a.asset.Slug)
+		for _, d := range []tenantData{a, c} {
+			MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+				asset, err := s.Assets().BySlug(ctx, d.asset.Slug)
+				if err == nil && asset.ID != d.asset.ID {
+					t.Errorf("BySlug(%s) in tenant %s = asset %s, want %s", d.asset.Slug, d.tenant.Slug, asset.ID, d.asset.ID)
+				}
+				return err
+			})
+			testUntouched(t, tx, d)
+		}
+	})
+}
+
+// testForeignReferences checks that tenant A's transactions cannot write rows
+// of their own that point at tenant B's asset or environment, nor create B's
+// tenant row: each write names only the bound tenant but another tenant's key.
+func testForeignReferences(t *testing.T, tx ports.Transactor, a, b tenantData) {
+	otherEnv := "only-" + b.tenant.Slug
+	cases := []struct {
+		name string
+		op   func(ctx context.Context, s ports.TenantStores) error
+	}{
+		{"LockHeadOfOtherAsset", func(ctx context.Context, s ports.TenantStores) error {
+			_, err := s.Versions().LockHead(ctx, b.asset.ID, "prod")
+			return err
+		}},
+		{"LockHeadInOtherEnvironment", func(ctx context.Context, s ports.TenantStores) error {
+			_, err := s.Versions().LockHead(ctx, a.asset.ID, otherEnv)
+			return err
+		}},
+		{"VersionOfOtherAsset", func(ctx context.Context, s ports.TenantStores) error {
+			return s.Versions().Create(ctx, newVersion(a.tenant.ID, b.asset.ID, "prod", 1, domain.Snapshot{}))
+		}},
+		{"APIKeyForOtherEnvironment", func(ctx context.Context, s ports.TenantStores) error {
+			return s.APIKeys().Create(ctx, newAPIKey(a.tenant.ID, "planted", otherEnv, 94, nil))
+		}},
+		{"OtherTenantRow", func(ctx context.Context, s ports.TenantStores) error {
+			return s.Tenants().Create(ctx, b.tenant)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := tx.InTenant(t.Context(), a.tenant.ID, c.op); err == nil {
+				t.Fatal("a write referencing another tenant's row succeeded")
+			}
+		})
+	}
+	testUntouched(t, tx, a)
+	testUntouched(t, tx, b)
 }
 
 // testOwnLists checks that every listing in a's transactions shows a's rows only.
