@@ -140,7 +140,7 @@ type APIKeyStore interface {
 type AuditStore interface {
 	// LockHead locks the tenant's chain head until the transaction ends and
 	// returns the last sequence number and hash (0 and domain.GenesisHash for
-	// an empty chain).
+	// an empty chain, or for a tenant that does not exist).
 	LockHead(ctx context.Context) (seq int64, hash string, err error)
 	// Append inserts e (e.Seq is the head's plus one) and moves the head to it.
 	Append(ctx context.Context, e domain.AuditEntry) error
@@ -151,5 +151,6 @@ type AuditStore interface {
 // ChangePublisher tells every process's caches what the transaction changed.
 // Delivery happens only if and after the transaction commits.
 type ChangePublisher interface {
+	// Publish queues c for delivery when the transaction commits.
 	Publish(ctx context.Context, c domain.Change) error
 }

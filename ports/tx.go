@@ -23,8 +23,11 @@ type Transactor interface {
 
 // GlobalStores are the stores that hold no tenant data.
 type GlobalStores interface {
+	// Users returns the user store.
 	Users() UserStore
+	// Tokens returns the user-token store.
 	Tokens() TokenStore
+	// Directory returns the narrow pre-tenant lookups.
 	Directory() Directory
 }
 
@@ -33,12 +36,20 @@ type GlobalStores interface {
 // transaction; adding a member looks a user up by email).
 type TenantStores interface {
 	GlobalStores
+	// Tenants returns the bound tenant's own row.
 	Tenants() TenantStore
+	// Environments returns the bound tenant's environments.
 	Environments() EnvironmentStore
+	// Assets returns the bound tenant's assets.
 	Assets() AssetStore
+	// Versions returns the bound tenant's versions and heads.
 	Versions() VersionStore
+	// Members returns the bound tenant's memberships.
 	Members() MemberStore
+	// APIKeys returns the bound tenant's API keys.
 	APIKeys() APIKeyStore
+	// Audit returns the bound tenant's audit chain.
 	Audit() AuditStore
+	// Changes returns the publisher of this transaction's changes.
 	Changes() ChangePublisher
 }
