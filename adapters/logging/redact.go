@@ -31,10 +31,38 @@ var redactions = []struct {
 // Redact returns s with credential-looking text replaced: cmk_ and cmt_
 // credentials, bearer tokens, passwords in URLs and in key=value settings.
 func Redact(s string) string {
+	if !mayHoldCredential(s) {
+		return s
+	}
+	return applyRedactions(s)
+}
+
+// applyRedactions runs every redaction pattern over s.
+func applyRedactions(s string) string {
 	for _, r := range redactions {
 		s = r.pattern.ReplaceAllString(s, r.replacement)
 	}
 	return s
+}
+
+// mayHoldCredential is a cheap test that every redaction pattern needs to
+// pass, so that the common log string skips the regular expressions: each
+// pattern requires one of these substrings.
+func mayHoldCredential(s string) bool {
+	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
+		strings.Contains(s, "://") || containsFold(s, "bearer") ||
+		(strings.IndexByte(s, '=') >= 0 && containsFold(s, "password"))
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any case, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // sensitiveNames are field names whose values are always hidden.

@@ -119,3 +119,22 @@ func TestRedactLeavesNoCredential(t *testing.T) {
 		}
 	}
 }
+
+func TestMayHoldCredentialNeverHidesARedaction(t *testing.T) {
+	inputs := []string{
+		"Authorization: BeArEr abc.def", "bearer x", "key cmk_abc123", "token cmt_ZZZ",
+		"postgres://u:p@h/db", "redis://:pw@h:6379", "PassWord=x", "sslpassword='a b'",
+		"PGPASSWORD=hunter2", "plain message", "duration 12ms", "password is required",
+	}
+	for _, in := range inputs {
+		changed := applyRedactions(in) != in
+		if changed && !mayHoldCredential(in) {
+			t.Errorf("%q: the pre-check would skip a needed redaction", in)
+		}
+	}
+	for _, in := range []string{"plain message", "request", "/api/v1/assets/{slug}", "password is required"} {
+		if mayHoldCredential(in) {
+			t.Errorf("%q: the pre-check should let this pass untouched", in)
+		}
+	}
+}
