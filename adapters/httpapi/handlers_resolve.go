@@ -1,20 +1,15 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/sirupsen/logrus"
-
-	"github.com/configmat/configmat/core/domain"
 )
 
 // resolve answers the resolved configuration of an asset in an environment,
-// for an API key or a user. The body is encoded once and its SHA-256 is the
-// strong ETag; a matching If-None-Match answers 304 with no body.
+// for an API key or a user. The body is encoded once per cached resolution
+// and its SHA-256 is the strong ETag; a matching If-None-Match answers 304 with no body.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	env, err := requiredQuery(r, "environment")
 	if err != nil {
@@ -27,14 +22,11 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if resolved.Config == nil {
-		resolved.Config = map[string]map[string]json.RawMessage{}
-	}
-	body, err := json.Marshal(resolved)
+	body, digest, err := resolved.Encoded()
 	if err != nil {
-		return domain.Wrap(err, "could not encode the resolved configuration")
+		return err
 	}
-	etag := strongETag(body)
+	etag := `"` + digest + `"`
 	w.Header().Set("ETag", etag)
 	if etagMatches(r.Header.Values("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -42,12 +34,6 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeBody(w, http.StatusOK, body)
 	return nil
-}
-
-// strongETag is the quoted hex SHA-256 of body.
-func strongETag(body []byte) string {
-	sum := sha256.Sum256(body)
-	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
 // etagMatches applies If-None-Match's weak comparison: any listed tag, with

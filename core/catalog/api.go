@@ -110,4 +110,8 @@ type Resolved struct {
 	Environment string                                `json:"environment"`
 	Version     int                                   `json:"version"`
 	Config      map[string]map[string]json.RawMessage `json:"config"`
+
+	// encoding is shared by every copy of a resolution, so that one served
+	// from the cache is encoded once for all its readers.
+	encoding *resolvedEncoding
 }
