@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/configmat/configmat/adapters/postgres"
+	"github.com/configmat/configmat/adapters/sqlite"
+	"github.com/configmat/configmat/ports"
+	"github.com/configmat/configmat/test/pgtest"
+)
+
+// feedStore is what the benchmarks need of a store adapter: transactions,
+// and the change feed that keeps the read cache in step.
+type feedStore interface {
+	ports.Transactor
+	ports.ChangeFeed
+}
+
+// storeKind is a store adapter that the store benchmarks run on.
+type storeKind struct {
+	name string
+	// open returns a new, empty, migrated store closed when tb ends, and its
+	// statement counter (nil when the store does not count statements).
+	open func(tb testing.TB) (feedStore, *pgtest.Counter)
+}
+
+// storeKinds are the stores compared side by side, in the order reported.
+var storeKinds = []storeKind{
+	{name: "postgres", open: openPostgres},
+	{name: "sqlite", open: openSQLite},
+}
+
+// openPostgres opens a fresh database as the application role (subject to
+// row-level security), through pgtest's counting driver, with the pool
+// settings' production defaults.
+func openPostgres(tb testing.TB) (feedStore, *pgtest.Counter) {
+	tb.Helper()
+	db := pgtest.New(tb).Fresh(tb)
+	counter, dsn := pgtest.NewCounter(tb, db.AppURL)
+	store := db.Store(tb, func(c *postgres.Config) {
+		c.URL, c.DriverName = dsn, pgtest.CountingDriverName
+		c.PoolSize, c.MaxOverflow, c.Recycle = postgres.DefaultPoolSize, postgres.DefaultMaxOverflow, postgres.DefaultRecycle
+	})
+	return store, counter
+}
+
+// openSQLite opens the embedded store in a new temporary folder.
+func openSQLite(tb testing.TB) (feedStore, *pgtest.Counter) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "configmat.db"))
+	if err != nil {
+		tb.Fatalf("open the embedded store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			tb.Errorf("close the embedded store: %v", err)
+		}
+	})
+	return store, nil
+}
