@@ -99,11 +99,27 @@ func durationMillis(d time.Duration) float64 {
 // timeOperation logs how long a named core operation took; call the returned
 // function when it ends. Hot-path operations log at debug, the others at info.
 func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields logrus.Fields) func() {
+	logger := LoggerFromContext(ctx)
+	if !levelEnabled(logger, level) {
+		return func() {}
+	}
 	start := s.now()
 	return func() {
-		LoggerFromContext(ctx).WithFields(fields).WithFields(logrus.Fields{
+		logger.WithFields(fields).WithFields(logrus.Fields{
 			"operation":   operation,
 			"duration_ms": durationMillis(s.now().Sub(start)),
 		}).Log(level, "operation")
 	}
+}
+
+// levelEnabled reports whether logger would write a line at level, so that
+// the hot path builds no entry that would be dropped.
+func levelEnabled(logger logrus.FieldLogger, level logrus.Level) bool {
+	switch l := logger.(type) {
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(level)
+	case *logrus.Logger:
+		return l.IsLevelEnabled(level)
+	}
+	return true
 }
