@@ -27,6 +27,9 @@ type app struct {
 	kek      *keys.KEK
 	cache    *cache.Cache
 	core     *core.Core
+	// warnings are logged once the program has said where it listens, so
+	// that the first line of `serve` is that one.
+	warnings []string
 }
 
 // loadSettings reads the settings; a bad setting is an exit status 2 error
@@ -62,13 +65,15 @@ func withApp(ctx context.Context, e env, fn func(a *app) error) error {
 		return err
 	}
 	defer a.close()
+	a.logWarnings()
 	return fn(a)
 }
 
 // openApp loads the key-encryption key, opens (and, for serve, migrates) the
 // store, proves the key against existing data, and wires the core.
 func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving bool) (*app, error) {
-	kek, err := loadKEK(s, logger)
+	var warnings []string
+	kek, err := loadKEK(s, func(msg string) { warnings = append(warnings, msg) })
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +86,7 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 	if err != nil {
 		return nil, err
 	}
-	a := &app{settings: s, logger: logger, store: store, kek: kek}
+	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
 	km := keys.NewManager(kek, rand.Reader)
 	if err := checkKEK(ctx, store, km); err != nil {
 		_ = store.Close()
@@ -95,6 +100,13 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		Cache:    a.cache,
 	})
 	return a, nil
+}
+
+// logWarnings logs the warnings of the start-up.
+func (a *app) logWarnings() {
+	for _, w := range a.warnings {
+		a.logger.Warn(w)
+	}
 }
 
 func (a *app) close() {
@@ -119,12 +131,12 @@ func (a *app) systemActor(ctx context.Context, slug string) (domain.Actor, error
 
 // loadKEK reads ENCRYPTION_KEY; in debug mode without one, a development key
 // is generated once and kept beside the embedded database with mode 0600.
-func loadKEK(s Settings, logger *logrus.Logger) (*keys.KEK, error) {
+func loadKEK(s Settings, warn func(string)) (*keys.KEK, error) {
 	kek, err := keys.LoadKEK(keys.KEKConfig{
 		Hex:            s.EncryptionKey,
 		Debug:          s.Debug,
 		DevelopmentKey: func() (string, error) { return developmentKey(devKeyPath(s)) },
-		Warn:           func(msg string) { logger.Warn(msg) },
+		Warn:           warn,
 	})
 	if err != nil {
 		return nil, &exitError{code: 2, err: plain(err)}

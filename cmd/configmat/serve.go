@@ -88,6 +88,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	url := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s) - begin with the README's walk-through: curl %s/health\n", url, storeName(s), url)
 	logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": storeName(s)}).Info("configmat listening")
+	a.logWarnings()
 
 	select {
 	case err := <-serveErr:
@@ -249,7 +250,7 @@ func (a *app) refuseRLSBypass(ctx context.Context) error {
 	}
 	msg := "DATABASE_URL connects as a role that can bypass row-level security (superuser, BYPASSRLS, table owner or a member of configmat_directory); connect as the application role (see README)"
 	if a.settings.Debug {
-		a.logger.Warn(msg + "; allowed because DEBUG=true")
+		a.warnings = append(a.warnings, msg+"; allowed because DEBUG=true")
 		return nil
 	}
 	return &exitError{code: 2, err: errors.New(msg)}
