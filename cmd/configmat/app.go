@@ -87,11 +87,6 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		return nil, err
 	}
 	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
-	km := keys.NewManager(kek, rand.Reader)
-	if err := checkKEK(ctx, store, km); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
 	a.cache = cache.New(cache.Options{})
 	a.core = core.New(core.Options{
 		Tx:       cache.WrapTransactor(store, a.cache),
@@ -99,6 +94,10 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		TokenTTL: s.TokenTTL,
 		Cache:    a.cache,
 	})
+	if err := checkKEK(ctx, store, a.core.Keys); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

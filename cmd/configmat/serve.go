@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
-	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -204,7 +202,6 @@ func (a *app) runFeed(ctx context.Context) {
 
 // healthChecks builds the checks of GET /health/detailed.
 func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthCheck {
-	km := keys.NewManager(a.kek, rand.Reader)
 	return map[string]httpapi.HealthCheck{
 		"database": a.store.Health,
 		"cache": func(ctx context.Context) (map[string]any, bool) {
@@ -224,7 +221,7 @@ func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthC
 		},
 		"encryption": func(ctx context.Context) (map[string]any, bool) {
 			status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": a.kek.ID()}
-			if err := checkKEK(ctx, a.store, km); err != nil {
+			if err := checkKEK(ctx, a.store, a.core.Keys); err != nil {
 				status["status"] = "unhealthy"
 				status["error"] = "the key-encryption key does not unwrap the stored data keys"
 				return status, false
