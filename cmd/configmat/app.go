@@ -27,8 +27,8 @@ type app struct {
 	kek      *keys.KEK
 	cache    *cache.Cache
 	core     *core.Core
-	// warnings are logged once the program has said where it listens, so
-	// that the first line of `serve` is that one.
+	// warnings are the start-up's, logged once the store is open (serve
+	// logs them just before it says where it listens).
 	warnings []string
 }
 

@@ -83,10 +83,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	url := "http://" + displayAddr(ln.Addr())
-	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s) - begin with the README's walk-through: curl %s/health\n", url, storeName(s), url)
-	logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": storeName(s)}).Info("configmat listening")
+	// The start-up warnings are in the log before the program says it
+	// listens, so that whoever waits for that line sees them.
 	a.logWarnings()
+	logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": storeName(s)}).Info("configmat listening")
+	url := "http://" + displayAddr(ln.Addr())
+	mode := ""
+	if s.Debug {
+		mode = ", development mode: DO NOT USE IN PRODUCTION"
+	}
+	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s%s) - begin with the README's walk-through: curl %s/health\n", url, storeName(s), mode, url)
 
 	select {
 	case err := <-serveErr:
