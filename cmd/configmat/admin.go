@@ -148,7 +148,7 @@ func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 		}
 		if !v.Valid {
 			fmt.Fprintf(e.stdout, "audit chain of %s is BROKEN at seq %d (%s); %d entries checked\n", tenant, v.FirstInvalidSeq, v.Reason, v.Entries)
-			return &exitError{code: 1, err: errors.New("")}
+			return &exitError{code: 1}
 		}
 		fmt.Fprintf(e.stdout, "audit chain of %s is intact: %d entries, head %s\n", tenant, v.Entries, v.HeadHash)
 		return nil

@@ -26,13 +26,19 @@ type env struct {
 	stderr io.Writer
 }
 
-// exitError carries a specific exit status.
+// exitError carries a specific exit status, and the line to print (none
+// when err is nil: the command has said everything already).
 type exitError struct {
 	code int
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
@@ -69,7 +75,7 @@ func run(ctx context.Context, e env) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ee):
-		if ee.err != nil && ee.err.Error() != "" {
+		if ee.err != nil {
 			fmt.Fprintln(e.stderr, "configmat:", ee.err)
 		}
 		return ee.code
@@ -82,7 +88,7 @@ func run(ctx context.Context, e env) int {
 func dispatch(ctx context.Context, e env) error {
 	if len(e.args) == 0 {
 		fmt.Fprint(e.stderr, usage)
-		return &exitError{code: 2, err: errors.New("")}
+		return &exitError{code: 2}
 	}
 	cmd, rest := e.args[0], e.args[1:]
 	sub := func(name string) (string, []string) {

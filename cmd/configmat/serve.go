@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
-	"github.com/ulule/limiter/v3"
 
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
@@ -54,58 +54,74 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		defer func() { _ = redisClient.Close() }()
 	}
 
-	feedCtx, stopFeed := context.WithCancel(context.Background())
-	var feedDone sync.WaitGroup
-	feedDone.Add(1)
-	go func() {
-		defer feedDone.Done()
-		a.runFeed(feedCtx)
-	}()
-	defer func() { stopFeed(); feedDone.Wait() }()
+	defer a.startFeed()()
 
-	handler := httpapi.New(httpapi.Config{
-		Catalog:        a.core.Catalog,
-		Identity:       a.core.Identity,
-		Audit:          a.core.Audit,
-		Limiter:        rateLimiter,
-		TrustedProxies: s.TrustedProxies,
-		Logger:         logger,
-		AllowSignup:    s.AllowSignup,
-		Health:         a.healthChecks(redisClient),
-		Version:        version,
-		OpenAPI:        api.OpenAPIJSON,
-	})
 	ln, err := net.Listen("tcp", s.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", s.ListenAddr, err)
 	}
-	srv := httpapi.NewServer(ln.Addr().String(), handler)
+	srv := httpapi.NewServer(ln.Addr().String(), a.handler(rateLimiter, redisClient))
+	return a.serve(ctx, e, srv, ln)
+}
+
+// handler builds the HTTP API over the wired core.
+func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http.Handler {
+	return httpapi.New(httpapi.Config{
+		Catalog:        a.core.Catalog,
+		Identity:       a.core.Identity,
+		Audit:          a.core.Audit,
+		Limiter:        limiter,
+		TrustedProxies: a.settings.TrustedProxies,
+		Logger:         a.logger,
+		AllowSignup:    a.settings.AllowSignup,
+		Health:         a.healthChecks(redisClient),
+		Version:        version,
+		OpenAPI:        api.OpenAPIJSON,
+	})
+}
+
+// startFeed runs the change feed in the background; the returned function
+// stops it and waits for it.
+func (a *app) startFeed() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var done sync.WaitGroup
+	done.Add(1)
+	go func() {
+		defer done.Done()
+		a.runFeed(ctx)
+	}()
+	return func() { cancel(); done.Wait() }
+}
+
+// serve answers on ln until ctx ends, then lets in-flight requests finish.
+func (a *app) serve(ctx context.Context, e env, srv *http.Server, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	// The start-up warnings are in the log before the program says it
 	// listens, so that whoever waits for that line sees them.
 	a.logWarnings()
-	logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": storeName(s)}).Info("configmat listening")
+	store := storeName(a.settings)
+	a.logger.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "store": store}).Info("configmat listening")
 	url := "http://" + displayAddr(ln.Addr())
 	mode := ""
-	if s.Debug {
+	if a.settings.Debug {
 		mode = ", development mode: DO NOT USE IN PRODUCTION"
 	}
-	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s%s) - begin with the README's walk-through: curl %s/health\n", url, storeName(s), mode, url)
+	fmt.Fprintf(e.stdout, "ConfigMat listening on %s (store: %s%s) - begin with the README's walk-through: curl %s/health\n", url, store, mode, url)
 
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing in-flight requests")
+	a.logger.Info("shutting down: finishing in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		logger.WithError(err).Error("graceful shutdown did not finish in time")
+		a.logger.WithError(err).Error("graceful shutdown did not finish in time")
 	}
-	logger.Info("stopped")
+	a.logger.Info("stopped")
 	return nil
 }
 
@@ -128,24 +144,8 @@ func storeName(s Settings) string {
 
 // newLimiter builds the rate limiter: in process, or shared through Redis.
 func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
-	rates := ratelimit.Rates{}
-	for _, r := range []struct {
-		name, value string
-		dst         *limiter.Rate
-	}{
-		{"RATE_LIMIT_ANON", s.RateLimitAnon, &rates.Anonymous},
-		{"RATE_LIMIT_USER", s.RateLimitUser, &rates.User},
-		{"RATE_LIMIT_API_KEY", s.RateLimitAPIKey, &rates.APIKey},
-		{"RATE_LIMIT_API_KEY_BURST", s.RateLimitAPIKeyBurst, &rates.APIKeyBurst},
-	} {
-		rate, err := ratelimit.ParseRate(r.value)
-		if err != nil {
-			return nil, nil, &exitError{code: 2, err: fmt.Errorf("%s: %v", r.name, plain(err))}
-		}
-		*r.dst = rate
-	}
 	if s.RedisURL == "" {
-		return ratelimit.New(ratelimit.NewMemoryStore(), rates), nil, nil
+		return ratelimit.New(ratelimit.NewMemoryStore(), s.RateLimits), nil, nil
 	}
 	opts, err := redis.ParseURL(s.RedisURL)
 	if err != nil {
@@ -158,7 +158,7 @@ func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("REDIS_URL: Redis is unreachable: %v", plain(err))
 	}
-	return ratelimit.New(store, rates), client, nil
+	return ratelimit.New(store, s.RateLimits), client, nil
 }
 
 // failFast shortens the Redis client's timeouts and retries that REDIS_URL

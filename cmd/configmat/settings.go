@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ulule/limiter/v3"
+
+	"github.com/configmat/configmat/adapters/ratelimit"
 )
 
 // Settings is every setting of the contract, read from the environment.
@@ -19,18 +23,16 @@ type Settings struct {
 	Debug                bool
 	EncryptionKey        string
 	RedisURL             string
-	RateLimitAnon        string
-	RateLimitUser        string
-	RateLimitAPIKey      string
-	RateLimitAPIKeyBurst string
-	TrustedProxies       []netip.Prefix
-	DBPoolSize           int
-	DBMaxOverflow        int
-	DBPoolRecycle        time.Duration
-	LogLevel             string
-	LogFormat            string
-	AllowSignup          bool
-	TokenTTL             time.Duration
+	// RateLimits are RATE_LIMIT_ANON, _USER, _API_KEY and _API_KEY_BURST.
+	RateLimits     ratelimit.Rates
+	TrustedProxies []netip.Prefix
+	DBPoolSize     int
+	DBMaxOverflow  int
+	DBPoolRecycle  time.Duration
+	LogLevel       string
+	LogFormat      string
+	AllowSignup    bool
+	TokenTTL       time.Duration
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -99,13 +101,13 @@ func (r *settingsReader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-func (r *settingsReader) rate(name, def string) string {
-	v := r.str(name, def)
-	if err := checkRate(v); err != nil {
-		r.problems = append(r.problems, fmt.Sprintf("%s: %v", name, err))
-		return def
+func (r *settingsReader) rate(name, def string) limiter.Rate {
+	rate, err := ratelimit.ParseRate(r.str(name, def))
+	if err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("%s: %s", name, plain(err)))
+		rate, _ = ratelimit.ParseRate(def)
 	}
-	return v
+	return rate
 }
 
 func (r *settingsReader) prefixes(name string) []netip.Prefix {
@@ -133,42 +135,30 @@ func (r *settingsReader) prefixes(name string) []netip.Prefix {
 	return out
 }
 
-// checkRate validates the contract's rate format N/second|minute|hour|day.
-func checkRate(s string) error {
-	n, unit, ok := strings.Cut(s, "/")
-	count, err := strconv.Atoi(n)
-	if !ok || err != nil || count <= 0 {
-		return fmt.Errorf("must look like 100/hour (N/second, N/minute, N/hour or N/day), got %q", s)
-	}
-	switch unit {
-	case "second", "minute", "hour", "day":
-		return nil
-	}
-	return fmt.Errorf("must look like 100/hour (N/second, N/minute, N/hour or N/day), got %q", s)
-}
-
 // LoadSettings reads the settings from getenv. The error has one line per bad
 // setting, each naming it.
 func LoadSettings(getenv func(string) string) (Settings, error) {
 	r := &settingsReader{getenv: getenv}
 	s := Settings{
-		ListenAddr:           r.str("LISTEN_ADDR", ":8080"),
-		DatabaseURL:          r.str("DATABASE_URL", "sqlite:"+defaultDatabasePath),
-		MigrateOnStart:       r.boolean("MIGRATE_ON_START", true),
-		Debug:                r.boolean("DEBUG", false),
-		EncryptionKey:        r.str("ENCRYPTION_KEY", ""),
-		RedisURL:             r.str("REDIS_URL", ""),
-		RateLimitAnon:        r.rate("RATE_LIMIT_ANON", "100/hour"),
-		RateLimitUser:        r.rate("RATE_LIMIT_USER", "1000/hour"),
-		RateLimitAPIKey:      r.rate("RATE_LIMIT_API_KEY", "10000/hour"),
-		RateLimitAPIKeyBurst: r.rate("RATE_LIMIT_API_KEY_BURST", "100/minute"),
-		TrustedProxies:       r.prefixes("TRUSTED_PROXIES"),
-		DBPoolSize:           r.integer("DB_POOL_SIZE", 10, 1, 1000),
-		DBMaxOverflow:        r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
-		DBPoolRecycle:        time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
-		LogLevel:             r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:            r.oneOf("LOG_FORMAT", "json", "json", "text"),
-		TokenTTL:             r.duration("TOKEN_TTL", 24*time.Hour),
+		ListenAddr:     r.str("LISTEN_ADDR", ":8080"),
+		DatabaseURL:    r.str("DATABASE_URL", "sqlite:"+defaultDatabasePath),
+		MigrateOnStart: r.boolean("MIGRATE_ON_START", true),
+		Debug:          r.boolean("DEBUG", false),
+		EncryptionKey:  r.str("ENCRYPTION_KEY", ""),
+		RedisURL:       r.str("REDIS_URL", ""),
+		RateLimits: ratelimit.Rates{
+			Anonymous:   r.rate("RATE_LIMIT_ANON", "100/hour"),
+			User:        r.rate("RATE_LIMIT_USER", "1000/hour"),
+			APIKey:      r.rate("RATE_LIMIT_API_KEY", "10000/hour"),
+			APIKeyBurst: r.rate("RATE_LIMIT_API_KEY_BURST", "100/minute"),
+		},
+		TrustedProxies: r.prefixes("TRUSTED_PROXIES"),
+		DBPoolSize:     r.integer("DB_POOL_SIZE", 10, 1, 1000),
+		DBMaxOverflow:  r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
+		DBPoolRecycle:  time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
+		LogLevel:       r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:      r.oneOf("LOG_FORMAT", "json", "json", "text"),
+		TokenTTL:       r.duration("TOKEN_TTL", 24*time.Hour),
 	}
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
