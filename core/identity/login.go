@@ -12,10 +12,28 @@ import (
 // against a dummy hash of the same cost. The password is verified between
 // two short transactions, so no database connection waits on the hash.
 func (s *Service) Login(ctx context.Context, email, password string) (IssuedToken, error) {
+	email = domain.NormalizeEmail(email)
+	missing := domain.Problems{}
+	if email == "" {
+		missing.Add("email", "is required")
+	}
+	if password == "" {
+		missing.Add("password", "is required")
+	}
+	if err := missing.Err(); err != nil {
+		return IssuedToken{}, err
+	}
 	if len(password) > domain.MaxPasswordLength {
 		return IssuedToken{}, invalidCredentials()
 	}
-	email = domain.NormalizeEmail(email)
+	// An address no user can have is a wrong email: same answer, same cost,
+	// and it never reaches the store (PostgreSQL refuses a NUL byte, say).
+	malformed := domain.Problems{}
+	domain.CheckEmail(malformed, "email", email)
+	if malformed.Err() != nil {
+		s.passwords.burn(password)
+		return IssuedToken{}, invalidCredentials()
+	}
 	var user domain.User
 	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
 		var err error

@@ -71,6 +71,22 @@ func TestLogin(t *testing.T) {
 			setup:    func(t *testing.T, h *harness) {},
 			wantKind: domain.KindInvalidCredentials,
 		},
+		{
+			name: "an email no user can have costs a hash and no lookup", email: "a\x00@example.com", password: rightPassword,
+			setup: func(t *testing.T, h *harness) {
+				h.svc.passwords.burn("warm up the dummy hash")
+				h.derivations = 0
+			},
+			wantKind: domain.KindInvalidCredentials, wantDerivations: 1,
+		},
+		{
+			name: "missing email", email: " ", password: rightPassword,
+			setup: func(t *testing.T, h *harness) {}, wantKind: domain.KindInvalid,
+		},
+		{
+			name: "missing password", email: "ada@example.com",
+			setup: func(t *testing.T, h *harness) {}, wantKind: domain.KindInvalid,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
