@@ -31,8 +31,11 @@ func checkExpectedVersion(p domain.Problems, expected *int) {
 
 // checkVersionNumber validates the number of an existing version.
 func checkVersionNumber(p domain.Problems, field string, n int) {
-	if n < 1 {
+	switch {
+	case n < 1:
 		p.Add(field, "must be 1 or more")
+	case n > domain.MaxVersion:
+		p.Add(field, fmt.Sprintf("must be at most %d", domain.MaxVersion))
 	}
 }
 

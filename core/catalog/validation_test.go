@@ -121,6 +121,14 @@ func TestValidation(t *testing.T) {
 			_, err := w.svc.Promote(w.ctx, editor, "B", PromoteRequest{From: "Stage", To: "pr od"})
 			return err
 		}, []string{"slug", "from", "to"}},
+		{"get a version beyond any", func(w *world) error {
+			_, err := w.svc.GetVersion(w.ctx, viewer, assetSlug, "prod", domain.MaxVersion+1)
+			return err
+		}, []string{"version"}},
+		{"rollback to a version beyond any", func(w *world) error {
+			_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 1<<62)
+			return err
+		}, []string{"version"}},
 		{"rollback to version zero", func(w *world) error { _, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 0); return err }, []string{"version"}},
 		{"rollback without environment", func(w *world) error { _, err := w.svc.Rollback(w.ctx, editor, assetSlug, "", -1); return err }, []string{"environment", "version"}},
 		{"resolve bad names", func(w *world) error { _, err := w.svc.Resolve(w.ctx, apiKey, "Bad", ""); return err }, []string{"slug", "environment"}},

@@ -20,6 +20,9 @@ const (
 	MaxPasswordLength = 1024
 	// MaxEnvironments is the most environments a tenant may have.
 	MaxEnvironments = 50
+	// MaxVersion is the highest version number an environment can reach
+	// (the stores keep 32-bit version numbers).
+	MaxVersion = 1<<31 - 1
 	// MaxPageSize and DefaultPageSize bound listings.
 	MaxPageSize     = 200
 	DefaultPageSize = 50
