@@ -37,7 +37,7 @@ type app struct {
 func loadSettings(e env) (Settings, error) {
 	s, err := LoadSettings(e.getenv)
 	if err != nil {
-		return s, &exitError{code: 2, err: fmt.Errorf("invalid settings:\n%v", err)}
+		return s, &exitError{code: 2, err: err}
 	}
 	return s, nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -76,12 +77,20 @@ func run(ctx context.Context, e env) int {
 		return 0
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintln(e.stderr, "configmat:", ee.err)
+			printError(e, ee.err)
 		}
 		return ee.code
 	default:
-		fmt.Fprintln(e.stderr, "configmat:", err)
+		printError(e, err)
 		return 1
+	}
+}
+
+// printError writes each line of err (one per bad setting, say) as its own
+// "configmat: " line.
+func printError(e env, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(e.stderr, "configmat:", line)
 	}
 }
 
@@ -124,8 +133,12 @@ func dispatch(ctx context.Context, e env) error {
 			return cmdAuditVerify(ctx, e, args)
 		}
 	}
+	if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help") {
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	}
 	fmt.Fprint(e.stderr, usage)
-	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", strings.Join(e.args, " "))}
 }
 
 // newFlags returns a flag set that prints its usage to e.stderr and returns

@@ -23,6 +23,8 @@ func TestRunDispatch(t *testing.T) {
 		{name: "help", args: []string{"--help"}, wantStdout: "configmat serve"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: `unknown command "frobnicate"`},
 		{name: "tenant without create", args: []string{"tenant"}, wantCode: 2, wantStderr: "Usage:"},
+		{name: "tenant help", args: []string{"tenant", "--help"}, wantStdout: "tenant create --slug S"},
+		{name: "audit with an unknown verb", args: []string{"audit", "erase"}, wantCode: 2, wantStderr: `unknown command "audit erase"`},
 		{name: "keygen", args: []string{"keygen"}, wantStdout: "\n"},
 		{name: "keygen with an argument", args: []string{"keygen", "extra"}, wantCode: 2, wantStderr: `unexpected argument "extra"`},
 		{name: "subcommand help", args: []string{"apikey", "create", "--help"}, wantStderr: "--environment"},

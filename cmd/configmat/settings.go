@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -49,6 +50,17 @@ func (r *settingsReader) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func (r *settingsReader) listenAddr(name, def string) string {
+	v := r.str(name, def)
+	_, port, err := net.SplitHostPort(v)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 0 || n > 65535 {
+		r.problems = append(r.problems, fmt.Sprintf("%s: must be host:port or :port with a port from 0 to 65535, got %q", name, v))
+		return def
+	}
+	return v
 }
 
 func (r *settingsReader) boolean(name string, def bool) bool {
@@ -140,7 +152,7 @@ func (r *settingsReader) prefixes(name string) []netip.Prefix {
 func LoadSettings(getenv func(string) string) (Settings, error) {
 	r := &settingsReader{getenv: getenv}
 	s := Settings{
-		ListenAddr:     r.str("LISTEN_ADDR", ":8080"),
+		ListenAddr:     r.listenAddr("LISTEN_ADDR", ":8080"),
 		DatabaseURL:    r.str("DATABASE_URL", "sqlite:"+defaultDatabasePath),
 		MigrateOnStart: r.boolean("MIGRATE_ON_START", true),
 		Debug:          r.boolean("DEBUG", false),
