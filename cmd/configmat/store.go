@@ -92,7 +92,7 @@ func migrate(ctx context.Context, s Settings) error {
 	}
 	if kind == storePostgres {
 		if err := postgres.Migrate(ctx, s.MigrationDatabaseURL); err != nil {
-			return fmt.Errorf("migrating with MIGRATION_DATABASE_URL: %v", plain(err))
+			return fmt.Errorf("MIGRATION_DATABASE_URL (default: DATABASE_URL) must connect as the tables' owner to apply migrations; set it, or MIGRATE_ON_START=false: %v", describe(err))
 		}
 		return nil
 	}
