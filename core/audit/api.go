@@ -169,15 +169,39 @@ func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification,
 	if err := actor.Require(domain.RoleAdmin); err != nil {
 		return Verification{}, err
 	}
-	var v Verifier
+	var result Verification
 	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
-		v = Verifier{}
-		return walk(ctx, st.Audit(), actor.TenantID, &v)
+		// Holding the head lock keeps appends out while the chain is read,
+		// and the head itself witnesses entries removed from the end.
+		headSeq, headHash, err := st.Audit().LockHead(ctx)
+		if err != nil {
+			return err
+		}
+		var v Verifier
+		if err := walk(ctx, st.Audit(), actor.TenantID, &v); err != nil {
+			return err
+		}
+		result = checkHead(v.Result(), headSeq, headHash)
+		return nil
 	})
 	if err != nil {
 		return Verification{}, err
 	}
-	return v.Result(), nil
+	return result, nil
+}
+
+// checkHead compares an intact walk with the chain's head: the last entry
+// must be the one the head names. A chain whose newest entries were deleted
+// is otherwise intact.
+func checkHead(r Verification, headSeq int64, headHash string) Verification {
+	if !r.Valid || (r.Entries == headSeq && r.HeadHash == headHash) {
+		return r
+	}
+	first := min(r.Entries, headSeq) + 1 // the first entry missing from one side
+	if r.Entries == headSeq {
+		first = max(headSeq, 1) // as many entries, but the last is not the head's
+	}
+	return Verification{Entries: r.Entries, FirstInvalidSeq: first, Reason: ReasonHead}
 }
 
 // walk feeds the tenant's chain to v page by page until it ends or breaks.

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -187,6 +188,8 @@ func TestVerify(t *testing.T) {
 		entries   []domain.AuditEntry
 		wantPages int
 		want      func(c []domain.AuditEntry) Verification
+		// head, when set, replaces the head the chain's last entry implies.
+		head func(c []domain.AuditEntry) (int64, string)
 	}{
 		{
 			name: "empty chain", actor: admin(), wantPages: 1,
@@ -230,10 +233,39 @@ func TestVerify(t *testing.T) {
 				return Verification{Entries: 1100, FirstInvalidSeq: 1100, Reason: ReasonHash}
 			},
 		},
+		{
+			name: "newest entry deleted", actor: admin(), entries: chain(t, tenant1, 3), wantPages: 1,
+			head: func([]domain.AuditEntry) (int64, string) { return 4, strings.Repeat("ab", 32) },
+			want: func([]domain.AuditEntry) Verification {
+				return Verification{Entries: 3, FirstInvalidSeq: 4, Reason: ReasonHead}
+			},
+		},
+		{
+			name: "entry appended behind the head's back", actor: admin(), entries: chain(t, tenant1, 3), wantPages: 1,
+			head: func(c []domain.AuditEntry) (int64, string) { return 2, c[1].Hash },
+			want: func([]domain.AuditEntry) Verification {
+				return Verification{Entries: 3, FirstInvalidSeq: 3, Reason: ReasonHead}
+			},
+		},
+		{
+			name: "last entry is not the head's", actor: admin(), entries: chain(t, tenant1, 3), wantPages: 1,
+			head: func([]domain.AuditEntry) (int64, string) { return 3, strings.Repeat("cd", 32) },
+			want: func([]domain.AuditEntry) Verification {
+				return Verification{Entries: 3, FirstInvalidSeq: 3, Reason: ReasonHead}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, a := serviceOver(t)
+			headSeq, headHash := int64(len(tt.entries)), domain.GenesisHash
+			if len(tt.entries) > 0 {
+				headHash = tt.entries[len(tt.entries)-1].Hash
+			}
+			if tt.head != nil {
+				headSeq, headHash = tt.head(tt.entries)
+			}
+			a.EXPECT().LockHead(gomock.Any()).Return(headSeq, headHash, nil)
 			var afters []int64
 			serveChain(a, tt.entries).Do(func(_ context.Context, after int64, limit int) {
 				afters = append(afters, after)
@@ -257,11 +289,21 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+func TestVerifyHeadError(t *testing.T) {
+	svc, a := serviceOver(t)
+	storeErr := domain.Errorf(domain.KindUnavailable, "down")
+	a.EXPECT().LockHead(gomock.Any()).Return(int64(0), "", storeErr)
+	if got, err := svc.Verify(context.Background(), admin()); err != storeErr || got != (Verification{}) {
+		t.Fatalf("Verify = %+v, %v; want the store error unchanged", got, err)
+	}
+}
+
 func TestVerifyStoreError(t *testing.T) {
 	svc, a := serviceOver(t)
 	storeErr := domain.Errorf(domain.KindUnavailable, "down")
 	entries := chain(t, tenant1, 600)
 	gomock.InOrder(
+		a.EXPECT().LockHead(gomock.Any()).Return(int64(600), entries[599].Hash, nil),
 		a.EXPECT().List(gomock.Any(), int64(0), verifyPageSize).Return(entries[:500], nil),
 		a.EXPECT().List(gomock.Any(), int64(500), verifyPageSize).Return(nil, storeErr),
 	)

@@ -7,6 +7,7 @@ const (
 	ReasonSequenceGap  = "sequence gap"
 	ReasonPreviousHash = "previous hash mismatch"
 	ReasonHash         = "hash mismatch"
+	ReasonHead         = "chain head mismatch"
 )
 
 // Verifier checks a chain one entry at a time, in sequence order, for callers

@@ -46,6 +46,9 @@ func testTamper(t *testing.T, open Opener, tamper func(t *testing.T, store ports
 		}, 3},
 		{"DeleteEntry", func(t *testing.T, tm Tamperer, tenant domain.TenantID) { tm.DeleteAuditEntry(t, tenant, 3) }, 3},
 		{"SwapEntries", func(t *testing.T, tm Tamperer, tenant domain.TenantID) { tm.SwapAuditEntries(t, tenant, 2, 4) }, 2},
+		{"DeleteNewestEntry", func(t *testing.T, tm Tamperer, tenant domain.TenantID) {
+			tm.DeleteAuditEntry(t, tenant, chainLength)
+		}, chainLength},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
