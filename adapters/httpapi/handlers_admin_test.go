@@ -235,7 +235,7 @@ func TestAuditRoutes(t *testing.T) {
 			},
 			status: http.StatusOK,
 			body: `{"entries":[{"seq":7,"action":"asset.created","actor":"user:u","target":"asset:billing",
-				"details":{"slug":"billing"},"created_at":"2025-01-02T03:04:05Z","previous_hash":"` + domain.GenesisHash + `",
+				"details":{"slug":"billing"},"created_at":"2025-01-02T03:04:05.000000Z","previous_hash":"` + domain.GenesisHash + `",
 				"hash":"` + hash + `"}],"next_cursor":"7"}`,
 		},
 		{
@@ -251,7 +251,7 @@ func TestAuditRoutes(t *testing.T) {
 			},
 			status: http.StatusOK,
 			body: `{"entries":[{"seq":7,"action":"asset.created","actor":"user:u","target":"asset:billing",
-				"details":{},"created_at":"2025-01-02T03:04:05Z","previous_hash":"` + domain.GenesisHash + `",
+				"details":{},"created_at":"2025-01-02T03:04:05.000000Z","previous_hash":"` + domain.GenesisHash + `",
 				"hash":"` + hash + `"}],"next_cursor":null}`,
 		},
 		{

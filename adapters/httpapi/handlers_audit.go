@@ -4,13 +4,40 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/domain"
 )
 
 // auditPage is one page of GET /audit.
 type auditPage struct {
-	Entries    []domain.AuditEntry `json:"entries"`
-	NextCursor *string             `json:"next_cursor"`
+	Entries    []auditEntryView `json:"entries"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+// auditEntryView is an audit entry as the API shows it, created_at written
+// exactly as hashed, so that a client knowing its tenant's ID (GET /me) can
+// recompute the chain on its own (see core/audit).
+type auditEntryView struct {
+	Seq          int64           `json:"seq"`
+	Action       string          `json:"action"`
+	Actor        string          `json:"actor"`
+	Target       string          `json:"target"`
+	Details      json.RawMessage `json:"details"`
+	CreatedAt    string          `json:"created_at"`
+	PreviousHash string          `json:"previous_hash"`
+	Hash         string          `json:"hash"`
+}
+
+// viewAuditEntry turns an entry into its API form.
+func viewAuditEntry(e domain.AuditEntry) auditEntryView {
+	details := e.Details
+	if len(details) == 0 {
+		details = emptyDetails
+	}
+	return auditEntryView{
+		Seq: e.Seq, Action: e.Action, Actor: e.Actor, Target: e.Target, Details: details,
+		CreatedAt: e.CreatedAt.UTC().Format(audit.CreatedAtLayout), PreviousHash: e.PreviousHash, Hash: e.Hash,
+	}
 }
 
 // auditVerifyValid is the answer of GET /audit/verify for an intact chain.
@@ -45,15 +72,11 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if entries == nil {
-		entries = []domain.AuditEntry{}
+	views := make([]auditEntryView, len(entries))
+	for i, e := range entries {
+		views[i] = viewAuditEntry(e)
 	}
-	for i := range entries {
-		if len(entries[i].Details) == 0 {
-			entries[i].Details = emptyDetails
-		}
-	}
-	return respond(w, http.StatusOK, auditPage{Entries: entries, NextCursor: nextCursor(cursor)})
+	return respond(w, http.StatusOK, auditPage{Entries: views, NextCursor: nextCursor(cursor)})
 }
 
 // verifyAudit walks the tenant's audit chain. An empty chain is valid with

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/configmat/configmat/core/canonjson"
 	"github.com/configmat/configmat/core/domain"
 )
 
@@ -108,6 +112,7 @@ func testAuditChain(t *testing.T, st *stack) {
 	if int64(len(all)) != total {
 		t.Fatalf("paging listed %d entries, verify counts %d", len(all), total)
 	}
+	recomputeChain(t, fx)
 	for i, e := range all {
 		prev := domain.GenesisHash
 		if i > 0 {
@@ -139,5 +144,46 @@ func testAuditChain(t *testing.T, st *stack) {
 	}
 	if !strings.Contains(stdout, fmt.Sprint(total)) {
 		t.Errorf("configmat audit verify does not report the %d entries: %s", total, stdout)
+	}
+}
+
+// recomputeChain re-derives every hash of fx's chain from GET /audit and the
+// tenant's ID,
+// as an auditor outside the service would: SHA-256 of the previous hash and
+// the RFC 8785 canonical JSON of the entry's other fields, as listed.
+func recomputeChain(t *testing.T, fx *tenantFixture) {
+	t.Helper()
+	type rawEntry struct {
+		Seq          int64           `json:"seq"`
+		Action       string          `json:"action"`
+		Actor        string          `json:"actor"`
+		Target       string          `json:"target"`
+		Details      json.RawMessage `json:"details"`
+		CreatedAt    string          `json:"created_at"`
+		PreviousHash string          `json:"previous_hash"`
+		Hash         string          `json:"hash"`
+	}
+	var page struct {
+		Entries    []rawEntry `json:"entries"`
+		NextCursor *string    `json:"next_cursor"`
+	}
+	fx.owner.get(t, "/api/v1/audit?limit=200").want(t, http.StatusOK).decode(t, &page)
+	if len(page.Entries) == 0 {
+		t.Fatal("no audit entries to recompute")
+	}
+	prev := domain.GenesisHash
+	for _, e := range page.Entries {
+		canonical, err := canonjson.Marshal(map[string]any{
+			"action": e.Action, "actor": e.Actor, "created_at": e.CreatedAt, "details": e.Details,
+			"seq": e.Seq, "target": e.Target, "tenant_id": fx.id,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(append([]byte(prev), canonical...))
+		if got := hex.EncodeToString(sum[:]); e.PreviousHash != prev || got != e.Hash {
+			t.Fatalf("entry %d: recomputed hash %s over %s, listed %s (previous %s, want %s)", e.Seq, got, canonical, e.Hash, e.PreviousHash, prev)
+		}
+		prev = e.Hash
 	}
 }
