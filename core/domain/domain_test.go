@@ -105,6 +105,8 @@ func TestValidation(t *testing.T) {
 	CheckEmail(p, "email", "ada@example")
 	CheckPassword(p, "password", "short")
 	CheckValue(p, "value", []byte(`{"a":`))
+	CheckValue(p, "huge", []byte(`{"a":[1, 1e400]}`))
+	CheckValue(p, "fine", []byte(`{"a":[1.5, -2e300, "1e400"]}`))
 	CheckValue(p, "latin1_value", []byte("\"caf\xe9\""))
 	CheckValue(p, "utf8_value", []byte(`"café"`))
 	err := p.Err()

@@ -1,10 +1,13 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -103,6 +106,30 @@ func CheckValue(p Problems, field string, v json.RawMessage) {
 		p.Add(field, fmt.Sprintf("must be at most %d bytes of JSON", MaxValueBytes))
 	case !utf8.Valid(v) || !json.Valid(v):
 		p.Add(field, "must be a JSON value")
+	case !finiteNumbers(v):
+		p.Add(field, "must hold only numbers that fit a 64-bit float (no 1e400)")
+	}
+}
+
+// finiteNumbers reports whether every number in the valid JSON v fits a
+// float64, so that every client, JavaScript included, reads it back as
+// written rather than as Infinity.
+func finiteNumbers(v json.RawMessage) bool {
+	if !bytes.ContainsAny(v, "0123456789") {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err == io.EOF
+		}
+		if n, ok := tok.(json.Number); ok {
+			if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+				return false
+			}
+		}
 	}
 }
 
