@@ -32,31 +32,23 @@ type app struct {
 	warnings []string
 }
 
-// loadSettings reads the settings; a bad setting is an exit status 2 error
-// with one line per setting.
-func loadSettings(e env) (Settings, error) {
+// loadSettings reads the settings and builds the logger they describe; a
+// bad setting is an exit status 2 error with one line per setting.
+func loadSettings(e env) (Settings, *logrus.Logger, error) {
 	s, err := LoadSettings(e.getenv)
 	if err != nil {
-		return s, &exitError{code: 2, err: err}
+		return s, nil, &exitError{code: 2, err: err}
 	}
-	return s, nil
-}
-
-func newLogger(e env, s Settings) (*logrus.Logger, error) {
-	l, err := logging.New(logging.Config{Level: s.LogLevel, Format: s.LogFormat, Out: e.stderr})
+	logger, err := logging.New(logging.Config{Level: s.LogLevel, Format: s.LogFormat, Out: e.stderr})
 	if err != nil {
-		return nil, &exitError{code: 2, err: err}
+		return s, nil, &exitError{code: 2, err: err}
 	}
-	return l, nil
+	return s, logger, nil
 }
 
 // withApp opens the app for a one-shot subcommand, runs fn and closes it.
 func withApp(ctx context.Context, e env, fn func(a *app) error) error {
-	s, err := loadSettings(e)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(e, s)
+	s, logger, err := loadSettings(e)
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, nil); err != nil {
 		return err
 	}
-	s, err := loadSettings(e)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(e, s)
+	s, logger, err := loadSettings(e)
 	if err != nil {
 		return err
 	}
