@@ -120,13 +120,16 @@ func (s *Service) UpdateAsset(ctx context.Context, actor domain.Actor, slug stri
 			return domain.Asset{}, err
 		}
 		var changed []string
-		if patch.Description != nil {
+		if patch.Description != nil && *patch.Description != asset.Description {
 			asset.Description = *patch.Description
 			changed = append(changed, "description")
 		}
-		if patch.Name != nil {
+		if patch.Name != nil && *patch.Name != asset.Name {
 			asset.Name = *patch.Name
 			changed = append(changed, "name")
+		}
+		if len(changed) == 0 {
+			return asset, nil // nothing changes: no write, no audit entry
 		}
 		asset.UpdatedAt = s.now()
 		if err := st.Assets().Update(ctx, asset); err != nil {

@@ -178,6 +178,19 @@ func TestUpdateAsset(t *testing.T) {
 	}
 }
 
+func TestUpdateAssetWithoutChange(t *testing.T) {
+	w := newWorld(t)
+	before := testAsset
+	before.Description = "Old."
+	same, description := before.Name, before.Description
+	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(before, nil)
+	// No Update and no audit entry are expected: the mocks fail on either.
+	got, err := w.svc.UpdateAsset(w.ctx, editor, assetSlug, AssetPatch{Name: &same, Description: &description})
+	if err != nil || got != before {
+		t.Fatalf("UpdateAsset = %+v, %v; want the asset unchanged", got, err)
+	}
+}
+
 func TestDeleteAsset(t *testing.T) {
 	w := newWorld(t)
 	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
