@@ -37,9 +37,12 @@ type route struct {
 // apiBase is the base path of the API.
 const apiBase = "/api/v1"
 
-// routes lists every operation of the contract.
+// routes lists every operation of the contract. The router tries them in
+// order, so the hot path that SDKs poll comes first.
 func (s *server) routes() []route {
 	return []route{
+		{http.MethodGet, apiBase + "/assets/{slug}/values", accessTenantOrAPIKey, s.resolve},
+
 		{http.MethodGet, "/health", accessOpen, s.getHealth},
 		{http.MethodGet, "/health/detailed", accessOpen, s.getHealthDetailed},
 		{http.MethodGet, apiBase + "/health", accessOpen, s.getHealth},
@@ -64,7 +67,6 @@ func (s *server) routes() []route {
 		{http.MethodGet, apiBase + "/assets/{slug}/versions", accessTenant, s.listVersions},
 		{http.MethodGet, apiBase + "/assets/{slug}/versions/{n}", accessTenant, s.getVersion},
 		{http.MethodPost, apiBase + "/assets/{slug}/rollback", accessTenant, s.rollback},
-		{http.MethodGet, apiBase + "/assets/{slug}/values", accessTenantOrAPIKey, s.resolve},
 
 		{http.MethodGet, apiBase + "/members", accessTenant, s.listMembers},
 		{http.MethodPost, apiBase + "/members", accessTenant, s.addMember},

@@ -19,6 +19,9 @@ func (f RedactingFormatter) Format(entry *logrus.Entry) ([]byte, error) {
 	if f.Inner == nil {
 		return nil, domain.Errorf(domain.KindInternal, "the redacting formatter has no inner formatter")
 	}
+	if nothingToRedact(entry) {
+		return f.Inner.Format(entry)
+	}
 	clean := entry.Dup()
 	clean.Level = entry.Level
 	clean.Buffer = entry.Buffer
@@ -27,4 +30,28 @@ func (f RedactingFormatter) Format(entry *logrus.Entry) ([]byte, error) {
 		clean.Data[name] = redactField(name, value)
 	}
 	return f.Inner.Format(clean)
+}
+
+// nothingToRedact reports, cheaply and conservatively, that no redaction
+// would change entry: the common line of plain strings and numbers (an access
+// log line, say) then skips the copy.
+func nothingToRedact(entry *logrus.Entry) bool {
+	if mayHoldCredential(entry.Message) {
+		return false
+	}
+	for name, value := range entry.Data {
+		if sensitiveField(name) {
+			return false
+		}
+		switch v := value.(type) {
+		case string:
+			if mayHoldCredential(v) {
+				return false
+			}
+		case nil, bool, int, int64, int32, uint, uint64, uint32, float64, float32:
+		default:
+			return false
+		}
+	}
+	return true
 }

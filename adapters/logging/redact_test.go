@@ -138,3 +138,27 @@ func TestMayHoldCredentialNeverHidesARedaction(t *testing.T) {
 		}
 	}
 }
+
+func TestNothingToRedact(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+		data logrus.Fields
+		want bool
+	}{
+		{"access line", "request", logrus.Fields{"request_id": "R1", "status": 200, "duration_ms": 1.5, "api_key_id": "k"}, true},
+		{"sensitive name", "request", logrus.Fields{"password": "x"}, false},
+		{"credential in a value", "request", logrus.Fields{"note": "cmk_abcdef"}, false},
+		{"credential in the message", "token cmt_abcdef", nil, false},
+		{"an error", "failed", logrus.Fields{"error": errors.New("x")}, false},
+		{"a map", "failed", logrus.Fields{"cfg": map[string]any{"a": 1}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &logrus.Entry{Message: tt.msg, Data: tt.data}
+			if got := nothingToRedact(e); got != tt.want {
+				t.Errorf("nothingToRedact = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
