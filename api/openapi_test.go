@@ -19,6 +19,11 @@ var contractRoutes = []struct{ method, path string }{
 	{"GET", "/health/detailed"},
 	{"GET", "/api/v1/health"},
 	{"GET", "/api/v1/health/detailed"},
+	// HEAD on the health checks, for uptime monitors (beyond API.md).
+	{"HEAD", "/health"},
+	{"HEAD", "/health/detailed"},
+	{"HEAD", "/api/v1/health"},
+	{"HEAD", "/api/v1/health/detailed"},
 	{"GET", "/api/v1/openapi.json"},
 	{"POST", "/api/v1/auth/register"},
 	{"POST", "/api/v1/auth/login"},

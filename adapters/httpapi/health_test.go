@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -111,6 +112,32 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 			var v map[string]any
 			if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 				t.Errorf("not JSON: %v", err)
+			}
+		})
+	}
+}
+
+func TestHeadOnHealthChecksOnly(t *testing.T) {
+	cases := []struct {
+		path   string
+		status int
+	}{
+		{"/health", http.StatusOK},
+		{"/api/v1/health/detailed", http.StatusOK},
+		{"/api/v1/assets", http.StatusMethodNotAllowed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			a := newTestAPI(t)
+			srv := httptest.NewServer(a.handler)
+			defer srv.Close()
+			resp, err := http.Head(srv.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("HEAD %s = %d, want %d", tc.path, resp.StatusCode, tc.status)
 			}
 		})
 	}

@@ -88,7 +88,11 @@ func (s *server) router() *mux.Router {
 	r := mux.NewRouter()
 	r.SkipClean(true)
 	for _, rt := range s.routes() {
-		r.Handle(rt.path, s.guard(rt, s.handle(rt.handler))).Methods(rt.method)
+		methods := []string{rt.method}
+		if rt.access == accessOpen && rt.method == http.MethodGet {
+			methods = append(methods, http.MethodHead) // uptime monitors probe with HEAD
+		}
+		r.Handle(rt.path, s.guard(rt, s.handle(rt.handler))).Methods(methods...)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeErrorBody(w, req, http.StatusNotFound, "NOT_FOUND", "No route matches the request path.", map[string]any{})
