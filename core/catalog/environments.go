@@ -38,6 +38,12 @@ func (s *Service) CreateEnvironment(ctx context.Context, actor domain.Actor, nam
 		return domain.Environment{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (domain.Environment, error) {
+		// The tenant's chain head, which this change's audit entry locks
+		// anyway, is taken first: concurrent creations then queue here and
+		// each reads the positions the others committed.
+		if _, _, err := st.Audit().LockHead(ctx); err != nil {
+			return domain.Environment{}, err
+		}
 		envs, err := st.Environments().List(ctx)
 		if err != nil {
 			return domain.Environment{}, err

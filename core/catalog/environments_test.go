@@ -52,6 +52,7 @@ func TestCreateEnvironmentAppends(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
+			w.audit.EXPECT().LockHead(gomock.Any()).Return(int64(41), "ab", nil)
 			w.envs.EXPECT().List(gomock.Any()).Return(tt.existing, nil)
 			var stored domain.Environment
 			w.envs.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, e domain.Environment) error {
@@ -93,6 +94,7 @@ func TestCreateEnvironmentRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
+			w.audit.EXPECT().LockHead(gomock.Any()).Return(int64(41), "ab", nil)
 			w.envs.EXPECT().List(gomock.Any()).Return(tt.existing, nil)
 			_, err := w.svc.CreateEnvironment(w.ctx, admin, "qa")
 			de := assertKind(t, err, tt.kind)

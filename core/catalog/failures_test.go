@@ -189,6 +189,7 @@ func TestRollbackFailures(t *testing.T) {
 
 func TestCreateEnvironmentFailures(t *testing.T) {
 	steps := []step{
+		stepAuditLockHead(),
 		{"Environments.List", func(w *world, err error) *gomock.Call {
 			return w.envs.EXPECT().List(gomock.Any()).Return([]domain.Environment{{Name: "local", Position: 1}}, err)
 		}},

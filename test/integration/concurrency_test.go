@@ -217,3 +217,38 @@ func canonicalValues(t *testing.T, v map[string]map[string]catalog.ValueView) st
 	}
 	return string(b)
 }
+
+// TestConcurrentEnvironmentCreations creates 20 environments of one tenant at
+// once: each gets its own position after the defaults, none is refused.
+func TestConcurrentEnvironmentCreations(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 10 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "envs")
+	const n = 20
+	errs := concurrently(n, func(i int) error {
+		_, err := c.Catalog.CreateEnvironment(t.Context(), actor, fmt.Sprintf("env-%d", i))
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("environment %d: %v", i, err)
+		}
+	}
+	envs, err := c.Catalog.ListEnvironments(t.Context(), actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var positions []int
+	for _, e := range envs {
+		positions = append(positions, e.Position)
+	}
+	if len(envs) != len(domain.DefaultEnvironments)+n || !slices.IsSorted(positions) {
+		t.Fatalf("environments after the creations: %+v", envs)
+	}
+	for i := 1; i < len(positions); i++ {
+		if positions[i] == positions[i-1] {
+			t.Fatalf("two environments share position %d: %+v", positions[i], envs)
+		}
+	}
+}
