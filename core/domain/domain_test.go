@@ -107,6 +107,8 @@ func TestValidation(t *testing.T) {
 	CheckValue(p, "value", []byte(`{"a":`))
 	CheckValue(p, "huge", []byte(`{"a":[1, 1e400]}`))
 	CheckValue(p, "fine", []byte(`{"a":[1.5, -2e300, "1e400"]}`))
+	CheckValue(p, "deep", []byte(strings.Repeat("[", MaxValueDepth+1)+strings.Repeat("]", MaxValueDepth+1)))
+	CheckValue(p, "deep_enough", []byte(strings.Repeat("[", MaxValueDepth)+strings.Repeat("]", MaxValueDepth)))
 	CheckValue(p, "latin1_value", []byte("\"caf\xe9\""))
 	CheckValue(p, "utf8_value", []byte(`"café"`))
 	err := p.Err()

@@ -5,6 +5,8 @@ package domain
 const (
 	// MaxValueBytes is the largest JSON encoding of one value (64 KiB).
 	MaxValueBytes = 64 << 10
+	// MaxValueDepth is how deeply arrays and objects may nest in one value.
+	MaxValueDepth = 64
 	// MaxKeysPerEnvironment is the most keys one asset may hold in one environment.
 	MaxKeysPerEnvironment = 5000
 	// MaxNameLength is the longest tenant, asset or API key display name, in characters.

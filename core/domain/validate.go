@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -106,28 +105,41 @@ func CheckValue(p Problems, field string, v json.RawMessage) {
 		p.Add(field, fmt.Sprintf("must be at most %d bytes of JSON", MaxValueBytes))
 	case !utf8.Valid(v) || !json.Valid(v):
 		p.Add(field, "must be a JSON value")
-	case !finiteNumbers(v):
-		p.Add(field, "must hold only numbers that fit a 64-bit float (no 1e400)")
+	default:
+		if problem := jsonShapeProblem(v); problem != "" {
+			p.Add(field, problem)
+		}
 	}
 }
 
-// finiteNumbers reports whether every number in the valid JSON v fits a
-// float64, so that every client, JavaScript included, reads it back as
-// written rather than as Infinity.
-func finiteNumbers(v json.RawMessage) bool {
-	if !bytes.ContainsAny(v, "0123456789") {
-		return true
+// jsonShapeProblem checks what every client must be able to read back from a
+// valid JSON value: nesting at most MaxValueDepth deep, and numbers that fit
+// a float64 (JavaScript reads 1e400 as Infinity).
+func jsonShapeProblem(v json.RawMessage) string {
+	if !bytes.ContainsAny(v, "[{0123456789") {
+		return ""
 	}
 	dec := json.NewDecoder(bytes.NewReader(v))
 	dec.UseNumber()
+	depth := 0
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return err == io.EOF
+			return "" // the end: json.Valid has vouched for the syntax
 		}
-		if n, ok := tok.(json.Number); ok {
-			if _, err := strconv.ParseFloat(string(n), 64); err != nil {
-				return false
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '[' || t == '{' {
+				depth++
+				if depth > MaxValueDepth {
+					return fmt.Sprintf("must nest at most %d levels deep", MaxValueDepth)
+				}
+			} else {
+				depth--
+			}
+		case json.Number:
+			if _, err := strconv.ParseFloat(string(t), 64); err != nil {
+				return "must hold only numbers that fit a 64-bit float (no 1e400)"
 			}
 		}
 	}

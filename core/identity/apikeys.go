@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
@@ -50,6 +51,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKe
 	if err := p.Err(); err != nil {
 		return CreatedAPIKey{}, err
 	}
+	var expires *time.Time
+	if in.ExpiresAt != nil {
+		// Stored in UTC at the stores' precision, whatever offset it came with.
+		utc := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+		expires = &utc
+	}
 	text, err := domain.NewCredential(domain.APIKeyPrefix, s.deps.Random)
 	if err != nil {
 		return CreatedAPIKey{}, err
@@ -65,7 +72,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKe
 		Prefix:      text[:domain.DisplayPrefixLength],
 		Digest:      domain.CredentialDigest(text),
 		Environment: in.Environment,
-		ExpiresAt:   in.ExpiresAt,
+		ExpiresAt:   expires,
 		CreatedAt:   now,
 		CreatedBy:   actor.String(),
 	}

@@ -197,3 +197,22 @@ func TestRevokeAPIKey(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateAPIKeyStoresExpiryInUTC(t *testing.T) {
+	far := time.FixedZone("+23:59", 23*3600+59*60)
+	expires := testNow.Add(48 * time.Hour).In(far).Add(123 * time.Nanosecond)
+	h := newHarness(t)
+	h.expectTenantTx(tenantA)
+	var stored domain.APIKey
+	h.apiKeys.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, k domain.APIKey) error {
+		stored = k
+		return nil
+	})
+	if _, err := h.svc.CreateAPIKey(context.Background(), adminActor, APIKeyInput{Name: "far", ExpiresAt: &expires}); err != nil {
+		t.Fatal(err)
+	}
+	want := expires.UTC().Truncate(time.Microsecond)
+	if stored.ExpiresAt == nil || stored.ExpiresAt.Location() != time.UTC || !stored.ExpiresAt.Equal(want) {
+		t.Fatalf("stored expiry %v, want %v in UTC", stored.ExpiresAt, want)
+	}
+}
