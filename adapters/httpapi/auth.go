@@ -66,6 +66,10 @@ func (s *server) authenticate(r *http.Request, a access) (domain.Actor, error) {
 	if a == accessAnonymous {
 		return domain.Actor{}, nil
 	}
+	if len(r.Header.Values(headerAuthorization)) > 1 || len(r.Header.Values(headerAPIKey)) > 1 {
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated,
+			"Send one Authorization or X-API-Key header, not several.")
+	}
 	authz := r.Header.Get(headerAuthorization)
 	apiKey := r.Header.Get(headerAPIKey)
 	switch {

@@ -84,6 +84,14 @@ func TestAuthentication(t *testing.T) {
 			setup: resolveAs, status: http.StatusOK, check: resolvedFor(ownerActor),
 		},
 		{name: "an invalid API key", req: req("GET", values, "X-API-Key", "cmk_nope"), status: http.StatusUnauthorized, code: "INVALID_API_KEY"},
+		{
+			name: "two API keys", req: req("GET", values, "X-API-Key", apiKeyText, "X-API-Key", apiKeyText),
+			status: http.StatusUnauthorized, code: "AUTHENTICATION_REQUIRED",
+		},
+		{
+			name: "two user tokens", req: req("GET", "/api/v1/environments", "Authorization", "Bearer "+userToken, "Authorization", "Bearer "+userToken),
+			status: http.StatusUnauthorized, code: "AUTHENTICATION_REQUIRED",
+		},
 		{name: "values without credentials", req: req("GET", values), status: http.StatusUnauthorized, code: "AUTHENTICATION_REQUIRED"},
 		{
 			name: "anonymous routes ignore credentials",

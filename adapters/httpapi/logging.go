@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 )
@@ -103,6 +104,7 @@ func (s *server) timeOperation(ctx context.Context, operation string, level logr
 	if !levelEnabled(logger, level) {
 		return func() {}
 	}
+	fields = clipFields(fields)
 	start := s.now()
 	return func() {
 		logger.WithFields(fields).WithFields(logrus.Fields{
@@ -122,4 +124,25 @@ func levelEnabled(logger logrus.FieldLogger, level logrus.Level) bool {
 		return l.IsLevelEnabled(level)
 	}
 	return true
+}
+
+// maxLoggedInput bounds how much of a client-supplied string a log line
+// carries: operation fields are logged before the core has validated them.
+const maxLoggedInput = 128
+
+// clipFields returns fields with every string cut to maxLoggedInput bytes
+// (on a rune boundary).
+func clipFields(fields logrus.Fields) logrus.Fields {
+	out := make(logrus.Fields, len(fields))
+	for k, v := range fields {
+		if str, ok := v.(string); ok && len(str) > maxLoggedInput {
+			cut := maxLoggedInput
+			for cut > 0 && !utf8.RuneStart(str[cut]) {
+				cut--
+			}
+			v = str[:cut] + "…"
+		}
+		out[k] = v
+	}
+	return out
 }

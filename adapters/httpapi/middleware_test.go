@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -212,5 +213,17 @@ func TestTrailingSlashWithAnEscapedPath(t *testing.T) {
 	rec := a.serve(t, userRequest(http.MethodDelete, "/api/v1/members/a%20b/", ""))
 	if rec.Code != http.StatusNoContent {
 		t.Errorf("status = %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func TestClipFields(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes, 2 per rune
+	got := clipFields(logrus.Fields{"from": long, "to": "prod", "version": 3})
+	from := got["from"].(string)
+	if len(from) > maxLoggedInput+len("…") || !utf8.ValidString(from) || !strings.HasSuffix(from, "…") {
+		t.Errorf("from clipped to %d bytes: %q", len(from), from)
+	}
+	if got["to"] != "prod" || got["version"] != 3 {
+		t.Errorf("short fields changed: %v", got)
 	}
 }
