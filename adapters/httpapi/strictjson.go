@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -151,13 +152,25 @@ func (s *strictScanner) str() (string, error) {
 				return string(raw[1 : len(raw)-1]), nil
 			}
 			var text string
-			if err := json.Unmarshal(raw, &text); err != nil {
+			if err := json.Unmarshal(raw, &text); err != nil || loneSurrogate(raw, text) {
 				return "", errNotJSON()
 			}
 			return text, nil
 		}
 	}
 	return "", errNotJSON()
+}
+
+// loneSurrogate reports whether decoding the escaped string raw into text
+// replaced a lone UTF-16 surrogate escape (\ud800) with U+FFFD, which
+// encoding/json does silently: the text stored would not be the text sent.
+func loneSurrogate(raw []byte, text string) bool {
+	if !strings.ContainsRune(text, utf8.RuneError) {
+		return false
+	}
+	sent := strings.Count(string(raw), "\uFFFD") + strings.Count(string(raw), "\ufffd") +
+		strings.Count(string(raw), string(utf8.RuneError))
+	return strings.Count(text, string(utf8.RuneError)) > sent
 }
 
 // next skips white space and returns the byte at the scanner's position,

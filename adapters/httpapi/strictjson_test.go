@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -62,6 +63,32 @@ func TestCheckStrictJSONMalformed(t *testing.T) {
 		t.Run(body, func(t *testing.T) {
 			if err := checkStrictJSON([]byte(body), reflect.TypeFor[*request]()); !domain.IsKind(err, domain.KindInvalidJSON) {
 				t.Errorf("checkStrictJSON = %v, want INVALID_JSON", err)
+			}
+		})
+	}
+}
+
+func TestCheckStrictJSONSurrogates(t *testing.T) {
+	type request struct {
+		Name  string          `json:"name"`
+		Value json.RawMessage `json:"value"`
+	}
+	tests := []struct {
+		body string
+		ok   bool
+	}{
+		{`{"name":"\ud83d\ude00"}`, true},
+		{`{"name":"\ufffd and \uFFFD and ` + "\uFFFD" + `"}`, true},
+		{`{"name":"\ud800"}`, false},
+		{`{"name":"a\udc00b"}`, false},
+		{`{"value":{"deep":["\ud83dx"]}}`, false},
+		{`{"name":"\ufffd\ud800"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			err := checkStrictJSON([]byte(tt.body), reflect.TypeFor[*request]())
+			if tt.ok && err != nil || !tt.ok && !domain.IsKind(err, domain.KindInvalidJSON) {
+				t.Errorf("checkStrictJSON = %v, want ok %v", err, tt.ok)
 			}
 		})
 	}
