@@ -106,13 +106,9 @@ func (s apiKeyStore) Revoke(ctx context.Context, id domain.APIKeyID, at time.Tim
 	if !ok {
 		return apiKeyNotFound()
 	}
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindAPIKeyNotFound, "The API key does not exist.", "could not revoke the API key",
 		`UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`,
 		s.tenant, canonical, at)
-	if err != nil {
-		return translate(err, "could not revoke the API key")
-	}
-	return requireOneRow(res, domain.KindAPIKeyNotFound, "The API key does not exist.")
 }
 
 func apiKeyNotFound() error {

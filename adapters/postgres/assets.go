@@ -97,13 +97,9 @@ func (s assetStore) Update(ctx context.Context, a domain.Asset) error {
 	if !ok {
 		return assetNotFound()
 	}
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindAssetNotFound, "The asset does not exist.", "could not update the asset",
 		`UPDATE assets SET name = $3, description = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 		s.tenant, id, a.Name, a.Description, a.UpdatedAt)
-	if err != nil {
-		return translate(err, "could not update the asset")
-	}
-	return requireOneRow(res, domain.KindAssetNotFound, "The asset does not exist.")
 }
 
 // Delete removes an asset; its versions and heads go with it (ON DELETE
@@ -113,11 +109,8 @@ func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
 	if !ok {
 		return assetNotFound()
 	}
-	res, err := s.tx.ExecContext(ctx, `DELETE FROM assets WHERE tenant_id = $1 AND id = $2`, s.tenant, canonical)
-	if err != nil {
-		return translate(err, "could not delete the asset")
-	}
-	return requireOneRow(res, domain.KindAssetNotFound, "The asset does not exist.")
+	return execOne(ctx, s.tx, domain.KindAssetNotFound, "The asset does not exist.", "could not delete the asset",
+		`DELETE FROM assets WHERE tenant_id = $1 AND id = $2`, s.tenant, canonical)
 }
 
 func assetNotFound() error { return notFound(domain.KindAssetNotFound, "The asset does not exist.") }

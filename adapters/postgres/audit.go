@@ -69,7 +69,7 @@ func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
 	if len(e.Details) > 0 {
 		details = e.Details
 	}
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindConflict, "The audit chain was appended concurrently.", "could not append the audit entry",
 		`WITH head AS (
 			INSERT INTO audit_heads AS h (tenant_id, seq, hash) VALUES ($1, $2, $8)
 			ON CONFLICT (tenant_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
@@ -79,10 +79,6 @@ func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
 		INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash)
 		SELECT $1, $2, $3, $4, $5, $6, $9, $7, $8 FROM head`,
 		s.tenant, e.Seq, e.Action, e.Actor, e.Target, details, e.PreviousHash, e.Hash, e.CreatedAt)
-	if err != nil {
-		return translate(err, "could not append the audit entry")
-	}
-	return requireOneRow(res, domain.KindConflict, "The audit chain was appended concurrently.")
 }
 
 // List returns up to limit entries with Seq > afterSeq, by sequence number.

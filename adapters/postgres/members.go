@@ -81,12 +81,8 @@ func (s memberStore) SetRole(ctx context.Context, user domain.UserID, role domai
 	if !ok {
 		return memberNotFound()
 	}
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindUserNotFound, "The user is not a member of this tenant.", "could not change the member's role",
 		`UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2`, s.tenant, id, string(role))
-	if err != nil {
-		return translate(err, "could not change the member's role")
-	}
-	return requireOneRow(res, domain.KindUserNotFound, "The user is not a member of this tenant.")
 }
 
 // Remove deletes a membership; USER_NOT_FOUND.
@@ -95,11 +91,8 @@ func (s memberStore) Remove(ctx context.Context, user domain.UserID) error {
 	if !ok {
 		return memberNotFound()
 	}
-	res, err := s.tx.ExecContext(ctx, `DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2`, s.tenant, id)
-	if err != nil {
-		return translate(err, "could not remove the member")
-	}
-	return requireOneRow(res, domain.KindUserNotFound, "The user is not a member of this tenant.")
+	return execOne(ctx, s.tx, domain.KindUserNotFound, "The user is not a member of this tenant.", "could not remove the member",
+		`DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2`, s.tenant, id)
 }
 
 // LockOwners locks the tenant's owner memberships until the transaction ends

@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"time"
 
 	"github.com/configmat/configmat/core/domain"
+	"github.com/jmoiron/sqlx"
 )
 
 // utcPtr returns t in UTC, or nil.
@@ -26,6 +28,17 @@ func requireOneRow(res sql.Result, kind domain.Kind, message string) error {
 		return notFound(kind, message)
 	}
 	return nil
+}
+
+// execOne runs a statement that must change exactly one row: a driver
+// failure is translated with failure, and a statement that changed nothing
+// answers kind with message.
+func execOne(ctx context.Context, tx *sqlx.Tx, kind domain.Kind, message, failure, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return translate(err, failure)
+	}
+	return requireOneRow(res, kind, message)
 }
 
 // pageLimit bounds a requested page size: the default when unset, at most

@@ -65,10 +65,6 @@ func (s tokenStore) ByDigest(ctx context.Context, digest []byte) (domain.UserTok
 // Revoke marks a token revoked at at, keeping an earlier revocation time;
 // INVALID_TOKEN when there is none.
 func (s tokenStore) Revoke(ctx context.Context, id string, at time.Time) error {
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindInvalidToken, "The token is invalid.", "could not revoke the token",
 		`UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, at)
-	if err != nil {
-		return translate(err, "could not revoke the token")
-	}
-	return requireOneRow(res, domain.KindInvalidToken, "The token is invalid.")
 }

@@ -166,7 +166,7 @@ func (s versionStore) Create(ctx context.Context, v domain.Version) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, domain.KindVersionConflict, "The version was changed concurrently.", "could not create the version",
 		`WITH head AS (
 			INSERT INTO version_heads AS h (tenant_id, asset_id, environment, current_version)
 			VALUES ($1, $2, $3, $4)
@@ -177,10 +177,6 @@ func (s versionStore) Create(ctx context.Context, v domain.Version) error {
 		INSERT INTO versions (tenant_id, asset_id, environment, number, created_at, created_by, message, source, snapshot)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM head`,
 		s.tenant, id, v.Environment, v.Number, v.CreatedAt, v.CreatedBy, v.Message, v.Source, snapshot)
-	if err != nil {
-		return translate(err, "could not create the version")
-	}
-	return requireOneRow(res, domain.KindVersionConflict, "The version was changed concurrently.")
 }
 
 // Heads returns the current version number of every environment of asset
