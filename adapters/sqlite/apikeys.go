@@ -89,13 +89,9 @@ func (s apiKeyStore) List(ctx context.Context) ([]domain.APIKey, error) {
 // Revoke sets RevokedAt; KindAPIKeyNotFound when the key does not exist or
 // is already revoked.
 func (s apiKeyStore) Revoke(ctx context.Context, id domain.APIKeyID, at time.Time) error {
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, errAPIKeyNotFound(), "could not revoke an API key",
 		`UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL`,
 		stamp(at), string(s.tenant), string(id))
-	if err != nil {
-		return domain.Wrap(err, "could not revoke an API key")
-	}
-	return affectedOne(res, errAPIKeyNotFound())
 }
 
 // errAPIKeyNotFound is the error of a missing (or revoked) API key.

@@ -84,22 +84,15 @@ func (s assetStore) List(ctx context.Context, p domain.Page) ([]domain.Asset, st
 
 // Update stores a's name, description and UpdatedAt; KindAssetNotFound.
 func (s assetStore) Update(ctx context.Context, a domain.Asset) error {
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, errAssetNotFound(), "could not update an asset",
 		`UPDATE assets SET name = ?, description = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		a.Name, a.Description, stamp(a.UpdatedAt), string(s.tenant), string(a.ID))
-	if err != nil {
-		return domain.Wrap(err, "could not update an asset")
-	}
-	return affectedOne(res, errAssetNotFound())
 }
 
 // Delete removes an asset with its versions and heads; KindAssetNotFound.
 func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
-	res, err := s.tx.ExecContext(ctx, `DELETE FROM assets WHERE tenant_id = ? AND id = ?`, string(s.tenant), string(id))
-	if err != nil {
-		return domain.Wrap(err, "could not delete an asset")
-	}
-	return affectedOne(res, errAssetNotFound())
+	return execOne(ctx, s.tx, errAssetNotFound(), "could not delete an asset",
+		`DELETE FROM assets WHERE tenant_id = ? AND id = ?`, string(s.tenant), string(id))
 }
 
 // errAssetNotFound is the error of a missing asset.

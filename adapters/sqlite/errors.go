@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 
+	"github.com/jmoiron/sqlx"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -30,6 +32,17 @@ func isForeignKey(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAIN
 
 // isNoRows reports a query that found nothing.
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// execOne runs a statement that must change exactly one row: a driver
+// failure is wrapped with failure, and a statement that changed nothing
+// answers notFound.
+func execOne(ctx context.Context, tx *sqlx.Tx, notFound error, failure, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return domain.Wrap(err, failure)
+	}
+	return affectedOne(res, notFound)
+}
 
 // affectedOne returns notFound when res changed no row.
 func affectedOne(res sql.Result, notFound error) error {

@@ -71,22 +71,14 @@ func (s memberStore) List(ctx context.Context) ([]domain.Member, error) {
 
 // SetRole changes a member's role; KindUserNotFound.
 func (s memberStore) SetRole(ctx context.Context, user domain.UserID, role domain.Role) error {
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, errNotAMember(), "could not change a member's role",
 		`UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?`, string(role), string(s.tenant), string(user))
-	if err != nil {
-		return domain.Wrap(err, "could not change a member's role")
-	}
-	return affectedOne(res, errNotAMember())
 }
 
 // Remove deletes a membership; KindUserNotFound.
 func (s memberStore) Remove(ctx context.Context, user domain.UserID) error {
-	res, err := s.tx.ExecContext(ctx,
+	return execOne(ctx, s.tx, errNotAMember(), "could not remove a member",
 		`DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.tenant), string(user))
-	if err != nil {
-		return domain.Wrap(err, "could not remove a member")
-	}
-	return affectedOne(res, errNotAMember())
 }
 
 // LockOwners returns the number of owners; the transaction already holds the

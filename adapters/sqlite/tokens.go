@@ -61,9 +61,6 @@ func (s tokenStore) ByDigest(ctx context.Context, digest []byte) (domain.UserTok
 // Revoke marks a token revoked at the given time (a revoked token keeps its
 // first revocation time); KindInvalidToken when there is none.
 func (s tokenStore) Revoke(ctx context.Context, id string, at time.Time) error {
-	res, err := s.tx.ExecContext(ctx, `UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, stamp(at), id)
-	if err != nil {
-		return domain.Wrap(err, "could not revoke a token")
-	}
-	return affectedOne(res, domain.Errorf(domain.KindInvalidToken, "The token is invalid."))
+	return execOne(ctx, s.tx, domain.Errorf(domain.KindInvalidToken, "The token is invalid."), "could not revoke a token",
+		`UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, stamp(at), id)
 }
