@@ -15,14 +15,14 @@ type Transactor interface {
 	// sees and writes only that tenant's rows (the PostgreSQL adapter sets
 	// app.current_tenant, transaction-local, before fn runs). tenantID must be a
 	// UUID; anything else is refused with KindInvalid before reaching a database.
-	InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, s TenantStores) error) error
+	InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, s TenantTx) error) error
 	// Global runs fn in one transaction with no tenant bound: only the global
 	// stores and the narrow pre-tenant lookups are available.
-	Global(ctx context.Context, fn func(ctx context.Context, s GlobalStores) error) error
+	Global(ctx context.Context, fn func(ctx context.Context, s GlobalTx) error) error
 }
 
-// GlobalStores are the stores that hold no tenant data.
-type GlobalStores interface {
+// GlobalTx are the stores that hold no tenant data.
+type GlobalTx interface {
 	// Users returns the user store.
 	Users() UserStore
 	// Tokens returns the user-token store.
@@ -31,11 +31,11 @@ type GlobalStores interface {
 	Directory() Directory
 }
 
-// TenantStores are the stores of one transaction bound to one tenant. They
+// TenantTx are the stores of one transaction bound to one tenant. They
 // include the global stores (registration creates a user and a tenant in one
 // transaction; adding a member looks a user up by email).
-type TenantStores interface {
-	GlobalStores
+type TenantTx interface {
+	GlobalTx
 	// Tenants returns the bound tenant's own row.
 	Tenants() TenantStore
 	// Environments returns the bound tenant's environments.

@@ -54,7 +54,7 @@ func TestListenReconnectsAfterTermination(t *testing.T) {
 	wantState(t, states, true)
 
 	change := domain.Change{Kind: domain.ChangeAPIKey, TenantID: tenant.ID, APIKeyID: domain.APIKeyID(uuid.NewString())}
-	porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		return s.Changes().Publish(ctx, change)
 	})
 	select {

@@ -17,7 +17,7 @@ const bindTenant = `SELECT set_config('app.current_tenant', $1, true)`
 
 // InTenant runs fn in one transaction bound to tenantID. A tenantID that is
 // not a UUID is refused with VALIDATION_ERROR before any SQL.
-func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, s ports.TenantStores) error) error {
+func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, s ports.TenantTx) error) error {
 	tenant, err := parseTenantID(tenantID)
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(
 }
 
 // Global runs fn in one transaction with no tenant bound.
-func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, s ports.GlobalStores) error) error {
+func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, s ports.GlobalTx) error) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		return fn(ctx, globalStores{tx: tx})
 	})
@@ -111,6 +111,6 @@ func (t tenantStores) Changes() ports.ChangePublisher {
 }
 
 var (
-	_ ports.GlobalStores = (*globalStores)(nil)
-	_ ports.TenantStores = (*tenantStores)(nil)
+	_ ports.GlobalTx = (*globalStores)(nil)
+	_ ports.TenantTx = (*tenantStores)(nil)
 )

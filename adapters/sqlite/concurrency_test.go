@@ -37,7 +37,7 @@ func TestConcurrentChangesAcrossStores(t *testing.T) {
 		s := stores[g%len(stores)]
 		wg.Go(func() {
 			for range changes {
-				errs <- s.InTenant(t.Context(), tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+				errs <- s.InTenant(t.Context(), tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 					n, err := st.Versions().LockHead(ctx, asset.ID, "prod")
 					if err != nil {
 						return err
@@ -55,7 +55,7 @@ func TestConcurrentChangesAcrossStores(t *testing.T) {
 			t.Fatalf("change failed: %v", err)
 		}
 	}
-	porttest.MustInTenant(t, stores[1], tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	porttest.MustInTenant(t, stores[1], tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		var numbers []int
 		cursor := ""
 		for {

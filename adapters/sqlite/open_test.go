@@ -95,7 +95,7 @@ func TestRestartKeepsData(t *testing.T) {
 	tenant := porttest.NewTenant(t, first)
 	asset := porttest.NewAsset(t, first, tenant.ID, "kept")
 	snap := domain.Snapshot{"app": {"k": {Value: json.RawMessage(`{"a":[1,true]}`)}, "s": {Secret: true, Sealed: []byte{0, 1, 2}}}}
-	porttest.MustInTenant(t, first, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	porttest.MustInTenant(t, first, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		if _, err := st.Versions().LockHead(ctx, asset.ID, "prod"); err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func TestRestartKeepsData(t *testing.T) {
 	if err := second.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate on a migrated database: %v", err)
 	}
-	porttest.MustInTenant(t, second, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	porttest.MustInTenant(t, second, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		got, err := st.Versions().Current(ctx, asset.ID, "prod")
 		if err != nil {
 			return err

@@ -8,8 +8,8 @@ import (
 )
 
 var (
-	_ ports.GlobalStores = globalStores{}
-	_ ports.TenantStores = tenantStores{}
+	_ ports.GlobalTx = globalStores{}
+	_ ports.TenantTx = tenantStores{}
 )
 
 // globalStores hands out the global stores of one transaction.

@@ -23,7 +23,7 @@ type inTxKey struct{}
 // when fn returns nil and rolls back otherwise, returning fn's error; a panic
 // in fn rolls back and is re-raised. Changes published in the transaction are
 // delivered to listeners after the commit.
-func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, st ports.TenantStores) error) error {
+func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, st ports.TenantTx) error) error {
 	if u, err := uuid.Parse(string(tenantID)); err != nil || u.String() != string(tenantID) {
 		return domain.Errorf(domain.KindInvalid, "The tenant ID must be a UUID.").WithDetail("tenant_id", "invalid")
 	}
@@ -33,7 +33,7 @@ func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(
 }
 
 // Global runs fn in one transaction with no tenant bound, like InTenant.
-func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, st ports.GlobalStores) error) error {
+func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, st ports.GlobalTx) error) error {
 	return s.run(ctx, func(ctx context.Context, tx *sqlx.Tx, _ *changeQueue) error {
 		return fn(ctx, globalStores{tx: tx})
 	})

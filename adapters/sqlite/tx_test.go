@@ -24,7 +24,7 @@ func TestCommitFailureRollsBackAndDeliversNothing(t *testing.T) {
 	<-live
 
 	ghost := domain.UserID(uuid.NewString())
-	err := s.InTenant(t.Context(), tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.InTenant(t.Context(), tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		// A deferred foreign key violation fails the COMMIT, not the INSERT.
 		if _, err := st.(tenantStores).tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 			return err
@@ -37,7 +37,7 @@ func TestCommitFailureRollsBackAndDeliversNothing(t *testing.T) {
 	if domain.KindOf(err) != domain.KindInternal || !strings.Contains(err.Error(), "commit") {
 		t.Fatalf("InTenant = %v, want the commit's internal error", err)
 	}
-	porttest.MustInTenant(t, s, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	porttest.MustInTenant(t, s, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		_, err := st.Members().Get(ctx, ghost)
 		if domain.KindOf(err) != domain.KindUserNotFound {
 			t.Errorf("membership after a failed commit: %v", err)
@@ -59,10 +59,10 @@ func TestNestedTransactionIsRefused(t *testing.T) {
 		inner func(ctx context.Context) error
 	}{
 		{"InTenant", func(ctx context.Context) error {
-			return s.InTenant(ctx, tenant.ID, func(context.Context, ports.TenantStores) error { return nil })
+			return s.InTenant(ctx, tenant.ID, func(context.Context, ports.TenantTx) error { return nil })
 		}},
 		{"Global", func(ctx context.Context) error {
-			return s.Global(ctx, func(context.Context, ports.GlobalStores) error { return nil })
+			return s.Global(ctx, func(context.Context, ports.GlobalTx) error { return nil })
 		}},
 	}
 	for _, c := range cases {
@@ -70,7 +70,7 @@ func TestNestedTransactionIsRefused(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			var inner error
-			err := s.InTenant(ctx, tenant.ID, func(ctx context.Context, _ ports.TenantStores) error {
+			err := s.InTenant(ctx, tenant.ID, func(ctx context.Context, _ ports.TenantTx) error {
 				inner = c.inner(ctx)
 				return nil
 			})
@@ -89,7 +89,7 @@ func TestTenantIDMustBeCanonical(t *testing.T) {
 	id := uuid.NewString()
 	for _, tenant := range []string{strings.ToUpper(id), "{" + id + "}", "urn:uuid:" + id, strings.ReplaceAll(id, "-", "")} {
 		t.Run(tenant, func(t *testing.T) {
-			err := s.InTenant(t.Context(), domain.TenantID(tenant), func(context.Context, ports.TenantStores) error {
+			err := s.InTenant(t.Context(), domain.TenantID(tenant), func(context.Context, ports.TenantTx) error {
 				t.Error("fn ran")
 				return nil
 			})
@@ -104,7 +104,7 @@ func TestCanceledContext(t *testing.T) {
 	s := openTest(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := s.Global(ctx, func(context.Context, ports.GlobalStores) error {
+	err := s.Global(ctx, func(context.Context, ports.GlobalTx) error {
 		t.Error("fn ran with a canceled context")
 		return nil
 	})

@@ -109,7 +109,7 @@ func (a *app) close() {
 // systemActor acts as the system (owner) in the tenant named by slug.
 func (a *app) systemActor(ctx context.Context, slug string) (domain.Actor, error) {
 	var ref domain.TenantRef
-	err := a.store.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+	err := a.store.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		var err error
 		ref, err = s.Directory().TenantBySlug(ctx, slug)
 		return err
@@ -188,7 +188,7 @@ func checkKEK(ctx context.Context, store backend, km *keys.Manager) error {
 		wrapped domain.WrappedKey
 		ok      bool
 	)
-	err := store.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+	err := store.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		var err error
 		tenant, wrapped, ok, err = s.Directory().AnyDataKey(ctx)
 		return err

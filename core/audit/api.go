@@ -83,7 +83,7 @@ func NewLog(clock ports.Clock) *Log { return &Log{clock: clock} }
 // for actor's action on target; details is marshalled to canonical JSON and
 // must be a JSON object (nil gives {}). s must be bound to actor.TenantID.
 // Errors of the audit store are returned unchanged.
-func (l *Log) Append(ctx context.Context, s ports.TenantStores, actor domain.Actor, action, target string, details any) error {
+func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error {
 	if actor.TenantID == "" {
 		return domain.Errorf(domain.KindInternal, "an audit entry needs the actor's tenant")
 	}
@@ -144,7 +144,7 @@ func (s *Service) List(ctx context.Context, actor domain.Actor, afterSeq int64, 
 		return nil, "", err
 	}
 	var entries []domain.AuditEntry
-	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		var err error
 		entries, err = st.Audit().List(ctx, afterSeq, limit)
 		return err
@@ -170,7 +170,7 @@ func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification,
 		return Verification{}, err
 	}
 	var result Verification
-	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		// Holding the head lock keeps appends out while the chain is read,
 		// and the head itself witnesses entries removed from the end.
 		headSeq, headHash, err := st.Audit().LockHead(ctx)

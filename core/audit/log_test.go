@@ -20,11 +20,11 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 // auditStores returns stores whose Audit() is a fresh mock audit store.
-func auditStores(t *testing.T) (*mocks.MockTenantStores, *mocks.MockAuditStore) {
+func auditStores(t *testing.T) (*mocks.MockTenantTx, *mocks.MockAuditStore) {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	a := mocks.NewMockAuditStore(ctrl)
-	s := mocks.NewMockTenantStores(ctrl)
+	s := mocks.NewMockTenantTx(ctrl)
 	s.EXPECT().Audit().Return(a).AnyTimes()
 	return s, a
 }

@@ -21,11 +21,11 @@ func serviceOver(t *testing.T) (*Service, *mocks.MockAuditStore) {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	a := mocks.NewMockAuditStore(ctrl)
-	s := mocks.NewMockTenantStores(ctrl)
+	s := mocks.NewMockTenantTx(ctrl)
 	s.EXPECT().Audit().Return(a).AnyTimes()
 	tx := mocks.NewMockTransactor(ctrl)
 	tx.EXPECT().InTenant(gomock.Any(), tenant1, gomock.Any()).DoAndReturn(
-		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 			return fn(ctx, s)
 		}).AnyTimes()
 	return NewService(tx), a

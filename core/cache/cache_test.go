@@ -192,18 +192,18 @@ func TestAPIKeyCache(t *testing.T) {
 // only when fn succeeds.
 type fakeTx struct{ fail error }
 
-func (f fakeTx) InTenant(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+func (f fakeTx) InTenant(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 	if err := fn(ctx, fakeStores{}); err != nil {
 		return err
 	}
 	return f.fail
 }
 
-func (fakeTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
+func (fakeTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error) error {
 	return fn(ctx, nil)
 }
 
-type fakeStores struct{ ports.TenantStores }
+type fakeStores struct{ ports.TenantTx }
 
 func (fakeStores) Changes() ports.ChangePublisher { return nopPublisher{} }
 
@@ -233,7 +233,7 @@ func TestWrapTransactorAppliesOnlyCommittedChanges(t *testing.T) {
 			f := &fetcher{version: 1, asset: "x"}
 			_, _ = Resolved(c, key, f.fetch)
 			tx := WrapTransactor(tt.tx, c)
-			_ = tx.InTenant(context.Background(), tenantA, func(ctx context.Context, s ports.TenantStores) error {
+			_ = tx.InTenant(context.Background(), tenantA, func(ctx context.Context, s ports.TenantTx) error {
 				if err := s.Changes().Publish(ctx, change); err != nil {
 					return err
 				}
@@ -243,7 +243,7 @@ func TestWrapTransactorAppliesOnlyCommittedChanges(t *testing.T) {
 			if applied := f.calls == 2; applied != tt.wantApplied {
 				t.Errorf("change applied = %v, want %v", applied, tt.wantApplied)
 			}
-			if err := tx.Global(context.Background(), func(context.Context, ports.GlobalStores) error { return nil }); err != nil {
+			if err := tx.Global(context.Background(), func(context.Context, ports.GlobalTx) error { return nil }); err != nil {
 				t.Errorf("Global: %v", err)
 			}
 		})

@@ -20,10 +20,10 @@ type transactor struct {
 	cache *Cache
 }
 
-func (t *transactor) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+func (t *transactor) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 	rec := &recorder{}
-	err := t.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantStores) error {
-		return fn(ctx, recordingStores{TenantStores: s, rec: rec})
+	err := t.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
+		return fn(ctx, recordingStores{TenantTx: s, rec: rec})
 	})
 	if err == nil {
 		for _, ch := range rec.changes() {
@@ -33,7 +33,7 @@ func (t *transactor) InTenant(ctx context.Context, tenant domain.TenantID, fn fu
 	return err
 }
 
-func (t *transactor) Global(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
+func (t *transactor) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error) error {
 	return t.inner.Global(ctx, fn)
 }
 
@@ -55,12 +55,12 @@ func (r *recorder) changes() []domain.Change {
 }
 
 type recordingStores struct {
-	ports.TenantStores
+	ports.TenantTx
 	rec *recorder
 }
 
 func (s recordingStores) Changes() ports.ChangePublisher {
-	return recordingPublisher{inner: s.TenantStores.Changes(), rec: s.rec}
+	return recordingPublisher{inner: s.TenantTx.Changes(), rec: s.rec}
 }
 
 type recordingPublisher struct {

@@ -22,7 +22,7 @@ func (s *Service) ListAssets(ctx context.Context, actor domain.Actor, page domai
 		assets []domain.Asset
 		next   string
 	}
-	out, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (listing, error) {
+	out, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (listing, error) {
 		assets, next, err := st.Assets().List(ctx, page)
 		return listing{assets: assets, next: next}, err
 	})
@@ -53,7 +53,7 @@ func (s *Service) CreateAsset(ctx context.Context, actor domain.Actor, in AssetI
 	}
 	now := s.now()
 	asset := domain.Asset{ID: id, Slug: in.Slug, Name: in.Name, Description: in.Description, CreatedAt: now, UpdatedAt: now}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (domain.Asset, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (domain.Asset, error) {
 		if err := st.Assets().Create(ctx, asset); err != nil {
 			if domain.IsKind(err, domain.KindAssetExists) {
 				return domain.Asset{}, &domain.Error{
@@ -84,7 +84,7 @@ func (s *Service) GetAsset(ctx context.Context, actor domain.Actor, slug string)
 	if err := p.Err(); err != nil {
 		return AssetDetail{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (AssetDetail, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (AssetDetail, error) {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
 			return AssetDetail{}, err
@@ -114,7 +114,7 @@ func (s *Service) UpdateAsset(ctx context.Context, actor domain.Actor, slug stri
 	if err := checkAssetPatch(slug, patch); err != nil {
 		return domain.Asset{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (domain.Asset, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (domain.Asset, error) {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
 			return domain.Asset{}, err
@@ -170,7 +170,7 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 	if err := p.Err(); err != nil {
 		return err
 	}
-	_, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (struct{}, error) {
+	_, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (struct{}, error) {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
 			return struct{}{}, err

@@ -83,7 +83,7 @@ func applyUnset(snap domain.Snapshot, unset map[string][]string) error {
 
 // applySet writes the set keys into snap, sealing secrets for their place,
 // after checking that the result stays within domain.MaxKeysPerEnvironment.
-func (s *Service) applySet(ctx context.Context, st ports.TenantStores, at place, snap domain.Snapshot, set map[string]map[string]domain.Value) error {
+func (s *Service) applySet(ctx context.Context, st ports.TenantTx, at place, snap domain.Snapshot, set map[string]map[string]domain.Value) error {
 	total := snap.Keys()
 	for obj, entries := range set {
 		for key := range entries {
@@ -115,7 +115,7 @@ func (s *Service) applySet(ctx context.Context, st ports.TenantStores, at place,
 
 // storedValue turns a written value into its stored form: compact JSON, or
 // for a secret that JSON sealed for its place (the plaintext copy is wiped).
-func (s *Service) storedValue(ctx context.Context, st ports.TenantStores, at place, obj, key string, v domain.Value) (domain.StoredValue, error) {
+func (s *Service) storedValue(ctx context.Context, st ports.TenantTx, at place, obj, key string, v domain.Value) (domain.StoredValue, error) {
 	compact, err := compactJSON(v.Value)
 	if err != nil {
 		return domain.StoredValue{}, err

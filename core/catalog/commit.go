@@ -9,7 +9,7 @@ import (
 
 // commitVersion stores v as the next version of its pair, appends its audit
 // entry and announces the change, all in the caller's transaction.
-func (s *Service) commitVersion(ctx context.Context, st ports.TenantStores, actor domain.Actor, slug string, v domain.Version, action string, details any) error {
+func (s *Service) commitVersion(ctx context.Context, st ports.TenantTx, actor domain.Actor, slug string, v domain.Version, action string, details any) error {
 	if err := st.Versions().Create(ctx, v); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func (s *Service) ListEnvironments(ctx context.Context, actor domain.Actor) ([]d
 	if err := actor.Require(domain.RoleViewer); err != nil {
 		return nil, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) ([]domain.Environment, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) ([]domain.Environment, error) {
 		envs, err := st.Environments().List(ctx)
 		if err != nil {
 			return nil, err
@@ -37,7 +37,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, actor domain.Actor, nam
 	if err := p.Err(); err != nil {
 		return domain.Environment{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (domain.Environment, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (domain.Environment, error) {
 		// The tenant's chain head, which this change's audit entry locks
 		// anyway, is taken first: concurrent creations then queue here and
 		// each reads the positions the others committed.

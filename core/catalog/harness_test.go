@@ -43,7 +43,7 @@ func (c fixedClock) Now() time.Time { return c.t }
 // succeeds, as a real Transactor would.
 type fakeTx struct {
 	t         *testing.T
-	stores    ports.TenantStores
+	stores    ports.TenantTx
 	calls     int
 	tenant    domain.TenantID
 	committed bool
@@ -51,7 +51,7 @@ type fakeTx struct {
 	stop error
 }
 
-func (f *fakeTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+func (f *fakeTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 	f.calls++
 	f.tenant = tenant
 	if f.stop != nil {
@@ -64,7 +64,7 @@ func (f *fakeTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(c
 	return nil
 }
 
-func (f *fakeTx) Global(context.Context, func(context.Context, ports.GlobalStores) error) error {
+func (f *fakeTx) Global(context.Context, func(context.Context, ports.GlobalTx) error) error {
 	f.t.Error("the catalog must not open global transactions")
 	return errors.New("unexpected global transaction")
 }
@@ -89,7 +89,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctrl := gomock.NewController(t)
-	stores := mocks.NewMockTenantStores(ctrl)
+	stores := mocks.NewMockTenantTx(ctrl)
 	w := &world{
 		t:        t,
 		ctx:      context.Background(),
@@ -123,10 +123,10 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// tenantOnly is a TenantStores that only serves the tenant row, for sealing
+// tenantOnly is a TenantTx that only serves the tenant row, for sealing
 // fixtures outside the mocks' accounting.
 type tenantOnly struct {
-	ports.TenantStores
+	ports.TenantTx
 	tenant domain.Tenant
 }
 
@@ -139,7 +139,7 @@ func (f fixedTenant) Get(context.Context) (domain.Tenant, error)  { return f.ten
 
 // sealer returns a key manager of its own over the world's tenant key, and
 // stores to pass it, for building and checking sealed fixtures.
-func (w *world) sealer() (*keys.Manager, ports.TenantStores) {
+func (w *world) sealer() (*keys.Manager, ports.TenantTx) {
 	return keys.NewManager(w.kek, rand.Reader), tenantOnly{tenant: w.tenant}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // assetBySlug finds an asset; ASSET_NOT_FOUND names the slug.
-func assetBySlug(ctx context.Context, st ports.TenantStores, slug string) (domain.Asset, error) {
+func assetBySlug(ctx context.Context, st ports.TenantTx, slug string) (domain.Asset, error) {
 	a, err := st.Assets().BySlug(ctx, slug)
 	if domain.IsKind(err, domain.KindAssetNotFound) {
 		return domain.Asset{}, &domain.Error{
@@ -24,7 +24,7 @@ func assetBySlug(ctx context.Context, st ports.TenantStores, slug string) (domai
 
 // assetWithEnvironments finds an asset and checks that every one of envs
 // exists: ASSET_NOT_FOUND or ENVIRONMENT_NOT_FOUND, in that order.
-func assetWithEnvironments(ctx context.Context, st ports.TenantStores, slug string, envs ...string) (domain.Asset, error) {
+func assetWithEnvironments(ctx context.Context, st ports.TenantTx, slug string, envs ...string) (domain.Asset, error) {
 	asset, err := assetBySlug(ctx, st, slug)
 	if err != nil {
 		return domain.Asset{}, err
@@ -39,7 +39,7 @@ func assetWithEnvironments(ctx context.Context, st ports.TenantStores, slug stri
 
 // environmentExists checks that the tenant has the environment;
 // ENVIRONMENT_NOT_FOUND names it.
-func environmentExists(ctx context.Context, st ports.TenantStores, name string) error {
+func environmentExists(ctx context.Context, st ports.TenantTx, name string) error {
 	_, err := st.Environments().Get(ctx, name)
 	if domain.IsKind(err, domain.KindEnvironmentNotFound) {
 		return &domain.Error{
@@ -54,7 +54,7 @@ func environmentExists(ctx context.Context, st ports.TenantStores, name string) 
 
 // versionByNumber returns one version with its snapshot; VERSION_NOT_FOUND
 // names the environment and the number.
-func versionByNumber(ctx context.Context, st ports.TenantStores, asset domain.AssetID, env string, number int) (domain.Version, error) {
+func versionByNumber(ctx context.Context, st ports.TenantTx, asset domain.AssetID, env string, number int) (domain.Version, error) {
 	v, err := st.Versions().Get(ctx, asset, env, number)
 	if domain.IsKind(err, domain.KindVersionNotFound) {
 		return domain.Version{}, &domain.Error{
@@ -69,7 +69,7 @@ func versionByNumber(ctx context.Context, st ports.TenantStores, asset domain.As
 
 // lockedCurrent locks the head of (asset, env), checks expected against it,
 // and returns the current version with its snapshot.
-func lockedCurrent(ctx context.Context, st ports.TenantStores, asset domain.AssetID, env string, expected *int) (domain.Version, error) {
+func lockedCurrent(ctx context.Context, st ports.TenantTx, asset domain.AssetID, env string, expected *int) (domain.Version, error) {
 	head, err := st.Versions().LockHead(ctx, asset, env)
 	if err != nil {
 		return domain.Version{}, err

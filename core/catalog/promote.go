@@ -21,7 +21,7 @@ func (s *Service) Promote(ctx context.Context, actor domain.Actor, slug string, 
 	if err := checkPromote(slug, req); err != nil {
 		return PromoteResult{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (PromoteResult, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (PromoteResult, error) {
 		return s.promote(ctx, st, actor, slug, req)
 	})
 }
@@ -39,7 +39,7 @@ func checkPromote(slug string, req PromoteRequest) error {
 }
 
 // promote runs a promotion inside the caller's transaction.
-func (s *Service) promote(ctx context.Context, st ports.TenantStores, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
+func (s *Service) promote(ctx context.Context, st ports.TenantTx, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
 	asset, err := assetWithEnvironments(ctx, st, slug, req.From, req.To)
 	if err != nil {
 		return PromoteResult{}, err
@@ -86,7 +86,7 @@ func (s *Service) promote(ctx context.Context, st ports.TenantStores, actor doma
 // promotionPair reads the source's and the target's current versions. Outside
 // a dry run it first locks the target's head and checks the expected version
 // against it; a dry run checks it against what it read.
-func promotionPair(ctx context.Context, st ports.TenantStores, asset domain.AssetID, req PromoteRequest) (source, target domain.Version, err error) {
+func promotionPair(ctx context.Context, st ports.TenantTx, asset domain.AssetID, req PromoteRequest) (source, target domain.Version, err error) {
 	if !req.DryRun {
 		if target, err = lockedCurrent(ctx, st, asset, req.To, req.ExpectedVersion); err != nil {
 			return domain.Version{}, domain.Version{}, err
@@ -108,7 +108,7 @@ func promotionPair(ctx context.Context, st ports.TenantStores, asset domain.Asse
 
 // reseal copies the source's values for the place to: non-secrets as they
 // are, secrets opened with from and sealed again for to.
-func (s *Service) reseal(ctx context.Context, st ports.TenantStores, source domain.Snapshot, from *opener, to place) (domain.Snapshot, error) {
+func (s *Service) reseal(ctx context.Context, st ports.TenantTx, source domain.Snapshot, from *opener, to place) (domain.Snapshot, error) {
 	out := make(domain.Snapshot, len(source))
 	for _, obj := range slices.Sorted(maps.Keys(source)) {
 		keys := source[obj]

@@ -42,7 +42,7 @@ func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env str
 // and returns it with the asset's ID, which the cache invalidates by.
 func (s *Service) resolve(ctx context.Context, actor domain.Actor, slug, env string, withSecrets bool) (Resolved, domain.AssetID, error) {
 	var assetID domain.AssetID
-	r, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (Resolved, error) {
+	r, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (Resolved, error) {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
 			return Resolved{}, err
@@ -89,7 +89,7 @@ func resolveAccess(actor domain.Actor, env string) (withSecrets bool, err error)
 
 // resolveConfig turns a snapshot into {object: {key: value}}, secrets
 // decrypted or, without withSecrets, left out (with objects left empty).
-func (s *Service) resolveConfig(ctx context.Context, st ports.TenantStores, at place, snap domain.Snapshot, withSecrets bool) (map[string]map[string]json.RawMessage, error) {
+func (s *Service) resolveConfig(ctx context.Context, st ports.TenantTx, at place, snap domain.Snapshot, withSecrets bool) (map[string]map[string]json.RawMessage, error) {
 	config := make(map[string]map[string]json.RawMessage, len(snap))
 	for obj, keys := range snap {
 		values := make(map[string]json.RawMessage, len(keys))

@@ -22,7 +22,7 @@ func (p place) aad(object, key string) keys.SecretAAD {
 }
 
 // seal encrypts a secret's JSON for its place.
-func (s *Service) seal(ctx context.Context, st ports.TenantStores, p place, object, key string, plaintext []byte) (domain.StoredValue, error) {
+func (s *Service) seal(ctx context.Context, st ports.TenantTx, p place, object, key string, plaintext []byte) (domain.StoredValue, error) {
 	sealed, err := s.deps.Keys.Seal(ctx, st, p.aad(object, key), plaintext)
 	if err != nil {
 		return domain.StoredValue{}, err
@@ -31,7 +31,7 @@ func (s *Service) seal(ctx context.Context, st ports.TenantStores, p place, obje
 }
 
 // open decrypts a secret's JSON sealed for its place.
-func (s *Service) open(ctx context.Context, st ports.TenantStores, p place, object, key string, v domain.StoredValue) ([]byte, error) {
+func (s *Service) open(ctx context.Context, st ports.TenantTx, p place, object, key string, v domain.StoredValue) ([]byte, error) {
 	return s.deps.Keys.Open(ctx, st, p.aad(object, key), v.Sealed)
 }
 
@@ -39,13 +39,13 @@ func (s *Service) open(ctx context.Context, st ports.TenantStores, p place, obje
 // plaintexts it handed out when the caller is done.
 type opener struct {
 	s      *Service
-	st     ports.TenantStores
+	st     ports.TenantTx
 	place  place
 	opened map[string][]byte
 }
 
 // newOpener returns an opener for the secrets of p.
-func (s *Service) newOpener(st ports.TenantStores, p place) *opener {
+func (s *Service) newOpener(st ports.TenantTx, p place) *opener {
 	return &opener{s: s, st: st, place: p, opened: map[string][]byte{}}
 }
 

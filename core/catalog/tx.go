@@ -10,9 +10,9 @@ import (
 
 // inTenant runs fn in one transaction bound to the actor's tenant and returns
 // fn's result once the transaction has committed.
-func inTenant[T any](ctx context.Context, s *Service, actor domain.Actor, fn func(context.Context, ports.TenantStores) (T, error)) (T, error) {
+func inTenant[T any](ctx context.Context, s *Service, actor domain.Actor, fn func(context.Context, ports.TenantTx) (T, error)) (T, error) {
 	var out T
-	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		var err error
 		out, err = fn(ctx, st)
 		return err

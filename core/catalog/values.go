@@ -18,7 +18,7 @@ func (s *Service) GetValues(ctx context.Context, actor domain.Actor, slug, env s
 	if err := p.Err(); err != nil {
 		return EnvironmentValues{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
 		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return EnvironmentValues{}, err
@@ -42,7 +42,7 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 	if err := checkChangeSet(slug, env, cs); err != nil {
 		return EnvironmentValues{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
 		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return EnvironmentValues{}, err

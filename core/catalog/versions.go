@@ -24,7 +24,7 @@ func (s *Service) ListVersions(ctx context.Context, actor domain.Actor, slug, en
 		versions []VersionInfo
 		next     string
 	}
-	out, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (listing, error) {
+	out, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (listing, error) {
 		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return listing{}, err
@@ -57,7 +57,7 @@ func (s *Service) GetVersion(ctx context.Context, actor domain.Actor, slug, env 
 	if err := p.Err(); err != nil {
 		return EnvironmentValues{}, err
 	}
-	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantStores) (EnvironmentValues, error) {
+	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
 		asset, err := assetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return EnvironmentValues{}, err

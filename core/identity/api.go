@@ -44,7 +44,7 @@ type tenantKeys interface {
 
 // auditLog appends an entry to the chain of the tenant bound to s (audit.Log).
 type auditLog interface {
-	Append(ctx context.Context, s ports.TenantStores, actor domain.Actor, action, target string, details any) error
+	Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error
 }
 
 // Service is the identity service.

@@ -16,7 +16,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, actor domain.Actor) ([]domain
 		return nil, err
 	}
 	var list []domain.APIKey
-	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		var err error
 		list, err = st.APIKeys().List(ctx)
 		return err
@@ -76,7 +76,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKe
 		CreatedAt:   now,
 		CreatedBy:   actor.String(),
 	}
-	err = s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err = s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		if key.Environment != "" {
 			if _, err := st.Environments().Get(ctx, key.Environment); err != nil {
 				return err
@@ -105,7 +105,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor domain.Actor, id domai
 	if !validUUID(string(id)) {
 		return apiKeyNotFound(id)
 	}
-	return s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	return s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		if err := st.APIKeys().Revoke(ctx, id, s.now()); err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token, tenantSlug strin
 	digest := domain.CredentialDigest(token)
 	now := s.now()
 	var actor domain.Actor
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		t, err := g.Tokens().ByDigest(ctx, digest)
 		if domain.IsKind(err, domain.KindInvalidToken) {
 			return invalidToken()
@@ -90,7 +90,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Ac
 // lookupAPIKey reads an API key's credential by digest.
 func (s *Service) lookupAPIKey(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
 	var k domain.APIKeyCredential
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		var err error
 		k, err = g.Directory().APIKeyByDigest(ctx, digest)
 		if domain.IsKind(err, domain.KindInvalidAPIKey) {

@@ -53,7 +53,7 @@ type fakeAudit struct {
 	err     error
 }
 
-func (a *fakeAudit) Append(_ context.Context, _ ports.TenantStores, actor domain.Actor, action, target string, details any) error {
+func (a *fakeAudit) Append(_ context.Context, _ ports.TenantTx, actor domain.Actor, action, target string, details any) error {
 	if action == a.failOn {
 		return a.err
 	}
@@ -86,7 +86,7 @@ func wrappedKeyOf(tenant domain.TenantID) domain.WrappedKey {
 // not expected.
 type harness struct {
 	tx      *mocks.MockTransactor
-	stores  *mocks.MockTenantStores
+	stores  *mocks.MockTenantTx
 	users   *mocks.MockUserStore
 	tokens  *mocks.MockTokenStore
 	dir     *mocks.MockDirectory
@@ -111,7 +111,7 @@ func newHarness(t *testing.T) *harness {
 	ctrl := gomock.NewController(t)
 	h := &harness{
 		tx:      mocks.NewMockTransactor(ctrl),
-		stores:  mocks.NewMockTenantStores(ctrl),
+		stores:  mocks.NewMockTenantTx(ctrl),
 		users:   mocks.NewMockUserStore(ctrl),
 		tokens:  mocks.NewMockTokenStore(ctrl),
 		dir:     mocks.NewMockDirectory(ctrl),
@@ -158,7 +158,7 @@ func (h *harness) finish(err error) error {
 // or a gomock matcher).
 func (h *harness) expectTenantTx(tenant any) *gomock.Call {
 	return h.tx.EXPECT().InTenant(gomock.Any(), tenant, gomock.Any()).DoAndReturn(
-		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 			err := h.finish(fn(ctx, h.stores))
 			if err == nil {
 				h.tenantCommits++
@@ -170,7 +170,7 @@ func (h *harness) expectTenantTx(tenant any) *gomock.Call {
 // expectGlobalTx expects one Global transaction.
 func (h *harness) expectGlobalTx() *gomock.Call {
 	return h.tx.EXPECT().Global(gomock.Any(), gomock.Any()).DoAndReturn(
-		func(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
+		func(ctx context.Context, fn func(context.Context, ports.GlobalTx) error) error {
 			return h.finish(fn(ctx, h.stores))
 		})
 }

@@ -35,7 +35,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (IssuedToke
 		return IssuedToken{}, invalidCredentials()
 	}
 	var user domain.User
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		var err error
 		user, err = g.Users().ByEmail(ctx, email)
 		return err
@@ -55,7 +55,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (IssuedToke
 		return IssuedToken{}, invalidCredentials()
 	}
 	var token IssuedToken
-	err = s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err = s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		var err error
 		token, err = s.issueToken(ctx, g.Tokens(), user.ID)
 		return err

@@ -18,7 +18,7 @@ func (s *Service) Me(ctx context.Context, actor domain.Actor) (Me, error) {
 		return Me{}, domain.Errorf(domain.KindUnauthenticated, "Authentication is required.")
 	}
 	var me Me
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		user, err := g.Users().ByID(ctx, actor.UserID)
 		if err != nil {
 			return err

@@ -13,7 +13,7 @@ func (s *Service) ListMembers(ctx context.Context, actor domain.Actor) ([]domain
 		return nil, err
 	}
 	var members []domain.Member
-	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		var err error
 		members, err = st.Members().List(ctx)
 		return err
@@ -45,7 +45,7 @@ func (s *Service) AddMember(ctx context.Context, actor domain.Actor, email strin
 		return domain.Member{}, ownerOnly()
 	}
 	var member domain.Member
-	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		user, err := st.Users().ByEmail(ctx, email)
 		if domain.IsKind(err, domain.KindUserNotFound) {
 			return userNotFound("email", email)
@@ -86,7 +86,7 @@ func (s *Service) UpdateMember(ctx context.Context, actor domain.Actor, user dom
 		return domain.Member{}, ownerOnly()
 	}
 	var member domain.Member
-	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	err := s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		current, err := ownerGuardedMember(ctx, st, actor, user)
 		if err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor domain.Actor, user dom
 	if !validUUID(string(user)) {
 		return userNotFound("user_id", string(user))
 	}
-	return s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantStores) error {
+	return s.deps.Tx.InTenant(ctx, actor.TenantID, func(ctx context.Context, st ports.TenantTx) error {
 		current, err := ownerGuardedMember(ctx, st, actor, user)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor domain.Actor, user dom
 
 // ownerGuardedMember returns user's membership, refusing with
 // PERMISSION_DENIED when it is an owner's and actor is no owner.
-func ownerGuardedMember(ctx context.Context, st ports.TenantStores, actor domain.Actor, user domain.UserID) (domain.Membership, error) {
+func ownerGuardedMember(ctx context.Context, st ports.TenantTx, actor domain.Actor, user domain.UserID) (domain.Membership, error) {
 	current, err := st.Members().Get(ctx, user)
 	if domain.IsKind(err, domain.KindUserNotFound) {
 		return domain.Membership{}, userNotFound("user_id", string(user))
@@ -158,7 +158,7 @@ func ownerGuardedMember(ctx context.Context, st ports.TenantStores, actor domain
 // keepAnOwner refuses with LAST_OWNER to demote or remove current when it is
 // the only owner left. It locks the owner memberships until the transaction
 // ends, so that two concurrent changes cannot both pass.
-func keepAnOwner(ctx context.Context, st ports.TenantStores, current domain.Membership) error {
+func keepAnOwner(ctx context.Context, st ports.TenantTx, current domain.Membership) error {
 	if current.Role != domain.RoleOwner {
 		return nil
 	}
@@ -173,7 +173,7 @@ func keepAnOwner(ctx context.Context, st ports.TenantStores, current domain.Memb
 }
 
 // addMembership inserts m and audits it as actor.
-func (s *Service) addMembership(ctx context.Context, st ports.TenantStores, actor domain.Actor, m domain.Membership) error {
+func (s *Service) addMembership(ctx context.Context, st ports.TenantTx, actor domain.Actor, m domain.Membership) error {
 	if err := st.Members().Add(ctx, m); err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (s *Service) registerOnce(ctx context.Context, email, passwordHash, tenantN
 	owner := domain.Actor{TenantID: tenant.ID, UserID: user.ID, Role: domain.RoleOwner}
 
 	var reg Registration
-	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		slug, err := s.freeSlug(ctx, st.Directory(), domain.Slugify(tenantName))
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func TestRegisterCreatesEverythingInOneTransaction(t *testing.T) {
 	h := newHarness(t)
 	var bound domain.TenantID
 	h.tx.EXPECT().InTenant(gomock.Any(), gomock.Any(), gomock.Any()).Times(1).DoAndReturn(
-		func(ctx context.Context, id domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+		func(ctx context.Context, id domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 			bound = id
 			return h.finish(fn(ctx, h.stores))
 		})
@@ -165,7 +165,7 @@ func TestRegisterRetriesASlugRace(t *testing.T) {
 	h := newHarness(t)
 	var bound []domain.TenantID
 	h.tx.EXPECT().InTenant(gomock.Any(), gomock.Any(), gomock.Any()).Times(2).DoAndReturn(
-		func(ctx context.Context, id domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
+		func(ctx context.Context, id domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 			bound = append(bound, id)
 			return h.finish(fn(ctx, h.stores))
 		})

@@ -35,7 +35,7 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (domain.T
 		return domain.Tenant{}, err
 	}
 	tenant := domain.Tenant{ID: domain.TenantID(id), Slug: slug, Name: strings.TrimSpace(name), CreatedAt: s.now()}
-	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		_, err := st.Directory().TenantBySlug(ctx, slug)
 		switch {
 		case err == nil:
@@ -66,7 +66,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, tenantSlug st
 		return domain.User{}, err
 	}
 	var tenant domain.TenantRef
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalStores) error {
+	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		var err error
 		tenant, err = g.Directory().TenantBySlug(ctx, tenantSlug)
 		if domain.IsKind(err, domain.KindTenantNotFound) {
@@ -87,7 +87,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, tenantSlug st
 	}
 	now := s.now()
 	user := domain.User{ID: domain.UserID(id), Email: email, PasswordHash: hash, CreatedAt: now}
-	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantStores) error {
+	err = s.deps.Tx.InTenant(ctx, tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
 		if err := st.Users().Create(ctx, user); err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, tenantSlug st
 // createTenant stores t (ID, slug, name and CreatedAt set) with a new data key
 // and the default environments, and audits it as actor, in the transaction
 // bound to t.ID. It returns t with its data key.
-func (s *Service) createTenant(ctx context.Context, st ports.TenantStores, t domain.Tenant, actor domain.Actor) (domain.Tenant, error) {
+func (s *Service) createTenant(ctx context.Context, st ports.TenantTx, t domain.Tenant, actor domain.Actor) (domain.Tenant, error) {
 	key, err := s.keys.NewTenantKey(t.ID)
 	if err != nil {
 		return domain.Tenant{}, internal(err, "could not create the tenant's data key")

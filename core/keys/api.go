@@ -144,7 +144,7 @@ func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) erro
 
 // Seal encrypts plaintext for the place aad under the tenant's data key, which
 // it reads through s (s.Tenants().Get) unless cached.
-func (m *Manager) Seal(ctx context.Context, s ports.TenantStores, aad SecretAAD, plaintext []byte) ([]byte, error) {
+func (m *Manager) Seal(ctx context.Context, s ports.TenantTx, aad SecretAAD, plaintext []byte) ([]byte, error) {
 	aead, err := m.dataKey(ctx, s, aad.TenantID)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func (m *Manager) Seal(ctx context.Context, s ports.TenantStores, aad SecretAAD,
 
 // Open decrypts a sealed secret; a tampered or moved ciphertext, or a wrong
 // key, is an error, never garbage.
-func (m *Manager) Open(ctx context.Context, s ports.TenantStores, aad SecretAAD, sealed []byte) ([]byte, error) {
+func (m *Manager) Open(ctx context.Context, s ports.TenantTx, aad SecretAAD, sealed []byte) ([]byte, error) {
 	if err := checkFormat(sealed); err != nil {
 		return nil, domain.Wrap(err, msgOpenFailed)
 	}

@@ -10,7 +10,7 @@ import (
 
 // dataKey returns the tenant's data key from the cache or, on a miss, by
 // unwrapping the key of the tenant row that s is bound to.
-func (m *Manager) dataKey(ctx context.Context, s ports.TenantStores, tenant domain.TenantID) (cipher.AEAD, error) {
+func (m *Manager) dataKey(ctx context.Context, s ports.TenantTx, tenant domain.TenantID) (cipher.AEAD, error) {
 	if tenant == "" {
 		return nil, domain.Errorf(domain.KindInternal, "a secret must be bound to a tenant")
 	}

@@ -43,7 +43,7 @@ func testAPIKeys(t *testing.T, open Opener) {
 		newAPIKey(tenant.ID, "newest", "prod", 72, &expires),
 		newAPIKey(tenant.ID, "oldest", "stage", 70, nil),
 	}
-	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		for _, k := range keys {
 			if err := s.APIKeys().Create(ctx, k); err != nil {
 				return err
@@ -52,7 +52,7 @@ func testAPIKeys(t *testing.T, open Opener) {
 		return nil
 	})
 	in := func(t *testing.T, fn func(ctx context.Context, s ports.APIKeyStore) error) error {
-		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return fn(ctx, s.APIKeys()) })
+		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return fn(ctx, s.APIKeys()) })
 	}
 
 	t.Run("GetRoundTrip", func(t *testing.T) {

@@ -18,7 +18,7 @@ func testAssets(t *testing.T, open Opener) {
 
 	bySlug := func(t *testing.T, slug string) (domain.Asset, error) {
 		var got domain.Asset
-		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			var err error
 			got, err = s.Assets().BySlug(ctx, slug)
 			return err
@@ -46,7 +46,7 @@ func testAssets(t *testing.T, open Opener) {
 	})
 
 	t.Run("Duplicate", func(t *testing.T) {
-		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			return s.Assets().Create(ctx, domain.Asset{ID: domain.AssetID(uuid.NewString()), Slug: asset.Slug, Name: "Again", CreatedAt: at(11), UpdatedAt: at(11)})
 		})
 		wantKind(t, err, domain.KindAssetExists)
@@ -55,7 +55,7 @@ func testAssets(t *testing.T, open Opener) {
 	t.Run("Update", func(t *testing.T) {
 		changed := asset
 		changed.Name, changed.Description, changed.UpdatedAt = "Billing v2", "", at(12)
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return s.Assets().Update(ctx, changed) })
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return s.Assets().Update(ctx, changed) })
 		got, err := bySlug(t, asset.Slug)
 		mustNot(t, err)
 		wantAsset(t, got, changed)
@@ -72,7 +72,7 @@ func testAssets(t *testing.T, open Opener) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+				err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 					return c.op(ctx, s.Assets())
 				})
 				wantKind(t, err, domain.KindAssetNotFound)
@@ -82,7 +82,7 @@ func testAssets(t *testing.T, open Opener) {
 
 	t.Run("Delete", func(t *testing.T) {
 		doomed := NewAsset(t, tx, tenant.ID, "doomed")
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return s.Assets().Delete(ctx, doomed.ID) })
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return s.Assets().Delete(ctx, doomed.ID) })
 		_, err := bySlug(t, doomed.Slug)
 		wantKind(t, err, domain.KindAssetNotFound)
 	})
@@ -95,7 +95,7 @@ func testAssetPages(t *testing.T, open Opener) {
 	tx := open(t)
 	tenant := NewTenant(t, tx)
 	const total, pageSize = 120, 50
-	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		for i := range total {
 			n := i * 37 % total // a permutation of 0..119
 			a := domain.Asset{ID: domain.AssetID(uuid.NewString()), Slug: fmt.Sprintf("svc-%03d", n), Name: "Service", CreatedAt: at(n), UpdatedAt: at(n)}
@@ -111,7 +111,7 @@ func testAssetPages(t *testing.T, open Opener) {
 	for {
 		var page []domain.Asset
 		var next string
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			var err error
 			page, next, err = s.Assets().List(ctx, domain.Page{Limit: pageSize, Cursor: cursor})
 			return err

@@ -46,7 +46,7 @@ func testAudit(t *testing.T, open Opener) {
 	tx := open(t)
 	tenant := NewTenant(t, tx)
 	in := func(t *testing.T, fn func(ctx context.Context, s ports.AuditStore) error) error {
-		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return fn(ctx, s.Audit()) })
+		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return fn(ctx, s.Audit()) })
 	}
 	wantHead := func(t *testing.T, seq int64, hash string) {
 		t.Helper()

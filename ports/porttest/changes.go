@@ -22,7 +22,7 @@ func testChanges(t *testing.T, open Opener) {
 	keyChange := domain.Change{Kind: domain.ChangeAPIKey, TenantID: tenant.ID, APIKeyID: domain.APIKeyID(uuid.NewString())}
 
 	t.Run("PublishInTransaction", func(t *testing.T) {
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			for _, c := range []domain.Change{valuesChange, keyChange} {
 				if err := s.Changes().Publish(ctx, c); err != nil {
 					return err
@@ -63,14 +63,14 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 
 	errRollback := errors.New("porttest: roll back")
 	rolledBack := domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: domain.AssetID(uuid.NewString())}
-	err := tx.InTenant(t.Context(), tenant, func(ctx context.Context, s ports.TenantStores) error {
+	err := tx.InTenant(t.Context(), tenant, func(ctx context.Context, s ports.TenantTx) error {
 		mustNot(t, s.Changes().Publish(ctx, rolledBack))
 		return errRollback
 	})
 	if !errors.Is(err, errRollback) {
 		t.Fatalf("InTenant = %v, want fn's error", err)
 	}
-	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		mustNot(t, s.Changes().Publish(ctx, first))
 		select {
 		case c := <-changes:
@@ -79,7 +79,7 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 		}
 		return nil
 	})
-	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		return s.Changes().Publish(ctx, second)
 	})
 	for i, want := range []domain.Change{first, second} {

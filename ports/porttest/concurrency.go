@@ -21,7 +21,7 @@ const (
 // change makes one change the way the core does: lock the version head, create
 // the next version, and append its audit entry, all in one transaction.
 func change(ctx context.Context, tx ports.Transactor, tenant domain.TenantID, asset domain.AssetID, env string) error {
-	return tx.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+	return tx.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		n, err := s.Versions().LockHead(ctx, asset, env)
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func testConcurrency(t *testing.T, open Opener) {
 		for {
 			var page []domain.Version
 			var next string
-			MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+			MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 				var err error
 				page, next, err = s.Versions().List(ctx, asset.ID, "prod", domain.Page{Limit: domain.MaxPageSize, Cursor: cursor})
 				return err
@@ -108,7 +108,7 @@ func testConcurrency(t *testing.T, open Opener) {
 
 	t.Run("AuditChainGapFree", func(t *testing.T) {
 		var entries []domain.AuditEntry
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			var err error
 			entries, err = s.Audit().List(ctx, 0, total+10)
 			return err

@@ -15,7 +15,7 @@ func testDirectory(t *testing.T, open Opener) {
 	tx := open(t)
 
 	t.Run("AnyDataKeyEmptyStore", func(t *testing.T) {
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			_, _, ok, err := s.Directory().AnyDataKey(ctx)
 			mustNot(t, err)
 			if ok {
@@ -28,7 +28,7 @@ func testDirectory(t *testing.T, open Opener) {
 	tenants := []domain.Tenant{NewTenant(t, tx), NewTenant(t, tx), NewTenant(t, tx)}
 
 	t.Run("AnyDataKey", func(t *testing.T) {
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			id, key, ok, err := s.Directory().AnyDataKey(ctx)
 			mustNot(t, err)
 			if !ok {
@@ -48,7 +48,7 @@ func testDirectory(t *testing.T, open Opener) {
 	})
 
 	t.Run("TenantBySlug", func(t *testing.T) {
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			for _, tn := range tenants {
 				got, err := s.Directory().TenantBySlug(ctx, tn.Slug)
 				mustNot(t, err)
@@ -58,7 +58,7 @@ func testDirectory(t *testing.T, open Opener) {
 			}
 			return nil
 		})
-		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 			_, err := s.Directory().TenantBySlug(ctx, "no-such-tenant")
 			return err
 		})
@@ -74,14 +74,14 @@ func testDirectory(t *testing.T, open Opener) {
 		}{{tenants[0], domain.RoleViewer, 300}, {tenants[1], domain.RoleOwner, 100}, {tenants[2], domain.RoleEditor, 200}}
 		for _, j := range joined {
 			m := domain.Membership{TenantID: j.tenant.ID, UserID: u.ID, Role: j.role, CreatedAt: at(j.at)}
-			MustInTenant(t, tx, j.tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return s.Members().Add(ctx, m) })
+			MustInTenant(t, tx, j.tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return s.Members().Add(ctx, m) })
 		}
 		want := []domain.UserMembership{
 			{Tenant: tenants[1].Ref(), Role: domain.RoleOwner},
 			{Tenant: tenants[2].Ref(), Role: domain.RoleEditor},
 			{Tenant: tenants[0].Ref(), Role: domain.RoleViewer},
 		}
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			got, err := s.Directory().MembershipsOfUser(ctx, u.ID)
 			mustNot(t, err)
 			if len(got) != len(want) {
@@ -108,10 +108,10 @@ func testDirectory(t *testing.T, open Opener) {
 			Digest: domain.CredentialDigest("cmk_dirkey"), Environment: "stage", ExpiresAt: &expires,
 			CreatedAt: at(40), CreatedBy: "system",
 		}
-		MustInTenant(t, tx, key.TenantID, func(ctx context.Context, s ports.TenantStores) error { return s.APIKeys().Create(ctx, key) })
+		MustInTenant(t, tx, key.TenantID, func(ctx context.Context, s ports.TenantTx) error { return s.APIKeys().Create(ctx, key) })
 		lookup := func(t *testing.T, digest []byte) (domain.APIKeyCredential, error) {
 			var got domain.APIKeyCredential
-			err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+			err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 				var err error
 				got, err = s.Directory().APIKeyByDigest(ctx, digest)
 				return err
@@ -126,7 +126,7 @@ func testDirectory(t *testing.T, open Opener) {
 		}
 
 		revoked := at(41)
-		MustInTenant(t, tx, key.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, key.TenantID, func(ctx context.Context, s ports.TenantTx) error {
 			return s.APIKeys().Revoke(ctx, key.ID, revoked)
 		})
 		got, err = lookup(t, key.Digest)

@@ -16,7 +16,7 @@ func testEnvironments(t *testing.T, open Opener) {
 		{Name: "qa", Position: 5, CreatedAt: at(50)},
 		{Name: "dev", Position: 4, CreatedAt: at(51)},
 	}
-	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		for _, e := range extra {
 			if err := s.Environments().Create(ctx, e); err != nil {
 				return err
@@ -27,7 +27,7 @@ func testEnvironments(t *testing.T, open Opener) {
 
 	t.Run("ListByPosition", func(t *testing.T) {
 		want := []string{"local", "stage", "prod", "dev", "qa"}
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			got, err := s.Environments().List(ctx)
 			mustNot(t, err)
 			if len(got) != len(want) {
@@ -43,7 +43,7 @@ func testEnvironments(t *testing.T, open Opener) {
 	})
 
 	t.Run("GetRoundTrip", func(t *testing.T) {
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			got, err := s.Environments().Get(ctx, "qa")
 			mustNot(t, err)
 			if got.Name != "qa" || got.Position != 5 {
@@ -55,14 +55,14 @@ func testEnvironments(t *testing.T, open Opener) {
 	})
 
 	t.Run("Duplicate", func(t *testing.T) {
-		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			return s.Environments().Create(ctx, domain.Environment{Name: "stage", Position: 9, CreatedAt: at(52)})
 		})
 		wantKind(t, err, domain.KindEnvironmentExists)
 	})
 
 	t.Run("GetUnknown", func(t *testing.T) {
-		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			_, err := s.Environments().Get(ctx, "nowhere")
 			return err
 		})

@@ -23,7 +23,7 @@ func seedTenantData(t *testing.T, tx ports.Transactor, assetSlug string) tenantD
 	d := tenantData{tenant: NewTenant(t, tx), member: NewUser(t, tx)}
 	d.asset = NewAsset(t, tx, d.tenant.ID, assetSlug)
 	d.key = newAPIKey(d.tenant.ID, "key", "", 90, nil)
-	MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		snap := domain.Snapshot{"app": {"owner": {Value: json.RawMessage(`"` + string(d.tenant.ID) + `"`)}}}
 		steps := []func() error{
 			func() error {
@@ -57,7 +57,7 @@ func testIsolation(t *testing.T, open Opener) {
 	tx := open(t)
 	a := seedTenantData(t, tx, "shared-slug")
 	b := seedTenantData(t, tx, "b-only")
-	inA := func(t *testing.T, fn func(ctx context.Context, s ports.TenantStores) error) error {
+	inA := func(t *testing.T, fn func(ctx context.Context, s ports.TenantTx) error) error {
 		return tx.InTenant(t.Context(), a.tenant.ID, fn)
 	}
 
@@ -67,39 +67,39 @@ func testIsolation(t *testing.T, open Opener) {
 		cases := []struct {
 			name string
 			kind domain.Kind
-			op   func(ctx context.Context, s ports.TenantStores) error
+			op   func(ctx context.Context, s ports.TenantTx) error
 		}{
-			{"AssetBySlug", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"AssetBySlug", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				_, err := s.Assets().BySlug(ctx, b.asset.Slug)
 				return err
 			}},
-			{"AssetUpdate", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"AssetUpdate", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				changed := b.asset
 				changed.Name = "hijacked"
 				return s.Assets().Update(ctx, changed)
 			}},
-			{"AssetDelete", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantStores) error { return s.Assets().Delete(ctx, b.asset.ID) }},
-			{"VersionGet", domain.KindVersionNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"AssetDelete", domain.KindAssetNotFound, func(ctx context.Context, s ports.TenantTx) error { return s.Assets().Delete(ctx, b.asset.ID) }},
+			{"VersionGet", domain.KindVersionNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				_, err := s.Versions().Get(ctx, b.asset.ID, "prod", 1)
 				return err
 			}},
-			{"EnvironmentGet", domain.KindEnvironmentNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"EnvironmentGet", domain.KindEnvironmentNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				_, err := s.Environments().Get(ctx, "only-"+b.tenant.Slug)
 				return err
 			}},
-			{"MemberGet", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"MemberGet", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				_, err := s.Members().Get(ctx, b.member.ID)
 				return err
 			}},
-			{"MemberSetRole", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"MemberSetRole", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				return s.Members().SetRole(ctx, b.member.ID, domain.RoleViewer)
 			}},
-			{"MemberRemove", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantStores) error { return s.Members().Remove(ctx, b.member.ID) }},
-			{"APIKeyGet", domain.KindAPIKeyNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"MemberRemove", domain.KindUserNotFound, func(ctx context.Context, s ports.TenantTx) error { return s.Members().Remove(ctx, b.member.ID) }},
+			{"APIKeyGet", domain.KindAPIKeyNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				_, err := s.APIKeys().Get(ctx, b.key.ID)
 				return err
 			}},
-			{"APIKeyRevoke", domain.KindAPIKeyNotFound, func(ctx context.Context, s ports.TenantStores) error {
+			{"APIKeyRevoke", domain.KindAPIKeyNotFound, func(ctx context.Context, s ports.TenantTx) error {
 				return s.APIKeys().Revoke(ctx, b.key.ID, at(91))
 			}},
 		}
@@ -114,21 +114,21 @@ func testIsolation(t *testing.T, open Opener) {
 		outsider := NewUser(t, tx)
 		cases := []struct {
 			name string
-			op   func(ctx context.Context, s ports.TenantStores) error
+			op   func(ctx context.Context, s ports.TenantTx) error
 		}{
-			{"Membership", func(ctx context.Context, s ports.TenantStores) error {
+			{"Membership", func(ctx context.Context, s ports.TenantTx) error {
 				return s.Members().Add(ctx, domain.Membership{TenantID: b.tenant.ID, UserID: outsider.ID, Role: domain.RoleOwner, CreatedAt: at(92)})
 			}},
-			{"APIKey", func(ctx context.Context, s ports.TenantStores) error {
+			{"APIKey", func(ctx context.Context, s ports.TenantTx) error {
 				return s.APIKeys().Create(ctx, newAPIKey(b.tenant.ID, "planted", "", 93, nil))
 			}},
-			{"Version", func(ctx context.Context, s ports.TenantStores) error {
+			{"Version", func(ctx context.Context, s ports.TenantTx) error {
 				if _, err := s.Versions().LockHead(ctx, a.asset.ID, "prod"); err != nil {
 					return err
 				}
 				return s.Versions().Create(ctx, newVersion(b.tenant.ID, a.asset.ID, "prod", 2, domain.Snapshot{}))
 			}},
-			{"AuditEntry", func(ctx context.Context, s ports.TenantStores) error {
+			{"AuditEntry", func(ctx context.Context, s ports.TenantTx) error {
 				if _, _, err := s.Audit().LockHead(ctx); err != nil {
 					return err
 				}
@@ -151,7 +151,7 @@ func testIsolation(t *testing.T, open Opener) {
 	t.Run("SameSlugInTwoTenants", func(t *testing.T) {
 		c := seedTenantData(t, tx, a.asset.Slug)
 		for _, d := range []tenantData{a, c} {
-			MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+			MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 				asset, err := s.Assets().BySlug(ctx, d.asset.Slug)
 				if err == nil && asset.ID != d.asset.ID {
 					t.Errorf("BySlug(%s) in tenant %s = asset %s, want %s", d.asset.Slug, d.tenant.Slug, asset.ID, d.asset.ID)
@@ -170,23 +170,23 @@ func testForeignReferences(t *testing.T, tx ports.Transactor, a, b tenantData) {
 	otherEnv := "only-" + b.tenant.Slug
 	cases := []struct {
 		name string
-		op   func(ctx context.Context, s ports.TenantStores) error
+		op   func(ctx context.Context, s ports.TenantTx) error
 	}{
-		{"LockHeadOfOtherAsset", func(ctx context.Context, s ports.TenantStores) error {
+		{"LockHeadOfOtherAsset", func(ctx context.Context, s ports.TenantTx) error {
 			_, err := s.Versions().LockHead(ctx, b.asset.ID, "prod")
 			return err
 		}},
-		{"LockHeadInOtherEnvironment", func(ctx context.Context, s ports.TenantStores) error {
+		{"LockHeadInOtherEnvironment", func(ctx context.Context, s ports.TenantTx) error {
 			_, err := s.Versions().LockHead(ctx, a.asset.ID, otherEnv)
 			return err
 		}},
-		{"VersionOfOtherAsset", func(ctx context.Context, s ports.TenantStores) error {
+		{"VersionOfOtherAsset", func(ctx context.Context, s ports.TenantTx) error {
 			return s.Versions().Create(ctx, newVersion(a.tenant.ID, b.asset.ID, "prod", 1, domain.Snapshot{}))
 		}},
-		{"APIKeyForOtherEnvironment", func(ctx context.Context, s ports.TenantStores) error {
+		{"APIKeyForOtherEnvironment", func(ctx context.Context, s ports.TenantTx) error {
 			return s.APIKeys().Create(ctx, newAPIKey(a.tenant.ID, "planted", otherEnv, 94, nil))
 		}},
-		{"OtherTenantRow", func(ctx context.Context, s ports.TenantStores) error {
+		{"OtherTenantRow", func(ctx context.Context, s ports.TenantTx) error {
 			return s.Tenants().Create(ctx, b.tenant)
 		}},
 	}
@@ -203,7 +203,7 @@ func testForeignReferences(t *testing.T, tx ports.Transactor, a, b tenantData) {
 
 // testOwnLists checks that every listing in a's transactions shows a's rows only.
 func testOwnLists(t *testing.T, tx ports.Transactor, a, b tenantData) {
-	MustInTenant(t, tx, a.tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, a.tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		assets, _, err := s.Assets().List(ctx, domain.Page{Limit: 50})
 		mustNot(t, err)
 		if len(assets) != 1 || assets[0].ID != a.asset.ID {
@@ -255,7 +255,7 @@ func testOwnLists(t *testing.T, tx ports.Transactor, a, b tenantData) {
 // testUntouched checks that d's data is as seedTenantData left it.
 func testUntouched(t *testing.T, tx ports.Transactor, d tenantData) {
 	t.Helper()
-	MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, d.tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		asset, err := s.Assets().BySlug(ctx, d.asset.Slug)
 		mustNot(t, err)
 		if asset.Name != d.asset.Name {

@@ -20,7 +20,7 @@ func testMembers(t *testing.T, open Opener) {
 		{TenantID: tenant.ID, UserID: owner.ID, Role: domain.RoleOwner, CreatedAt: at(60)},
 		{TenantID: tenant.ID, UserID: viewer.ID, Role: domain.RoleViewer, CreatedAt: at(62)},
 	}
-	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		for _, m := range added {
 			if err := s.Members().Add(ctx, m); err != nil {
 				return err
@@ -29,7 +29,7 @@ func testMembers(t *testing.T, open Opener) {
 		return nil
 	})
 	in := func(t *testing.T, fn func(ctx context.Context, s ports.MemberStore) error) error {
-		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return fn(ctx, s.Members()) })
+		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return fn(ctx, s.Members()) })
 	}
 	wantRoles := func(t *testing.T, want []domain.Member) {
 		t.Helper()

@@ -22,7 +22,7 @@ func at(i int) time.Time {
 }
 
 // MustInTenant runs fn in tx.InTenant and fails t on any error.
-func MustInTenant(t *testing.T, tx ports.Transactor, tenant domain.TenantID, fn func(ctx context.Context, s ports.TenantStores) error) {
+func MustInTenant(t *testing.T, tx ports.Transactor, tenant domain.TenantID, fn func(ctx context.Context, s ports.TenantTx) error) {
 	t.Helper()
 	if err := tx.InTenant(t.Context(), tenant, fn); err != nil {
 		t.Fatalf("InTenant(%s): %v", tenant, err)
@@ -30,7 +30,7 @@ func MustInTenant(t *testing.T, tx ports.Transactor, tenant domain.TenantID, fn 
 }
 
 // MustGlobal runs fn in tx.Global and fails t on any error.
-func MustGlobal(t *testing.T, tx ports.Transactor, fn func(ctx context.Context, s ports.GlobalStores) error) {
+func MustGlobal(t *testing.T, tx ports.Transactor, fn func(ctx context.Context, s ports.GlobalTx) error) {
 	t.Helper()
 	if err := tx.Global(t.Context(), fn); err != nil {
 		t.Fatalf("Global: %v", err)
@@ -47,7 +47,7 @@ func NewUser(t *testing.T, tx ports.Transactor) domain.User {
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$" + id,
 		CreatedAt:    at(1),
 	}
-	MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error { return s.Users().Create(ctx, u) })
+	MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error { return s.Users().Create(ctx, u) })
 	return u
 }
 
@@ -63,7 +63,7 @@ func NewTenant(t *testing.T, tx ports.Transactor) domain.Tenant {
 		DataKey:   domain.WrappedKey{KeyID: "kek-" + id[:4], Ciphertext: []byte("wrapped\x00key\xff" + id)},
 		CreatedAt: at(2),
 	}
-	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		if err := s.Tenants().Create(ctx, tenant); err != nil {
 			return err
 		}
@@ -89,6 +89,6 @@ func NewAsset(t *testing.T, tx ports.Transactor, tenant domain.TenantID, slug st
 		CreatedAt:   at(10),
 		UpdatedAt:   at(10),
 	}
-	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error { return s.Assets().Create(ctx, a) })
+	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error { return s.Assets().Create(ctx, a) })
 	return a
 }

@@ -20,7 +20,7 @@ func buildChain(t *testing.T, tx ports.Transactor) domain.TenantID {
 	log := audit.NewLog(ports.SystemClock{})
 	actor := domain.SystemActor(tenant)
 	for i := range chainLength {
-		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 			return log.Append(ctx, s, actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i, "slug": "a"})
 		})
 	}

@@ -16,7 +16,7 @@ func testTenants(t *testing.T, open Opener) {
 	tenant := NewTenant(t, tx)
 
 	t.Run("GetRoundTrip", func(t *testing.T) {
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			got, err := s.Tenants().Get(ctx)
 			mustNot(t, err)
 			if got.ID != tenant.ID || got.Slug != tenant.Slug || got.Name != tenant.Name ||
@@ -29,7 +29,7 @@ func testTenants(t *testing.T, open Opener) {
 	})
 
 	t.Run("GetUnknown", func(t *testing.T) {
-		err := tx.InTenant(t.Context(), domain.TenantID(uuid.NewString()), func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), domain.TenantID(uuid.NewString()), func(ctx context.Context, s ports.TenantTx) error {
 			_, err := s.Tenants().Get(ctx)
 			return err
 		})
@@ -38,7 +38,7 @@ func testTenants(t *testing.T, open Opener) {
 
 	t.Run("DuplicateSlug", func(t *testing.T) {
 		dup := domain.Tenant{ID: domain.TenantID(uuid.NewString()), Slug: tenant.Slug, Name: "Other", DataKey: tenant.DataKey, CreatedAt: at(7)}
-		err := tx.InTenant(t.Context(), dup.ID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), dup.ID, func(ctx context.Context, s ports.TenantTx) error {
 			return s.Tenants().Create(ctx, dup)
 		})
 		wantKind(t, err, domain.KindConflict)
@@ -46,13 +46,13 @@ func testTenants(t *testing.T, open Opener) {
 
 	t.Run("CreateOtherThanBound", func(t *testing.T) {
 		other := domain.Tenant{ID: domain.TenantID(uuid.NewString()), Slug: "unbound-tenant", Name: "Unbound", DataKey: tenant.DataKey, CreatedAt: at(8)}
-		err := tx.InTenant(t.Context(), domain.TenantID(uuid.NewString()), func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), domain.TenantID(uuid.NewString()), func(ctx context.Context, s ports.TenantTx) error {
 			return s.Tenants().Create(ctx, other)
 		})
 		if err == nil {
 			t.Fatal("creating a tenant other than the bound one succeeded")
 		}
-		err = tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+		err = tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 			_, err := s.Directory().TenantBySlug(ctx, other.Slug)
 			return err
 		})

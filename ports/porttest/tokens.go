@@ -21,11 +21,11 @@ func testTokens(t *testing.T, open Opener) {
 		ExpiresAt: at(86400),
 		CreatedAt: at(20),
 	}
-	MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error { return s.Tokens().Create(ctx, tok) })
+	MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error { return s.Tokens().Create(ctx, tok) })
 
 	byDigest := func(t *testing.T, digest []byte) (domain.UserToken, error) {
 		var got domain.UserToken
-		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 			var err error
 			got, err = s.Tokens().ByDigest(ctx, digest)
 			return err
@@ -50,7 +50,7 @@ func testTokens(t *testing.T, open Opener) {
 
 	t.Run("Revoke", func(t *testing.T) {
 		revokedAt := at(30)
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			return s.Tokens().Revoke(ctx, tok.ID, revokedAt)
 		})
 		got, err := byDigest(t, tok.Digest)
@@ -61,7 +61,7 @@ func testTokens(t *testing.T, open Opener) {
 	})
 
 	t.Run("RevokeUnknown", func(t *testing.T) {
-		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 			return s.Tokens().Revoke(ctx, uuid.NewString(), at(31))
 		})
 		wantKind(t, err, domain.KindInvalidToken)

@@ -17,7 +17,7 @@ import (
 // version and an audit entry in one transaction bound to tenant.ID, and then
 // calls end, whose result fn returns.
 func writeEverything(tx ports.Transactor, ctx context.Context, user domain.User, tenant domain.Tenant, asset domain.Asset, end func() error) error {
-	return tx.InTenant(ctx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	return tx.InTenant(ctx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		steps := []func() error{
 			func() error { return s.Users().Create(ctx, user) },
 			func() error { return s.Tenants().Create(ctx, tenant) },
@@ -53,7 +53,7 @@ func wantNothingOf(t *testing.T, tx ports.Transactor, user domain.User, tenant d
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	err := tx.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+	err := tx.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		_, err := s.Users().ByID(ctx, user.ID)
 		wantKind(t, err, domain.KindUserNotFound)
 		_, err = s.Directory().TenantBySlug(ctx, tenant.Slug)
@@ -61,7 +61,7 @@ func wantNothingOf(t *testing.T, tx ports.Transactor, user domain.User, tenant d
 		return nil
 	})
 	mustNot(t, err)
-	err = tx.InTenant(ctx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+	err = tx.InTenant(ctx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 		_, err := s.Tenants().Get(ctx)
 		wantKind(t, err, domain.KindTenantNotFound)
 		_, err = s.Environments().Get(ctx, "prod")
@@ -118,7 +118,7 @@ func testTransactions(t *testing.T, open Opener) {
 	t.Run("CommitKeepsEverything", func(t *testing.T) {
 		user, tenant, asset := fresh()
 		mustNot(t, writeEverything(tx, t.Context(), user, tenant, asset, func() error { return nil }))
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			_, err := s.Users().ByID(ctx, user.ID)
 			mustNot(t, err)
 			_, err = s.Versions().Get(ctx, asset.ID, "prod", 1)
@@ -136,7 +136,7 @@ func testTransactions(t *testing.T, open Opener) {
 		for _, id := range []domain.TenantID{"'; DROP TABLE users; --", "", "not-a-uuid", "1234", "6ba7b810-9dad-11d1-80b4-00c04fd430c8' OR '1'='1"} {
 			t.Run(string(id), func(t *testing.T) {
 				called := false
-				err := tx.InTenant(t.Context(), id, func(ctx context.Context, s ports.TenantStores) error {
+				err := tx.InTenant(t.Context(), id, func(ctx context.Context, s ports.TenantTx) error {
 					called = true
 					return nil
 				})
@@ -146,7 +146,7 @@ func testTransactions(t *testing.T, open Opener) {
 				}
 			})
 		}
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			_, err := s.Users().ByID(ctx, survivor.ID)
 			return err
 		})

@@ -15,7 +15,7 @@ func testUsers(t *testing.T, open Opener) {
 	u := NewUser(t, tx)
 
 	t.Run("ByIDAndByEmailRoundTrip", func(t *testing.T) {
-		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalStores) error {
+		MustGlobal(t, tx, func(ctx context.Context, s ports.GlobalTx) error {
 			byID, err := s.Users().ByID(ctx, u.ID)
 			mustNot(t, err)
 			byEmail, err := s.Users().ByEmail(ctx, u.Email)
@@ -32,7 +32,7 @@ func testUsers(t *testing.T, open Opener) {
 
 	t.Run("DuplicateEmail", func(t *testing.T) {
 		dup := domain.User{ID: domain.UserID(uuid.NewString()), Email: u.Email, PasswordHash: "x", CreatedAt: at(5)}
-		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+		err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 			return s.Users().Create(ctx, dup)
 		})
 		wantKind(t, err, domain.KindEmailRegistered)
@@ -54,7 +54,7 @@ func testUsers(t *testing.T, open Opener) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+				err := tx.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 					return c.find(ctx, s.Users())
 				})
 				wantKind(t, err, domain.KindUserNotFound)
@@ -64,7 +64,7 @@ func testUsers(t *testing.T, open Opener) {
 
 	t.Run("VisibleInTenantTransaction", func(t *testing.T) {
 		tenant := NewTenant(t, tx)
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			got, err := s.Users().ByEmail(ctx, u.Email)
 			mustNot(t, err)
 			if got.ID != u.ID {

@@ -57,7 +57,7 @@ func testVersions(t *testing.T, open Opener) {
 	tenant := NewTenant(t, tx)
 	asset := NewAsset(t, tx, tenant.ID, "checkout")
 	in := func(t *testing.T, fn func(ctx context.Context, s ports.VersionStore) error) error {
-		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return fn(ctx, s.Versions()) })
+		return tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return fn(ctx, s.Versions()) })
 	}
 	v1 := newVersion(tenant.ID, asset.ID, "stage", 1, sampleSnapshot())
 
@@ -140,7 +140,7 @@ func testVersions(t *testing.T, open Opener) {
 	})
 
 	t.Run("AssetDeleteCascades", func(t *testing.T) {
-		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantStores) error { return s.Assets().Delete(ctx, asset.ID) })
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error { return s.Assets().Delete(ctx, asset.ID) })
 		err := in(t, func(ctx context.Context, s ports.VersionStore) error {
 			_, err := s.Get(ctx, asset.ID, "stage", 1)
 			return err
@@ -171,7 +171,7 @@ func testVersions(t *testing.T, open Opener) {
 // three at a time, newest first, without snapshots.
 func testVersionPages(t *testing.T, tx ports.Transactor, tenant domain.TenantID, asset domain.AssetID) {
 	for n := 1; n <= 7; n++ {
-		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 			head, err := s.Versions().LockHead(ctx, asset, "local")
 			if err != nil {
 				return err
@@ -185,7 +185,7 @@ func testVersionPages(t *testing.T, tx ports.Transactor, tenant domain.TenantID,
 	for range 4 {
 		var page []domain.Version
 		var next string
-		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 			var err error
 			page, next, err = s.Versions().List(ctx, asset, "local", domain.Page{Limit: 3, Cursor: cursor})
 			return err

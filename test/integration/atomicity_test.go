@@ -22,8 +22,8 @@ var errRolledBack = errors.New("integration: rolled back after measuring")
 // rollbackTx runs every transaction to its end and then rolls it back.
 type rollbackTx struct{ inner ports.Transactor }
 
-func (r rollbackTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
-	return r.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+func (r rollbackTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
+	return r.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		if err := fn(ctx, s); err != nil {
 			return err
 		}
@@ -31,8 +31,8 @@ func (r rollbackTx) InTenant(ctx context.Context, tenant domain.TenantID, fn fun
 	})
 }
 
-func (r rollbackTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
-	return r.inner.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+func (r rollbackTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error) error {
+	return r.inner.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		if err := fn(ctx, s); err != nil {
 			return err
 		}

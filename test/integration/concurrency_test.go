@@ -44,7 +44,7 @@ func TestConcurrentAuditAppends(t *testing.T) {
 
 	errs := concurrently(goroutines, func(g int) error {
 		for i := range each {
-			err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+			err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantTx) error {
 				return c.AuditLog.Append(ctx, s, actor, "test.appended", fmt.Sprintf("goroutine:%d", g), map[string]any{"goroutine": g, "i": i})
 			})
 			if err != nil {
@@ -60,7 +60,7 @@ func TestConcurrentAuditAppends(t *testing.T) {
 	}
 
 	var entries []domain.AuditEntry
-	if err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+	if err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantTx) error {
 		var err error
 		entries, err = s.Audit().List(ctx, 0, 1000)
 		return err

@@ -30,15 +30,15 @@ type faultyTx struct {
 }
 
 // InTenant runs fn with stores that count, and fail, calls.
-func (f *faultyTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantStores) error) error {
-	return f.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantStores) error {
+func (f *faultyTx) InTenant(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
+	return f.inner.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		return fn(ctx, faultyStores{s: s, f: f})
 	})
 }
 
 // Global runs fn with global stores that count, and fail, calls.
-func (f *faultyTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalStores) error) error {
-	return f.inner.Global(ctx, func(ctx context.Context, s ports.GlobalStores) error {
+func (f *faultyTx) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error) error {
+	return f.inner.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		return fn(ctx, faultyGlobal{s: s, f: f})
 	})
 }
@@ -102,12 +102,12 @@ func write(f *faultyTx, op func() error) error {
 }
 
 type faultyStores struct {
-	s ports.TenantStores
+	s ports.TenantTx
 	f *faultyTx
 }
 
 type faultyGlobal struct {
-	s ports.GlobalStores
+	s ports.GlobalTx
 	f *faultyTx
 }
 
@@ -330,6 +330,6 @@ func (x faultyChanges) Publish(ctx context.Context, c domain.Change) error {
 
 var (
 	_ ports.Transactor   = (*faultyTx)(nil)
-	_ ports.TenantStores = faultyStores{}
-	_ ports.GlobalStores = faultyGlobal{}
+	_ ports.TenantTx = faultyStores{}
+	_ ports.GlobalTx = faultyGlobal{}
 )

@@ -197,7 +197,7 @@ func TestIsolation(t *testing.T) {
 		store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 1, 0 })
 		for i := range 1000 {
 			tenant := []domain.TenantID{a.TenantID, b.TenantID}[i%2]
-			err := store.InTenant(t.Context(), tenant, func(ctx context.Context, s ports.TenantStores) error {
+			err := store.InTenant(t.Context(), tenant, func(ctx context.Context, s ports.TenantTx) error {
 				return checkOnlyOwnRows(ctx, s, tenant)
 			})
 			if err != nil {
@@ -214,7 +214,7 @@ func TestIsolation(t *testing.T) {
 		before := tableDigests(t, admin)
 		for _, id := range []domain.TenantID{"'; DROP TABLE users; --", "00000000-0000-0000-0000-000000000000'; DROP TABLE users; --"} {
 			called := false
-			err := db.Store(t).InTenant(t.Context(), id, func(context.Context, ports.TenantStores) error {
+			err := db.Store(t).InTenant(t.Context(), id, func(context.Context, ports.TenantTx) error {
 				called = true
 				return nil
 			})
@@ -235,7 +235,7 @@ var errForeignRow = errors.New("a row of another tenant is visible")
 
 // checkOnlyOwnRows reads the bound tenant's tenant row, assets, environments,
 // members, API keys and audit chain, and fails on any row of another tenant.
-func checkOnlyOwnRows(ctx context.Context, s ports.TenantStores, tenant domain.TenantID) error {
+func checkOnlyOwnRows(ctx context.Context, s ports.TenantTx, tenant domain.TenantID) error {
 	own, err := s.Tenants().Get(ctx)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func holdConnections(t *testing.T, store *postgres.Store, n int) {
 	all := make(chan struct{})
 	go func() { begun.Wait(); close(all) }()
 	errs := concurrently(n, func(int) error {
-		return store.Global(t.Context(), func(ctx context.Context, _ ports.GlobalStores) error {
+		return store.Global(t.Context(), func(ctx context.Context, _ ports.GlobalTx) error {
 			begun.Done()
 			select {
 			case <-all:
@@ -61,7 +61,7 @@ func TestPoolSettingsReachDatabaseSQL(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = store.Global(t.Context(), func(context.Context, ports.GlobalStores) error {
+			_ = store.Global(t.Context(), func(context.Context, ports.GlobalTx) error {
 				close(inside)
 				<-release
 				return nil
@@ -70,7 +70,7 @@ func TestPoolSettingsReachDatabaseSQL(t *testing.T) {
 		<-inside
 		waited := make(chan error, 1)
 		go func() {
-			waited <- store.Global(t.Context(), func(context.Context, ports.GlobalStores) error { return nil })
+			waited <- store.Global(t.Context(), func(context.Context, ports.GlobalTx) error { return nil })
 		}()
 		deadline := time.Now().Add(10 * time.Second)
 		for store.Stats().WaitCount == 0 && time.Now().Before(deadline) {

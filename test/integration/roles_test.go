@@ -163,7 +163,7 @@ func TestDirectoryServesTheAppRoleWithoutTenant(t *testing.T) {
 	db := pgtest.New(t).Fresh(t)
 	f := newDirectoryFixture(t, db)
 	store := db.Store(t)
-	err := store.Global(t.Context(), func(ctx context.Context, s ports.GlobalStores) error {
+	err := store.Global(t.Context(), func(ctx context.Context, s ports.GlobalTx) error {
 		dir := s.Directory()
 		for _, want := range f.keys {
 			got, err := dir.APIKeyByDigest(ctx, want.Digest)

@@ -19,7 +19,7 @@ func buildChain(t *testing.T, c *core.Core, tx ports.Transactor) domain.Actor {
 	t.Helper()
 	actor := newTenant(t, c, "tamper")
 	for i := range 4 {
-		err := tx.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantStores) error {
+		err := tx.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantTx) error {
 			return c.AuditLog.Append(ctx, s, actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i})
 		})
 		if err != nil {
