@@ -329,7 +329,7 @@ func (x faultyChanges) Publish(ctx context.Context, c domain.Change) error {
 }
 
 var (
-	_ ports.Transactor   = (*faultyTx)(nil)
-	_ ports.TenantTx = faultyStores{}
-	_ ports.GlobalTx = faultyGlobal{}
+	_ ports.Transactor = (*faultyTx)(nil)
+	_ ports.TenantTx   = faultyStores{}
+	_ ports.GlobalTx   = faultyGlobal{}
 )
