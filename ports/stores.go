@@ -72,6 +72,12 @@ type AssetStore interface {
 	Create(ctx context.Context, a domain.Asset) error
 	// BySlug finds an asset; KindAssetNotFound.
 	BySlug(ctx context.Context, slug string) (domain.Asset, error)
+	// LockBySlug finds an asset like BySlug and keeps it from being deleted
+	// until the transaction ends. Every write to an asset's versions takes
+	// this lock first, so that a concurrent Delete waits for the write (or the
+	// write, for the delete, and then answers KindAssetNotFound) instead of
+	// deadlocking with it on the asset's heads.
+	LockBySlug(ctx context.Context, slug string) (domain.Asset, error)
 	// List returns up to p.Limit assets ordered by slug after the cursor, and
 	// the cursor of the next page ("" when there is none). One query.
 	List(ctx context.Context, p domain.Page) (assets []domain.Asset, next string, err error)
@@ -97,8 +103,10 @@ type VersionStore interface {
 	// cursor, and the next cursor ("" when there is none).
 	List(ctx context.Context, asset domain.AssetID, env string, p domain.Page) ([]domain.Version, string, error)
 	// Create inserts v and makes it the head of its pair. The caller holds
-	// the head lock and v.Number is the head plus one; KindVersionConflict if
-	// that number exists.
+	// the head lock (LockHead) and v.Number is the head plus one;
+	// KindVersionConflict otherwise (KindAssetNotFound or
+	// KindEnvironmentNotFound when the pair's asset or environment is
+	// missing).
 	Create(ctx context.Context, v domain.Version) error
 	// Heads returns the current version number of every environment that has
 	// one, for one asset.
@@ -142,7 +150,10 @@ type AuditStore interface {
 	// returns the last sequence number and hash (0 and domain.GenesisHash for
 	// an empty chain, or for a tenant that does not exist).
 	LockHead(ctx context.Context) (seq int64, hash string, err error)
-	// Append inserts e (e.Seq is the head's plus one) and moves the head to it.
+	// Append inserts e and moves the head to it. The caller holds the head
+	// lock (LockHead), e.Seq is the head's plus one and e.PreviousHash the
+	// head's hash; KindConflict otherwise (KindTenantNotFound for a tenant
+	// that does not exist).
 	Append(ctx context.Context, e domain.AuditEntry) error
 	// List returns up to limit entries with Seq > afterSeq, by sequence number.
 	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)

@@ -5,11 +5,6 @@ import "github.com/configmat/configmat/core/domain"
 // TranslatedConstraint returns the kind a violation of the named constraint
 // becomes; ok is false for a constraint the adapter does not know.
 func TranslatedConstraint(name string) (kind domain.Kind, ok bool) {
-	if v, ok := uniqueViolations[name]; ok {
-		return v.kind, true
-	}
-	if v, ok := foreignKeyViolations[name]; ok {
-		return v.kind, true
-	}
-	return "", false
+	kind, ok = constraintKinds[name]
+	return kind, ok
 }

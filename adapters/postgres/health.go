@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"time"
+
+	"github.com/configmat/configmat/core/domain"
 )
 
 // healthTimeout bounds the health check's query.
@@ -27,7 +29,7 @@ SELECT EXISTS (
 func (s *Store) CanBypassRLS(ctx context.Context) (bool, error) {
 	var bypass bool
 	if err := s.db.GetContext(ctx, &bypass, canBypassRLS); err != nil {
-		return false, translate(err, "could not read the connected role's attributes")
+		return false, domain.Wrap(err, "could not read the connected role's attributes")
 	}
 	return bypass, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/configmat/configmat/core/domain"
@@ -117,17 +116,4 @@ func (f *feedState) report() {
 		f.live = live
 		f.onState(live)
 	}
-}
-
-// decodeChange parses a notification payload; ok is false for anything that
-// is not a change of a known kind with a tenant.
-func decodeChange(payload string) (domain.Change, bool) {
-	var c domain.Change
-	if err := json.Unmarshal([]byte(payload), &c); err != nil {
-		return domain.Change{}, false
-	}
-	if c.TenantID == "" || (c.Kind != domain.ChangeValues && c.Kind != domain.ChangeAPIKey) {
-		return domain.Change{}, false
-	}
-	return c, true
 }

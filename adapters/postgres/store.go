@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/configmat/configmat/adapters/sqlstore"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 	"github.com/jmoiron/sqlx"
@@ -43,9 +44,10 @@ type Config struct {
 	DriverName string
 }
 
-// Store is the PostgreSQL store: a connection pool, the Transactor over it,
-// and the change feed.
+// Store is the PostgreSQL store: a connection pool, the Transactor over it
+// (the shared SQL store in PostgreSQL's dialect), and the change feed.
 type Store struct {
+	*sqlstore.Store
 	db        *sqlx.DB
 	listenDSN string
 }
@@ -104,7 +106,7 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 		_ = db.Close()
 		return nil, &domain.Error{Kind: domain.KindUnavailable, Message: "The database is unreachable.", Cause: err}
 	}
-	return &Store{db: db, listenDSN: listenDSN}, nil
+	return &Store{Store: sqlstore.New(db, dialect{}), db: db, listenDSN: listenDSN}, nil
 }
 
 // Stats returns the connection pool's statistics.

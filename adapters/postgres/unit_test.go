@@ -40,38 +40,6 @@ func TestWithApplicationName(t *testing.T) {
 	}
 }
 
-func TestSnapshotRoundTripsExactly(t *testing.T) {
-	cases := map[string]domain.Snapshot{
-		"Empty": {},
-		"Values": {
-			"app": {
-				"object": {Value: json.RawMessage(`{"b": 1,  "a":[1.50, 1e2]}`)},
-				"null":   {Value: json.RawMessage(`null`)},
-				"html":   {Value: json.RawMessage(`"<&>"`)},
-			},
-			"secrets": {"password": {Secret: true, Sealed: []byte{0, 1, 0xfe, 0xff}}},
-		},
-	}
-	for name, snapshot := range cases {
-		t.Run(name, func(t *testing.T) {
-			encoded, err := encodeSnapshot(snapshot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			decoded, err := decodeSnapshot(encoded)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(decoded, snapshot) {
-				t.Fatalf("round trip = %#v, want %#v", decoded, snapshot)
-			}
-		})
-	}
-	if _, err := decodeSnapshot([]byte(`[1]`)); err == nil {
-		t.Error("decoding a JSON array as a snapshot succeeded")
-	}
-}
-
 func TestFeedStateReportsTransitions(t *testing.T) {
 	type step struct {
 		listened bool
@@ -136,49 +104,28 @@ func TestDecodeChange(t *testing.T) {
 	}
 }
 
-func TestTranslate(t *testing.T) {
-	cause := errors.New("boom")
+func TestViolation(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
 		want domain.Kind
+		ok   bool
 	}{
-		{"Nil", nil, ""},
-		{"Plain", cause, domain.KindInternal},
-		{"UniqueSlug", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "assets_tenant_slug_key"}, domain.KindAssetExists},
-		{"UniqueEmail", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "users_email_key"}, domain.KindEmailRegistered},
-		{"UnknownUnique", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "mystery"}, domain.KindInternal},
-		{"ForeignKey", &pq.Error{Code: pqerror.ForeignKeyViolation, Constraint: "memberships_user_fkey"}, domain.KindUserNotFound},
-		{"Check", &pq.Error{Code: pqerror.CheckViolation, Constraint: "memberships_role_check"}, domain.KindInvalid},
-		{"RowLevelSecurity", &pq.Error{Code: pqerror.InsufficientPrivilege}, domain.KindInternal},
-		{"NoRowsIsNotTranslatedHere", sql.ErrNoRows, domain.KindInternal},
+		{"Plain", errors.New("boom"), "", false},
+		{"UniqueSlug", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "assets_tenant_slug_key"}, domain.KindAssetExists, true},
+		{"UniqueEmail", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "users_email_key"}, domain.KindEmailRegistered, true},
+		{"UnknownUnique", &pq.Error{Code: pqerror.UniqueViolation, Constraint: "mystery"}, "", false},
+		{"ForeignKey", &pq.Error{Code: pqerror.ForeignKeyViolation, Constraint: "memberships_user_fkey"}, domain.KindUserNotFound, true},
+		{"Check", &pq.Error{Code: pqerror.CheckViolation, Constraint: "memberships_role_check"}, domain.KindInvalid, true},
+		{"RowLevelSecurity", &pq.Error{Code: pqerror.InsufficientPrivilege}, "", false},
+		{"NoRows", sql.ErrNoRows, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := translate(tc.err, "doing something")
-			if got := domain.KindOf(err); got != tc.want {
-				t.Fatalf("kind = %q, want %q", got, tc.want)
-			}
-			if tc.err != nil && !errors.Is(err, tc.err) {
-				t.Errorf("the cause %v is not kept", tc.err)
+			kind, ok := dialect{}.Violation(tc.err)
+			if kind != tc.want || ok != tc.ok {
+				t.Fatalf("Violation = %q, %v; want %q, %v", kind, ok, tc.want, tc.ok)
 			}
 		})
-	}
-}
-
-func TestCursorsAndLimits(t *testing.T) {
-	limits := map[int]int{-1: domain.DefaultPageSize, 0: domain.DefaultPageSize, 7: 7, 10_000: domain.MaxPageSize}
-	for in, want := range limits {
-		if got := pageLimit(in); got != want {
-			t.Errorf("pageLimit(%d) = %d, want %d", in, got, want)
-		}
-	}
-	for _, bad := range []string{"x", "0", "-3", "1.5"} {
-		if _, err := versionCursor(bad); !domain.IsKind(err, domain.KindInvalid) {
-			t.Errorf("versionCursor(%q) = %v, want VALIDATION_ERROR", bad, err)
-		}
-	}
-	if n, err := versionCursor("12"); n != 12 || err != nil {
-		t.Errorf("versionCursor(12) = %d, %v", n, err)
 	}
 }

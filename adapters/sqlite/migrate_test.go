@@ -1,12 +1,8 @@
 package sqlite
 
 import (
-	"io/fs"
 	"testing"
 
-	"github.com/pressly/goose/v3"
-
-	"github.com/configmat/configmat/migrations"
 	"github.com/configmat/configmat/ports/porttest"
 )
 
@@ -15,11 +11,7 @@ import (
 func TestMigrationsGoDownAndUp(t *testing.T) {
 	s := openTest(t)
 	porttest.NewTenant(t, s)
-	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db.DB, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := migrations(s.db.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

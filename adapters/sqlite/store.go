@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"net/url"
@@ -13,8 +14,9 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/configmat/configmat/adapters/sqlstore"
 	"github.com/configmat/configmat/core/domain"
-	"github.com/configmat/configmat/migrations"
+	sqlMigrations "github.com/configmat/configmat/migrations"
 )
 
 // driverName is the database/sql driver of modernc.org/sqlite.
@@ -23,7 +25,8 @@ const driverName = "sqlite"
 // Store is the embedded store. It implements ports.Transactor and
 // ports.ChangeFeed; its methods are safe for concurrent use.
 type Store struct {
-	// db runs every transaction on its one connection.
+	// Store runs every transaction on db's one connection.
+	*sqlstore.Store
 	db *sqlx.DB
 	// probe is a read-only pool for health checks, which must not queue
 	// behind a long transaction.
@@ -48,7 +51,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, feed: newFeed()}
+	f := newFeed()
+	s := &Store{Store: sqlstore.New(db, dialect{feed: f}), db: db, feed: f}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -92,20 +96,27 @@ func dsn(path string, readOnly bool) string {
 	return path + "?" + q.Encode()
 }
 
-// Migrate applies the pending migrations of migrations.SQLite.
+// Migrate applies the pending migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
+	p, err := migrations(s.db.DB)
 	if err != nil {
-		return domain.Wrap(err, "could not read the SQLite migrations")
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db.DB, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return domain.Wrap(err, "could not prepare the SQLite migrations")
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return domain.Wrap(err, "could not migrate the SQLite database")
 	}
 	return nil
+}
+
+// migrations returns the migrations of db: the SQL files of
+// migrations.SQLite and the Go migrations of this package (goMigrations).
+func migrations(db *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(sqlMigrations.SQLite, "sqlite")
+	if err != nil {
+		return nil, domain.Wrap(err, "could not read the SQLite migrations")
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(goMigrations()...))
+	return p, domain.Wrap(err, "could not prepare the SQLite migrations")
 }
 
 // Close closes the database. Listeners keep waiting for their contexts.

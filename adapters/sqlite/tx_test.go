@@ -23,10 +23,19 @@ func TestCommitFailureRollsBackAndDeliversNothing(t *testing.T) {
 	go func() { _ = s.Listen(ctx, func(c domain.Change) { delivered <- c }, func(l bool) { live <- l }) }()
 	<-live
 
+	// A deferred foreign key fails the COMMIT, not the INSERT: each new
+	// membership also records a user that does not exist.
+	for _, ddl := range []string{
+		`CREATE TABLE commit_guard (user_id TEXT REFERENCES users (id) DEFERRABLE INITIALLY DEFERRED)`,
+		`CREATE TRIGGER memberships_commit_guard AFTER INSERT ON memberships BEGIN INSERT INTO commit_guard VALUES ('nobody'); END`,
+	} {
+		if _, err := s.db.ExecContext(t.Context(), ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ghost := domain.UserID(uuid.NewString())
 	err := s.InTenant(t.Context(), tenant.ID, func(ctx context.Context, st ports.TenantTx) error {
-		// A deferred foreign key violation fails the COMMIT, not the INSERT.
-		if _, err := st.(tenantStores).tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		if err := st.Users().Create(ctx, domain.User{ID: ghost, Email: "ghost@example.com", PasswordHash: "x", CreatedAt: time.Now()}); err != nil {
 			return err
 		}
 		if err := st.Members().Add(ctx, domain.Membership{UserID: ghost, Role: domain.RoleOwner, CreatedAt: time.Now()}); err != nil {

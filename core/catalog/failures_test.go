@@ -54,6 +54,12 @@ func injectFailures(t *testing.T, steps []step, run func(w *world) error) {
 	}
 }
 
+func stepLockBySlug() step {
+	return step{"Assets.LockBySlug", func(w *world, err error) *gomock.Call {
+		return w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, err)
+	}}
+}
+
 func stepBySlug() step {
 	return step{"Assets.BySlug", func(w *world, err error) *gomock.Call {
 		return w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, err)
@@ -116,7 +122,7 @@ func TestApplyChangeSetFailures(t *testing.T) {
 		})
 	}
 	steps := []step{
-		stepBySlug(), stepEnvironment("prod"), stepLockHead("prod", 3), stepCurrent("prod", current),
+		stepLockBySlug(), stepEnvironment("prod"), stepLockHead("prod", 3), stepCurrent("prod", current),
 		stepTenantKey(), stepCreateVersion(), stepAuditLockHead(), stepAuditAppend(), stepPublish(),
 	}
 	cs := domain.ChangeSet{
@@ -145,7 +151,7 @@ func TestPromoteFailures(t *testing.T) {
 		}})
 	}
 	steps := []step{
-		stepBySlug(), stepEnvironment("stage"), stepEnvironment("prod"), stepLockHead("prod", 2),
+		stepLockBySlug(), stepEnvironment("stage"), stepEnvironment("prod"), stepLockHead("prod", 2),
 		stepCurrent("prod", target), stepCurrent("stage", source), stepTenantKey(),
 		stepCreateVersion(), stepAuditLockHead(), stepAuditAppend(), stepPublish(),
 	}
@@ -163,7 +169,7 @@ func TestPromoteDryRunFailures(t *testing.T) {
 		return version("prod", 2, domain.Snapshot{"database": {"password": w.sealed("prod", "database", "password", `"b"`)}})
 	}
 	steps := []step{
-		stepBySlug(), stepEnvironment("stage"), stepEnvironment("prod"),
+		stepLockBySlug(), stepEnvironment("stage"), stepEnvironment("prod"),
 		stepCurrent("stage", source), stepCurrent("prod", target), stepTenantKey(),
 	}
 	injectFailures(t, steps, func(w *world) error {
@@ -174,7 +180,7 @@ func TestPromoteDryRunFailures(t *testing.T) {
 
 func TestRollbackFailures(t *testing.T) {
 	steps := []step{
-		stepBySlug(), stepEnvironment("prod"), stepLockHead("prod", 4),
+		stepLockBySlug(), stepEnvironment("prod"), stepLockHead("prod", 4),
 		{"Versions.Get", func(w *world, err error) *gomock.Call {
 			return w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", 2).
 				Return(version("prod", 2, domain.Snapshot{"app": {"debug": plain(`false`)}}), err)

@@ -11,15 +11,30 @@ import (
 // assetBySlug finds an asset; ASSET_NOT_FOUND names the slug.
 func assetBySlug(ctx context.Context, st ports.TenantTx, slug string) (domain.Asset, error) {
 	a, err := st.Assets().BySlug(ctx, slug)
+	return a, namedAssetError(slug, err)
+}
+
+// lockedAsset finds an asset and keeps it from being deleted until the
+// transaction ends. Every write to an asset's versions takes this lock
+// before any head, so that it and a deletion of the asset serialize instead
+// of deadlocking; ASSET_NOT_FOUND names the slug.
+func lockedAsset(ctx context.Context, st ports.TenantTx, slug string) (domain.Asset, error) {
+	a, err := st.Assets().LockBySlug(ctx, slug)
+	return a, namedAssetError(slug, err)
+}
+
+// namedAssetError gives a store's ASSET_NOT_FOUND the contract's message and
+// the slug; other errors pass unchanged.
+func namedAssetError(slug string, err error) error {
 	if domain.IsKind(err, domain.KindAssetNotFound) {
-		return domain.Asset{}, &domain.Error{
+		return &domain.Error{
 			Kind:    domain.KindAssetNotFound,
 			Message: "The requested asset does not exist.",
 			Details: map[string]any{"asset_slug": slug},
 			Cause:   err,
 		}
 	}
-	return a, err
+	return err
 }
 
 // assetWithEnvironments finds an asset and checks that every one of envs
@@ -29,12 +44,27 @@ func assetWithEnvironments(ctx context.Context, st ports.TenantTx, slug string, 
 	if err != nil {
 		return domain.Asset{}, err
 	}
+	return asset, environmentsExist(ctx, st, envs)
+}
+
+// lockedAssetWithEnvironments is assetWithEnvironments for a write to the
+// asset's versions: the asset is locked as by lockedAsset.
+func lockedAssetWithEnvironments(ctx context.Context, st ports.TenantTx, slug string, envs ...string) (domain.Asset, error) {
+	asset, err := lockedAsset(ctx, st, slug)
+	if err != nil {
+		return domain.Asset{}, err
+	}
+	return asset, environmentsExist(ctx, st, envs)
+}
+
+// environmentsExist checks that every one of envs exists.
+func environmentsExist(ctx context.Context, st ports.TenantTx, envs []string) error {
 	for _, env := range envs {
 		if err := environmentExists(ctx, st, env); err != nil {
-			return domain.Asset{}, err
+			return err
 		}
 	}
-	return asset, nil
+	return nil
 }
 
 // environmentExists checks that the tenant has the environment;

@@ -40,7 +40,7 @@ func checkPromote(slug string, req PromoteRequest) error {
 
 // promote runs a promotion inside the caller's transaction.
 func (s *Service) promote(ctx context.Context, st ports.TenantTx, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
-	asset, err := assetWithEnvironments(ctx, st, slug, req.From, req.To)
+	asset, err := lockedAssetWithEnvironments(ctx, st, slug, req.From, req.To)
 	if err != nil {
 		return PromoteResult{}, err
 	}

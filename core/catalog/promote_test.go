@@ -38,7 +38,7 @@ var fixtureDiff = domain.Diff{
 func TestPromoteDryRunOnlyDiffs(t *testing.T) {
 	w := newWorld(t)
 	source, target := promotionFixture(w)
-	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+	w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 	w.envs.EXPECT().Get(gomock.Any(), "stage").Return(domain.Environment{Name: "stage"}, nil)
 	w.envs.EXPECT().Get(gomock.Any(), "prod").Return(domain.Environment{Name: "prod"}, nil)
 	w.versions.EXPECT().Current(gomock.Any(), assetID, "stage").Return(source, nil)
@@ -58,7 +58,7 @@ func TestPromoteDryRunOnlyDiffs(t *testing.T) {
 func TestPromoteCopiesTheSourceResealed(t *testing.T) {
 	w := newWorld(t)
 	source, target := promotionFixture(w)
-	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+	w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 	w.envs.EXPECT().Get(gomock.Any(), "stage").Return(domain.Environment{Name: "stage"}, nil)
 	w.envs.EXPECT().Get(gomock.Any(), "prod").Return(domain.Environment{Name: "prod"}, nil)
 	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(2, nil)
@@ -114,7 +114,7 @@ func TestPromoteStaleExpectedVersion(t *testing.T) {
 	for _, dryRun := range []bool{false, true} {
 		t.Run(map[bool]string{false: "promotion", true: "dry run"}[dryRun], func(t *testing.T) {
 			w := newWorld(t)
-			w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+			w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 			w.envs.EXPECT().Get(gomock.Any(), "stage").Return(domain.Environment{Name: "stage"}, nil)
 			w.envs.EXPECT().Get(gomock.Any(), "prod").Return(domain.Environment{Name: "prod"}, nil)
 			if dryRun {
@@ -157,7 +157,7 @@ func TestPromoteRefusesUnreadableSecrets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			source, target := tt.build(w)
-			w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+			w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 			w.envs.EXPECT().Get(gomock.Any(), gomock.Any()).Return(domain.Environment{}, nil).Times(2)
 			w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(1, nil)
 			w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 1, target), nil)

@@ -23,7 +23,7 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 		return RollbackResult{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (RollbackResult, error) {
-		asset, err := assetWithEnvironments(ctx, st, slug, env)
+		asset, err := lockedAssetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return RollbackResult{}, err
 		}

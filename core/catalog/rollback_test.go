@@ -24,7 +24,7 @@ func TestRollbackRestoresAnOldVersion(t *testing.T) {
 			old := version("prod", tt.to, domain.Snapshot{
 				"app": {"debug": plain(`false`), "token": w.sealed("prod", "app", "token", `"t0k3n"`)},
 			})
-			w.expectTarget("prod")
+			w.expectLockedTarget("prod")
 			w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(tt.head, nil)
 			w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", tt.to).Return(old, nil)
 			created := w.expectNewVersion()
@@ -60,7 +60,7 @@ func TestRollbackRestoresAnOldVersion(t *testing.T) {
 
 func TestRollbackToAMissingVersion(t *testing.T) {
 	w := newWorld(t)
-	w.expectTarget("prod")
+	w.expectLockedTarget("prod")
 	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(4, nil)
 	w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", 7).Return(domain.Version{}, domain.Errorf(domain.KindVersionNotFound, "no such version"))
 	_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 7)

@@ -43,7 +43,7 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
-		asset, err := assetWithEnvironments(ctx, st, slug, env)
+		asset, err := lockedAssetWithEnvironments(ctx, st, slug, env)
 		if err != nil {
 			return EnvironmentValues{}, err
 		}

@@ -14,9 +14,16 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// expectTarget expects the asset and environment lookups of one request.
+// expectTarget expects the asset and environment lookups of one read.
 func (w *world) expectTarget(env string) {
 	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+	w.envs.EXPECT().Get(gomock.Any(), env).Return(domain.Environment{Name: env, Position: 3}, nil)
+}
+
+// expectLockedTarget expects the locking asset lookup and the environment
+// lookup of one write to the asset's versions.
+func (w *world) expectLockedTarget(env string) {
+	w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 	w.envs.EXPECT().Get(gomock.Any(), env).Return(domain.Environment{Name: env, Position: 3}, nil)
 }
 
@@ -44,7 +51,7 @@ func (w *world) expectPublish() *domain.Change {
 
 func TestApplyChangeSetWritesTheNextVersion(t *testing.T) {
 	w := newWorld(t)
-	w.expectTarget("prod")
+	w.expectLockedTarget("prod")
 	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(3, nil)
 	w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 3, domain.Snapshot{
 		"database": {"host": plain(`"db"`), "password": w.sealed("prod", "database", "password", `"old"`)},
@@ -118,7 +125,7 @@ func TestApplyChangeSetWritesTheNextVersion(t *testing.T) {
 
 func TestApplyChangeSetStartsAtVersionOne(t *testing.T) {
 	w := newWorld(t)
-	w.expectTarget("local")
+	w.expectLockedTarget("local")
 	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "local").Return(0, nil)
 	w.versions.EXPECT().Current(gomock.Any(), assetID, "local").Return(version("local", 0, nil), nil)
 	created := w.expectNewVersion()
@@ -164,7 +171,7 @@ func TestApplyChangeSetRefusesWithoutWriting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			w.expectTarget("prod")
+			w.expectLockedTarget("prod")
 			w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(tt.head, nil)
 			if tt.current != nil {
 				w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(*tt.current, nil)
@@ -185,7 +192,7 @@ func TestApplyChangeSetAtTheKeyLimitMayOverwrite(t *testing.T) {
 	for i := range domain.MaxKeysPerEnvironment {
 		full["app"]["k"+strconv.Itoa(i)] = plain(`1`)
 	}
-	w.expectTarget("prod")
+	w.expectLockedTarget("prod")
 	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(7, nil)
 	w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 7, full), nil)
 	created := w.expectNewVersion()
@@ -244,7 +251,7 @@ func TestLookupsNameWhatIsMissing(t *testing.T) {
 			return err
 		}, domain.KindAssetNotFound, map[string]any{"asset_slug": "ghost"}},
 		{"environment", func(w *world) {
-			w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+			w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
 			w.envs.EXPECT().Get(gomock.Any(), "qa").Return(domain.Environment{}, &domain.Error{Kind: domain.KindEnvironmentNotFound, Cause: storeErr})
 		}, func(w *world) error {
 			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "qa", domain.ChangeSet{Set: values("a", "b", `1`)})

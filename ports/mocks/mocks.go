@@ -740,6 +740,21 @@ func (mr *MockAssetStoreMockRecorder) List(ctx, p any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockAssetStore)(nil).List), ctx, p)
 }
 
+// LockBySlug mocks base method.
+func (m *MockAssetStore) LockBySlug(ctx context.Context, slug string) (domain.Asset, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockBySlug", ctx, slug)
+	ret0, _ := ret[0].(domain.Asset)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LockBySlug indicates an expected call of LockBySlug.
+func (mr *MockAssetStoreMockRecorder) LockBySlug(ctx, slug any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockBySlug", reflect.TypeOf((*MockAssetStore)(nil).LockBySlug), ctx, slug)
+}
+
 // Update mocks base method.
 func (m *MockAssetStore) Update(ctx context.Context, a domain.Asset) error {
 	m.ctrl.T.Helper()

@@ -3,6 +3,7 @@ package porttest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,12 +11,30 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// wantKind fails t unless err has the given kind.
+// wantKind fails t unless err has the given kind and, as every store must,
+// the message and details of that kind's domain.StoreError; validation
+// errors name their field in their details, which testErrors compares.
 func wantKind(t *testing.T, err error, kind domain.Kind) {
 	t.Helper()
 	if got := domain.KindOf(err); got != kind {
 		t.Fatalf("error kind = %q (%v), want %q", got, err, kind)
 	}
+	var de *domain.Error
+	if !errors.As(err, &de) || kind == domain.KindInvalid {
+		return
+	}
+	if want := domain.StoreError(kind); de.Message != want.Message || len(de.Details) != 0 {
+		t.Fatalf("error = %q with details %v, want the store error %q without details", de.Message, de.Details, want.Message)
+	}
+}
+
+// detailsOf returns the details of err's domain error, nil for none.
+func detailsOf(err error) map[string]any {
+	var de *domain.Error
+	if !errors.As(err, &de) || len(de.Details) == 0 {
+		return nil
+	}
+	return de.Details
 }
 
 // mustNot fails t when err is not nil.

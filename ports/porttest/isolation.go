@@ -40,6 +40,9 @@ func seedTenantData(t *testing.T, tx ports.Transactor, assetSlug string) tenantD
 				return s.Versions().Create(ctx, newVersion(d.tenant.ID, d.asset.ID, "prod", 1, snap))
 			},
 			func() error {
+				if _, _, err := s.Audit().LockHead(ctx); err != nil {
+					return err
+				}
 				return s.Audit().Append(ctx, newEntry(d.tenant.ID, 1, `{"tenant":"`+string(d.tenant.ID)+`"}`))
 			},
 		}

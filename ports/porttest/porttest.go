@@ -58,6 +58,8 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Audit", testAudit},
 		{"Changes", testChanges},
 		{"Transactions", testTransactions},
+		{"Errors", testErrors},
+		{"EmptyValues", testEmptyValues},
 		{"Isolation", testIsolation},
 		{"Concurrency", testConcurrency},
 		{"Tamper", func(t *testing.T, open Opener) { testTamper(t, open, o.Tamper) }},

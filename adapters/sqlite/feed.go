@@ -8,32 +8,7 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-var (
-	_ ports.ChangePublisher = publisher{}
-	_ ports.ChangeFeed      = (*Store)(nil)
-)
-
-// changeQueue holds the changes published in one transaction until it commits.
-type changeQueue struct {
-	changes []domain.Change
-}
-
-// publisher queues a transaction's changes.
-type publisher struct {
-	scope
-	queue *changeQueue
-}
-
-// Publish queues c for delivery after the commit; KindInvalid when c names
-// another tenant (an empty TenantID means the bound tenant).
-func (p publisher) Publish(_ context.Context, c domain.Change) error {
-	if err := p.own("change", c.TenantID); err != nil {
-		return err
-	}
-	c.TenantID = p.tenant
-	p.queue.changes = append(p.queue.changes, c)
-	return nil
-}
+var _ ports.ChangeFeed = (*Store)(nil)
 
 // feed fans committed changes out to this process's listeners: the embedded
 // store has no other process to tell.

@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+
+	"github.com/configmat/configmat/adapters/sqlstore"
+	"github.com/configmat/configmat/core/domain"
+)
+
+// dialect is PostgreSQL's part of the SQL store.
+type dialect struct{}
+
+var _ sqlstore.Dialect = dialect{}
+
+// BindType is lib/pq's $n placeholders.
+func (dialect) BindType() int { return sqlx.DOLLAR }
+
+// Locking locks rows: writers of one head serialize on it, and a deletion
+// waits for the writers of the asset.
+func (dialect) Locking() sqlstore.Locking {
+	return sqlstore.Locking{ForUpdate: " FOR UPDATE", ForKeyShare: " FOR KEY SHARE", WritableCTE: true}
+}
+
+// bindTenant binds a transaction to a tenant for row-level security. The
+// third argument makes the setting transaction-local: it cannot leak to the
+// next transaction that reuses the connection, PgBouncer's included.
+const bindTenant = `SELECT set_config('app.current_tenant', $1, true)`
+
+// BindTenant sets app.current_tenant for the transaction.
+func (dialect) BindTenant(ctx context.Context, tx *sqlx.Tx, tenant domain.TenantID) error {
+	_, err := tx.ExecContext(ctx, bindTenant, string(tenant))
+	return err
+}
+
+// constraintKinds maps every unique constraint and foreign key of the schema
+// to the kind its violation answers. Inserts check their parents first
+// (sqlstore), so foreign keys fire only when a parent vanished meanwhile.
+var constraintKinds = map[string]domain.Kind{
+	"tenants_pkey":                   domain.KindConflict,
+	"tenants_slug_key":               domain.KindConflict,
+	"users_pkey":                     domain.KindConflict,
+	"users_email_key":                domain.KindEmailRegistered,
+	"user_tokens_pkey":               domain.KindConflict,
+	"user_tokens_digest_key":         domain.KindConflict,
+	"memberships_pkey":               domain.KindMemberExists,
+	"environments_pkey":              domain.KindEnvironmentExists,
+	"environments_position_key":      domain.KindConflict,
+	"assets_pkey":                    domain.KindConflict,
+	"assets_tenant_id_key":           domain.KindConflict,
+	"assets_tenant_slug_key":         domain.KindAssetExists,
+	"version_heads_pkey":             domain.KindVersionConflict,
+	"versions_pkey":                  domain.KindVersionConflict,
+	"api_keys_pkey":                  domain.KindConflict,
+	"api_keys_digest_key":            domain.KindConflict,
+	"audit_entries_pkey":             domain.KindConflict,
+	"audit_heads_pkey":               domain.KindConflict,
+	"user_tokens_user_fkey":          domain.KindUserNotFound,
+	"memberships_tenant_fkey":        domain.KindTenantNotFound,
+	"memberships_user_fkey":          domain.KindUserNotFound,
+	"environments_tenant_fkey":       domain.KindTenantNotFound,
+	"assets_tenant_fkey":             domain.KindTenantNotFound,
+	"version_heads_asset_fkey":       domain.KindAssetNotFound,
+	"version_heads_environment_fkey": domain.KindEnvironmentNotFound,
+	"versions_asset_fkey":            domain.KindAssetNotFound,
+	"versions_environment_fkey":      domain.KindEnvironmentNotFound,
+	"api_keys_tenant_fkey":           domain.KindTenantNotFound,
+	"api_keys_environment_fkey":      domain.KindEnvironmentNotFound,
+	"audit_entries_tenant_fkey":      domain.KindTenantNotFound,
+	"audit_heads_tenant_fkey":        domain.KindTenantNotFound,
+}
+
+// Violation maps a unique or foreign-key violation to its constraint's kind
+// and any check violation to VALIDATION_ERROR.
+func (dialect) Violation(err error) (domain.Kind, bool) {
+	pqErr := pq.As(err)
+	if pqErr == nil {
+		return "", false
+	}
+	switch pqErr.Code {
+	case pqerror.UniqueViolation, pqerror.ForeignKeyViolation:
+		kind, ok := constraintKinds[pqErr.Constraint]
+		return kind, ok
+	case pqerror.CheckViolation:
+		return domain.KindInvalid, true
+	}
+	return "", false
+}
+
+// Directory returns the SECURITY DEFINER functions of the pre-tenant lookups
+// (migrations/postgres/00004_directory.sql): owned by the NOLOGIN role
+// configmat_directory, each returns only the columns it needs, and the
+// service's role cannot read the tables themselves without a tenant bound.
+func (dialect) Directory() sqlstore.DirectoryQueries {
+	return sqlstore.DirectoryQueries{
+		APIKeyByDigest:    `SELECT id, tenant_id, digest, environment, expires_at, revoked_at FROM directory_api_key_by_digest(?)`,
+		MembershipsOfUser: `SELECT tenant_id, slug, name, role FROM directory_memberships_of_user(?)`,
+		TenantBySlug:      `SELECT id, slug, name FROM directory_tenant_by_slug(?)`,
+		AnyDataKey:        `SELECT tenant_id, data_key_id, data_key FROM directory_any_data_key()`,
+	}
+}
+
+// changesChannel is the LISTEN/NOTIFY channel of committed changes.
+const changesChannel = "configmat_changes"
+
+// Changes notifies the change feed from inside the transaction; PostgreSQL
+// delivers a notification only if and when the transaction commits.
+func (dialect) Changes(tx *sqlx.Tx) sqlstore.ChangeQueue { return notifier{tx: tx} }
+
+// notifier sends a transaction's changes with pg_notify.
+type notifier struct{ tx *sqlx.Tx }
+
+// Publish queues c, as JSON, for delivery after commit.
+func (n notifier) Publish(ctx context.Context, c domain.Change) error {
+	payload, err := json.Marshal(changeMessage{Kind: c.Kind, TenantID: c.TenantID, AssetID: c.AssetID, Environment: c.Environment, APIKeyID: c.APIKeyID})
+	if err != nil {
+		return domain.Wrap(err, "could not encode the change")
+	}
+	if _, err := n.tx.ExecContext(ctx, `SELECT pg_notify('`+changesChannel+`', $1)`, string(payload)); err != nil {
+		return domain.Wrap(err, "could not publish the change")
+	}
+	return nil
+}
+
+// Committed has nothing to do: PostgreSQL delivers at commit.
+func (notifier) Committed() {}
+
+// changeMessage is a change as sent on the channel; its field names are the
+// wire format between processes of different releases.
+type changeMessage struct {
+	Kind        domain.ChangeKind `json:"kind"`
+	TenantID    domain.TenantID   `json:"tenant_id"`
+	AssetID     domain.AssetID    `json:"asset_id,omitempty"`
+	Environment string            `json:"environment,omitempty"`
+	APIKeyID    domain.APIKeyID   `json:"api_key_id,omitempty"`
+}
+
+// decodeChange parses a notification payload; ok is false for anything that
+// is not a change of a known kind with a tenant.
+func decodeChange(payload string) (domain.Change, bool) {
+	var m changeMessage
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
+		return domain.Change{}, false
+	}
+	if m.TenantID == "" || (m.Kind != domain.ChangeValues && m.Kind != domain.ChangeAPIKey) {
+		return domain.Change{}, false
+	}
+	return domain.Change{Kind: m.Kind, TenantID: m.TenantID, AssetID: m.AssetID, Environment: m.Environment, APIKeyID: m.APIKeyID}, true
+}

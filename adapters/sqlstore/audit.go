@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/configmat/configmat/core/canonjson"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// auditStore holds the bound tenant's audit chain and its head.
+type auditStore struct{ t *txn }
+
+// LockHead creates the chain's head when missing, locks it until the
+// transaction ends and returns its sequence number and hash. A tenant that
+// does not exist has an empty chain and nothing to lock.
+func (s auditStore) LockHead(ctx context.Context) (int64, string, error) {
+	tenant := string(s.t.tenant)
+	if _, err := s.t.exec(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash)
+		SELECT id, 0, ? FROM tenants WHERE id = ? ON CONFLICT DO NOTHING`, domain.GenesisHash, tenant); err != nil {
+		return 0, "", s.t.fail(err, "could not create the audit head")
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash string `db:"hash"`
+	}
+	err := s.t.get(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE tenant_id = ?`+s.t.locking.ForUpdate, tenant)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, domain.GenesisHash, nil
+	}
+	if err != nil {
+		return 0, "", s.t.fail(err, "could not lock the audit head")
+	}
+	return head.Seq, head.Hash, nil
+}
+
+// Append inserts e and moves the head to it: the head moves only from
+// (e.Seq-1, e.PreviousHash), and the entry is inserted only if it did.
+// CONFLICT when the head is elsewhere or the sequence number is taken.
+func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
+	if err := s.t.own(e.TenantID); err != nil {
+		return err
+	}
+	details := string(e.Details)
+	if len(e.Details) == 0 {
+		details = "{}"
+	}
+	tenant := string(s.t.tenant)
+	return s.t.moveHead(ctx, "could not append the audit entry",
+		`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
+		[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
+		`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+		[]any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash},
+		domain.KindConflict, s.t.tenantParent())
+}
+
+// List returns up to limit entries (domain.DefaultPageSize when limit is not
+// positive) with Seq > afterSeq, by sequence number. Details come back in
+// canonical JSON, as they were hashed: jsonb keeps the value, not the text.
+func (s auditStore) List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error) {
+	if limit <= 0 {
+		limit = domain.DefaultPageSize
+	}
+	var rows []struct {
+		Seq          int64  `db:"seq"`
+		Action       string `db:"action"`
+		Actor        string `db:"actor"`
+		Target       string `db:"target"`
+		Details      []byte `db:"details"`
+		CreatedAt    dbTime `db:"created_at"`
+		PreviousHash string `db:"previous_hash"`
+		Hash         string `db:"hash"`
+	}
+	if err := s.t.list(ctx, &rows, `SELECT seq, action, actor, target, details, created_at, previous_hash, hash
+		FROM audit_entries WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`, string(s.t.tenant), afterSeq, limit); err != nil {
+		return nil, s.t.fail(err, "could not list the audit entries")
+	}
+	out := make([]domain.AuditEntry, 0, len(rows))
+	for _, r := range rows {
+		details := json.RawMessage("{}")
+		if r.Details != nil {
+			canonical, err := canonjson.Canonicalize(r.Details)
+			if err != nil {
+				return nil, domain.Wrap(err, "could not canonicalize audit details")
+			}
+			details = canonical
+		}
+		out = append(out, domain.AuditEntry{
+			TenantID: s.t.tenant, Seq: r.Seq, Action: r.Action, Actor: r.Actor, Target: r.Target,
+			Details: details, CreatedAt: r.CreatedAt.Time, PreviousHash: r.PreviousHash, Hash: r.Hash,
+		})
+	}
+	return out, nil
+}
+
+// publisher queues the transaction's changes on the dialect's change queue.
+type publisher struct{ t *txn }
+
+// Publish queues c for delivery after the commit. c's tenant is the bound
+// one (filled in when empty; VALIDATION_ERROR when another).
+func (p publisher) Publish(ctx context.Context, c domain.Change) error {
+	if err := p.t.own(c.TenantID); err != nil {
+		return err
+	}
+	c.TenantID = p.t.tenant
+	if p.t.changes == nil {
+		p.t.changes = p.t.dialect.Changes(p.t.tx)
+	}
+	return p.t.changes.Publish(ctx, c)
+}
+
+var (
+	_ ports.AuditStore      = auditStore{}
+	_ ports.ChangePublisher = publisher{}
+)

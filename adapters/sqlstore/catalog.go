@@ -1,0 +1,365 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// environmentStore holds the bound tenant's environments.
+type environmentStore struct{ t *txn }
+
+// environmentRow is a row of environments.
+type environmentRow struct {
+	Name      string `db:"name"`
+	Position  int    `db:"position"`
+	CreatedAt dbTime `db:"created_at"`
+}
+
+func (r environmentRow) environment() domain.Environment {
+	return domain.Environment{Name: r.Name, Position: r.Position, CreatedAt: r.CreatedAt.Time}
+}
+
+const selectEnvironment = `SELECT name, position, created_at FROM environments WHERE tenant_id = ?`
+
+// Create inserts an environment; ENVIRONMENT_ALREADY_EXISTS when the name is
+// taken, CONFLICT when the position is, TENANT_NOT_FOUND.
+func (s environmentStore) Create(ctx context.Context, e domain.Environment) error {
+	return s.t.insertUnder(ctx, "could not create the environment",
+		`INSERT INTO environments (tenant_id, name, position, created_at) SELECT ?, ?, ?, ?`,
+		[]any{string(s.t.tenant), e.Name, e.Position, stamp(e.CreatedAt)}, s.t.tenantParent())
+}
+
+// List returns all environments by position.
+func (s environmentStore) List(ctx context.Context) ([]domain.Environment, error) {
+	var rows []environmentRow
+	if err := s.t.list(ctx, &rows, selectEnvironment+` ORDER BY position`, string(s.t.tenant)); err != nil {
+		return nil, s.t.fail(err, "could not list the environments")
+	}
+	out := make([]domain.Environment, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.environment())
+	}
+	return out, nil
+}
+
+// Get returns one environment; ENVIRONMENT_NOT_FOUND.
+func (s environmentStore) Get(ctx context.Context, name string) (domain.Environment, error) {
+	var r environmentRow
+	if err := s.t.one(ctx, &r, domain.KindEnvironmentNotFound, "could not read the environment",
+		selectEnvironment+` AND name = ?`, string(s.t.tenant), name); err != nil {
+		return domain.Environment{}, err
+	}
+	return r.environment(), nil
+}
+
+// assetStore holds the bound tenant's assets.
+type assetStore struct{ t *txn }
+
+// assetRow is a row of assets.
+type assetRow struct {
+	ID          string `db:"id"`
+	Slug        string `db:"slug"`
+	Name        string `db:"name"`
+	Description string `db:"description"`
+	CreatedAt   dbTime `db:"created_at"`
+	UpdatedAt   dbTime `db:"updated_at"`
+}
+
+func (r assetRow) asset() domain.Asset {
+	return domain.Asset{
+		ID: domain.AssetID(r.ID), Slug: r.Slug, Name: r.Name, Description: r.Description,
+		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time,
+	}
+}
+
+const selectAsset = `SELECT id, slug, name, description, created_at, updated_at FROM assets WHERE tenant_id = ?`
+
+// Create inserts an asset; ASSET_ALREADY_EXISTS when the slug is taken,
+// CONFLICT when the ID is, TENANT_NOT_FOUND.
+func (s assetStore) Create(ctx context.Context, a domain.Asset) error {
+	id, err := requireUUID("asset_id", string(a.ID))
+	if err != nil {
+		return err
+	}
+	return s.t.insertUnder(ctx, "could not create the asset",
+		`INSERT INTO assets (id, tenant_id, slug, name, description, created_at, updated_at) SELECT ?, ?, ?, ?, ?, ?, ?`,
+		[]any{id, string(s.t.tenant), a.Slug, a.Name, a.Description, stamp(a.CreatedAt), stamp(a.UpdatedAt)},
+		s.t.tenantParent())
+}
+
+// BySlug finds an asset; ASSET_NOT_FOUND.
+func (s assetStore) BySlug(ctx context.Context, slug string) (domain.Asset, error) {
+	return s.bySlug(ctx, slug, "")
+}
+
+// LockBySlug finds an asset and keeps it from being deleted until the
+// transaction ends; ASSET_NOT_FOUND, also when a concurrent delete won.
+func (s assetStore) LockBySlug(ctx context.Context, slug string) (domain.Asset, error) {
+	return s.bySlug(ctx, slug, s.t.locking.ForKeyShare)
+}
+
+func (s assetStore) bySlug(ctx context.Context, slug, lock string) (domain.Asset, error) {
+	var r assetRow
+	if err := s.t.one(ctx, &r, domain.KindAssetNotFound, "could not read the asset",
+		selectAsset+` AND slug = ?`+lock, string(s.t.tenant), slug); err != nil {
+		return domain.Asset{}, err
+	}
+	return r.asset(), nil
+}
+
+// List returns up to p.Limit assets ordered by slug after the cursor (the
+// last slug of the previous page) in one query, and the next cursor.
+func (s assetStore) List(ctx context.Context, p domain.Page) ([]domain.Asset, string, error) {
+	limit := pageLimit(p.Limit)
+	var rows []assetRow
+	if err := s.t.list(ctx, &rows, selectAsset+` AND slug > ? ORDER BY slug LIMIT ?`,
+		string(s.t.tenant), p.Cursor, limit+1); err != nil {
+		return nil, "", s.t.fail(err, "could not list the assets")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].Slug
+	}
+	out := make([]domain.Asset, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.asset())
+	}
+	return out, next, nil
+}
+
+// Update stores a's name, description and UpdatedAt; ASSET_NOT_FOUND.
+func (s assetStore) Update(ctx context.Context, a domain.Asset) error {
+	id, ok := canonicalUUID(string(a.ID))
+	if !ok {
+		return domain.StoreError(domain.KindAssetNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindAssetNotFound, "could not update the asset",
+		`UPDATE assets SET name = ?, description = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		a.Name, a.Description, stamp(a.UpdatedAt), string(s.t.tenant), id)
+}
+
+// Delete removes an asset; its versions and heads go with it (ON DELETE
+// CASCADE); ASSET_NOT_FOUND.
+func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
+	canonical, ok := canonicalUUID(string(id))
+	if !ok {
+		return domain.StoreError(domain.KindAssetNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindAssetNotFound, "could not delete the asset",
+		`DELETE FROM assets WHERE tenant_id = ? AND id = ?`, string(s.t.tenant), canonical)
+}
+
+// versionStore holds the bound tenant's versions and their heads.
+type versionStore struct{ t *txn }
+
+// versionRow is a row of versions; Snapshot is nil in listings.
+type versionRow struct {
+	Number    int    `db:"number"`
+	CreatedAt dbTime `db:"created_at"`
+	CreatedBy string `db:"created_by"`
+	Message   string `db:"message"`
+	Source    string `db:"source"`
+	Snapshot  []byte `db:"snapshot"`
+}
+
+const (
+	versionColumns = `SELECT number, created_at, created_by, message, source`
+	ofPair         = ` FROM versions WHERE tenant_id = ? AND asset_id = ? AND environment = ?`
+)
+
+func (s versionStore) version(asset, env string, r versionRow) (domain.Version, error) {
+	v := domain.Version{
+		TenantID: s.t.tenant, AssetID: domain.AssetID(asset), Environment: env, Number: r.Number,
+		CreatedAt: r.CreatedAt.Time, CreatedBy: r.CreatedBy, Message: r.Message, Source: r.Source,
+	}
+	if r.Snapshot != nil {
+		snapshot, err := DecodeSnapshot(r.Snapshot)
+		if err != nil {
+			return domain.Version{}, err
+		}
+		v.Snapshot = snapshot
+	}
+	return v, nil
+}
+
+// LockHead creates the head of (asset, env) when missing, locks it until the
+// transaction ends and returns its version number; ASSET_NOT_FOUND or
+// ENVIRONMENT_NOT_FOUND when either does not exist.
+func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error) {
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return 0, domain.StoreError(domain.KindAssetNotFound)
+	}
+	parents := []parent{s.t.assetParent(id), s.t.environmentParent(env)}
+	insert, args := underParents(`INSERT INTO version_heads (tenant_id, asset_id, environment, current_version) SELECT ?, ?, ?, 0`,
+		[]any{string(s.t.tenant), id, env}, parents)
+	if _, err := s.t.exec(ctx, insert+` ON CONFLICT DO NOTHING`, args...); err != nil {
+		return 0, s.t.fail(err, "could not create the version head")
+	}
+	var current int
+	err := s.t.get(ctx, &current, `SELECT current_version FROM version_heads
+		WHERE tenant_id = ? AND asset_id = ? AND environment = ?`+s.t.locking.ForUpdate, string(s.t.tenant), id, env)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A parent is missing, or the head is another tenant's.
+		return 0, s.t.missingParent(ctx, parents, domain.KindConflict)
+	}
+	return current, s.t.fail(err, "could not lock the version head")
+}
+
+// Current returns the current version with its snapshot in one query, or
+// version 0 with an empty snapshot.
+func (s versionStore) Current(ctx context.Context, asset domain.AssetID, env string) (domain.Version, error) {
+	none := domain.Version{TenantID: s.t.tenant, AssetID: asset, Environment: env, Snapshot: domain.Snapshot{}}
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return none, nil
+	}
+	var r versionRow
+	err := s.t.get(ctx, &r, versionColumns+`, snapshot`+ofPair+` ORDER BY number DESC LIMIT 1`, string(s.t.tenant), id, env)
+	if errors.Is(err, sql.ErrNoRows) {
+		return none, nil
+	}
+	if err != nil {
+		return domain.Version{}, s.t.fail(err, "could not read the current version")
+	}
+	return s.version(id, env, r)
+}
+
+// Get returns one version with its snapshot; VERSION_NOT_FOUND.
+func (s versionStore) Get(ctx context.Context, asset domain.AssetID, env string, number int) (domain.Version, error) {
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return domain.Version{}, domain.StoreError(domain.KindVersionNotFound)
+	}
+	var r versionRow
+	if err := s.t.one(ctx, &r, domain.KindVersionNotFound, "could not read the version",
+		versionColumns+`, snapshot`+ofPair+` AND number = ?`, string(s.t.tenant), id, env, number); err != nil {
+		return domain.Version{}, err
+	}
+	return s.version(id, env, r)
+}
+
+// List returns versions without snapshots, newest first, below the cursor
+// (the last number of the previous page), and the next cursor.
+func (s versionStore) List(ctx context.Context, asset domain.AssetID, env string, p domain.Page) ([]domain.Version, string, error) {
+	below := math.MaxInt32
+	if p.Cursor != "" {
+		n, err := strconv.Atoi(p.Cursor)
+		if err != nil || n < 1 {
+			return nil, "", domain.InvalidCursor()
+		}
+		below = n
+	}
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return []domain.Version{}, "", nil
+	}
+	limit := pageLimit(p.Limit)
+	var rows []versionRow
+	if err := s.t.list(ctx, &rows, versionColumns+ofPair+` AND number < ? ORDER BY number DESC LIMIT ?`,
+		string(s.t.tenant), id, env, below, limit+1); err != nil {
+		return nil, "", s.t.fail(err, "could not list the versions")
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = strconv.Itoa(rows[limit-1].Number)
+	}
+	out := make([]domain.Version, 0, len(rows))
+	for _, r := range rows {
+		v, err := s.version(id, env, r)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, v)
+	}
+	return out, next, nil
+}
+
+// Create inserts v and moves the head of its pair to it: the head moves only
+// from v.Number-1, and the version is inserted only if it did.
+// VERSION_CONFLICT when the head is elsewhere or the number exists.
+func (s versionStore) Create(ctx context.Context, v domain.Version) error {
+	if err := s.t.own(v.TenantID); err != nil {
+		return err
+	}
+	id, err := requireUUID("asset_id", string(v.AssetID))
+	if err != nil {
+		return err
+	}
+	snapshot, err := EncodeSnapshot(v.Snapshot)
+	if err != nil {
+		return err
+	}
+	tenant := string(s.t.tenant)
+	return s.t.moveHead(ctx, "could not create the version",
+		`UPDATE version_heads SET current_version = ?
+		 WHERE tenant_id = ? AND asset_id = ? AND environment = ? AND current_version = ?`,
+		[]any{v.Number, tenant, id, v.Environment, v.Number - 1},
+		`INSERT INTO versions (tenant_id, asset_id, environment, number, created_at, created_by, message, source, snapshot)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+		[]any{tenant, id, v.Environment, v.Number, stamp(v.CreatedAt), v.CreatedBy, v.Message, v.Source, snapshot},
+		domain.KindVersionConflict, s.t.assetParent(id), s.t.environmentParent(v.Environment))
+}
+
+// Heads returns the current version number of every environment of asset
+// that has a version.
+func (s versionStore) Heads(ctx context.Context, asset domain.AssetID) (map[string]int, error) {
+	heads := map[string]int{}
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return heads, nil
+	}
+	var rows []struct {
+		Environment string `db:"environment"`
+		Current     int    `db:"current_version"`
+	}
+	if err := s.t.list(ctx, &rows, `SELECT environment, current_version FROM version_heads
+		WHERE tenant_id = ? AND asset_id = ? AND current_version > 0`, string(s.t.tenant), id); err != nil {
+		return nil, s.t.fail(err, "could not read the version heads")
+	}
+	for _, r := range rows {
+		heads[r.Environment] = r.Current
+	}
+	return heads, nil
+}
+
+// moveHead runs head, an UPDATE that moves a head (which LockHead created)
+// only from its expected position, and row, an INSERT ... SELECT of the row
+// the head now points to, so that the row is inserted only if the head
+// moved: in one statement where the dialect has writable WITH clauses, else
+// in two. When the head did not move, it answers the first missing parent's
+// kind, or conflict.
+func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any, conflict domain.Kind, parents ...parent) error {
+	query, args := head, headArgs
+	if t.locking.WritableCTE {
+		query, args = `WITH head AS (`+head+` RETURNING 1) `+row+` FROM head`, append(append([]any(nil), headArgs...), rowArgs...)
+	}
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return t.fail(err, what)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return domain.Wrap(err, "could not count the changed rows")
+		}
+		return t.missingParent(ctx, parents, conflict)
+	}
+	if !t.locking.WritableCTE {
+		_, err = t.exec(ctx, row, rowArgs...)
+	}
+	return t.fail(err, what)
+}
+
+var (
+	_ ports.EnvironmentStore = environmentStore{}
+	_ ports.AssetStore       = assetStore{}
+	_ ports.VersionStore     = versionStore{}
+)

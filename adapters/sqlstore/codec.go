@@ -1,0 +1,157 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// timeLayout is how times are written: UTC RFC 3339 with exactly six
+// fractional digits. PostgreSQL parses it into timestamptz; SQLite keeps the
+// text, whose order is then time order. Finer digits are truncated.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// stamp formats t for a statement.
+func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// optionalStamp formats an optional time (nil is NULL).
+func optionalStamp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return stamp(*t)
+}
+
+// dbTime scans a stored time: a time.Time from PostgreSQL, text from SQLite.
+type dbTime struct{ time.Time }
+
+// Scan implements sql.Scanner; the time is in UTC.
+func (d *dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		d.Time = v.UTC()
+		return nil
+	case string:
+		return d.parse(v)
+	case []byte:
+		return d.parse(string(v))
+	}
+	return fmt.Errorf("sqlstore: cannot scan %T as a time", src)
+}
+
+func (d *dbTime) parse(text string) error {
+	t, err := time.Parse(timeLayout, text)
+	if err != nil {
+		return fmt.Errorf("sqlstore: stored time %q: %w", text, err)
+	}
+	d.Time = t
+	return nil
+}
+
+// optionalTime scans a stored time that may be NULL.
+type optionalTime struct{ Time *time.Time }
+
+// Scan implements sql.Scanner.
+func (o *optionalTime) Scan(src any) error {
+	if src == nil {
+		o.Time = nil
+		return nil
+	}
+	var d dbTime
+	if err := d.Scan(src); err != nil {
+		return err
+	}
+	o.Time = &d.Time
+	return nil
+}
+
+// nullable writes "" as NULL.
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// canonicalUUID returns s in canonical form when it is a UUID. Identifiers
+// are checked before they reach SQL: PostgreSQL would refuse a malformed
+// uuid and abort the whole transaction, SQLite would store it.
+func canonicalUUID(s string) (string, bool) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return id.String(), true
+}
+
+// requireUUID returns the canonical s, or the VALIDATION_ERROR naming field.
+func requireUUID(field, s string) (string, error) {
+	canonical, ok := canonicalUUID(s)
+	if !ok {
+		return "", domain.NotUUID(field)
+	}
+	return canonical, nil
+}
+
+// storedValue is one value of a snapshot as written to versions.snapshot.
+// The value's JSON text is kept verbatim as a JSON string: PostgreSQL's jsonb
+// would reformat a value (spaces, member order, number spelling), and a
+// version must read back exactly as it was written. The field names are the
+// disk format of both databases; migrations convert older formats.
+type storedValue struct {
+	JSON   *string `json:"json,omitempty"`
+	Secret bool    `json:"secret,omitempty"`
+	Sealed []byte  `json:"sealed,omitempty"`
+}
+
+// EncodeSnapshot returns the stored JSON text of s; nil is the empty snapshot.
+func EncodeSnapshot(s domain.Snapshot) (string, error) {
+	doc := make(map[string]map[string]storedValue, len(s))
+	for object, keys := range s {
+		values := make(map[string]storedValue, len(keys))
+		for key, v := range keys {
+			sv := storedValue{Secret: v.Secret, Sealed: v.Sealed}
+			if v.Value != nil {
+				text := string(v.Value)
+				sv.JSON = &text
+			}
+			values[key] = sv
+		}
+		doc[object] = values
+	}
+	b, err := json.Marshal(doc)
+	return string(b), domain.Wrap(err, "could not encode the snapshot")
+}
+
+// DecodeSnapshot reads a text written by EncodeSnapshot.
+func DecodeSnapshot(b []byte) (domain.Snapshot, error) {
+	var doc map[string]map[string]storedValue
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, domain.Wrap(err, "could not decode the snapshot")
+	}
+	s := make(domain.Snapshot, len(doc))
+	for object, keys := range doc {
+		values := make(map[string]domain.StoredValue, len(keys))
+		for key, sv := range keys {
+			v := domain.StoredValue{Secret: sv.Secret, Sealed: sv.Sealed}
+			if sv.JSON != nil {
+				v.Value = json.RawMessage(*sv.JSON)
+			}
+			values[key] = v
+		}
+		s[object] = values
+	}
+	return s, nil
+}
+
+// pageLimit bounds a requested page size: the default when unset, at most
+// domain.MaxPageSize.
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return domain.DefaultPageSize
+	case n > domain.MaxPageSize:
+		return domain.MaxPageSize
+	}
+	return n
+}

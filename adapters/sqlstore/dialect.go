@@ -1,0 +1,71 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// Dialect is what one database does differently; everything else (the
+// statements, row mapping, codecs, tenant scoping, the exactly-one-row
+// checks) is written once in this package.
+type Dialect interface {
+	// BindType is the driver's placeholder style for sqlx.Rebind
+	// (sqlx.DOLLAR or sqlx.QUESTION); statements here are written with "?".
+	BindType() int
+	// Locking says how the database serializes writers.
+	Locking() Locking
+	// BindTenant runs first in every tenant transaction (PostgreSQL sets
+	// app.current_tenant for row-level security; SQLite has nothing to do).
+	BindTenant(ctx context.Context, tx *sqlx.Tx, tenant domain.TenantID) error
+	// Violation returns the kind of a constraint violation that the
+	// dialect's table knows (by constraint name, or by SQLite's code and
+	// columns); ok is false for any other error.
+	Violation(err error) (kind domain.Kind, ok bool)
+	// Directory returns the queries of the pre-tenant lookups.
+	Directory() DirectoryQueries
+	// Changes returns the queue of one transaction's change notifications.
+	Changes(tx *sqlx.Tx) ChangeQueue
+}
+
+// Locking is how a database serializes writers.
+type Locking struct {
+	// ForUpdate ends a SELECT whose rows a writer locks until the
+	// transaction ends (" FOR UPDATE"); "" when every transaction already
+	// holds the database's write lock (SQLite's BEGIN IMMEDIATE).
+	ForUpdate string
+	// ForKeyShare ends a SELECT whose rows must not be deleted until the
+	// transaction ends (" FOR KEY SHARE"); "" as ForUpdate.
+	ForKeyShare string
+	// WritableCTE says whether an INSERT may run inside a WITH clause: a
+	// guarded head move and the row it points to then take one statement
+	// instead of two.
+	WritableCTE bool
+}
+
+// DirectoryQueries are the lookups made before a tenant is known, each with
+// one argument and the columns its row type names.
+type DirectoryQueries struct {
+	// APIKeyByDigest selects id, tenant_id, digest, environment, expires_at
+	// and revoked_at of the key with the digest.
+	APIKeyByDigest string
+	// MembershipsOfUser selects tenant_id, slug, name and role of a user's
+	// memberships, oldest first.
+	MembershipsOfUser string
+	// TenantBySlug selects id, slug and name of the tenant with the slug.
+	TenantBySlug string
+	// AnyDataKey selects tenant_id, data_key_id and data_key of the oldest
+	// tenant; it takes no argument.
+	AnyDataKey string
+}
+
+// ChangeQueue carries one transaction's change notifications.
+type ChangeQueue interface {
+	// Publish queues c, whose tenant is set, for delivery if and once the
+	// transaction commits.
+	Publish(ctx context.Context, c domain.Change) error
+	// Committed is called once the transaction has committed.
+	Committed()
+}

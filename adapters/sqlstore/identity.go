@@ -1,0 +1,404 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// userStore holds users; users are global (no tenant, no row-level security).
+type userStore struct{ t *txn }
+
+// userRow is a row of users.
+type userRow struct {
+	ID           string `db:"id"`
+	Email        string `db:"email"`
+	PasswordHash string `db:"password_hash"`
+	CreatedAt    dbTime `db:"created_at"`
+}
+
+const selectUser = `SELECT id, email, password_hash, created_at FROM users WHERE `
+
+// Create inserts a user; EMAIL_ALREADY_REGISTERED when the email is taken in
+// any letter case.
+func (s userStore) Create(ctx context.Context, u domain.User) error {
+	id, err := requireUUID("user_id", string(u.ID))
+	if err != nil {
+		return err
+	}
+	_, err = s.t.exec(ctx, `INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		id, u.Email, u.PasswordHash, stamp(u.CreatedAt))
+	return s.t.fail(err, "could not create the user")
+}
+
+// ByEmail finds a user by email, ignoring letter case; USER_NOT_FOUND.
+func (s userStore) ByEmail(ctx context.Context, email string) (domain.User, error) {
+	return s.find(ctx, `lower(email) = lower(?)`, email)
+}
+
+// ByID finds a user; USER_NOT_FOUND.
+func (s userStore) ByID(ctx context.Context, id domain.UserID) (domain.User, error) {
+	canonical, ok := canonicalUUID(string(id))
+	if !ok {
+		return domain.User{}, domain.StoreError(domain.KindUserNotFound)
+	}
+	return s.find(ctx, `id = ?`, canonical)
+}
+
+func (s userStore) find(ctx context.Context, where string, arg string) (domain.User, error) {
+	var r userRow
+	if err := s.t.one(ctx, &r, domain.KindUserNotFound, "could not read the user", selectUser+where, arg); err != nil {
+		return domain.User{}, err
+	}
+	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.Time}, nil
+}
+
+// tokenStore holds user tokens by digest; tokens are global.
+type tokenStore struct{ t *txn }
+
+// tokenRow is a row of user_tokens.
+type tokenRow struct {
+	ID        string       `db:"id"`
+	UserID    string       `db:"user_id"`
+	Digest    []byte       `db:"digest"`
+	ExpiresAt dbTime       `db:"expires_at"`
+	RevokedAt optionalTime `db:"revoked_at"`
+	CreatedAt dbTime       `db:"created_at"`
+}
+
+// Create inserts a token; USER_NOT_FOUND when its user does not exist.
+func (s tokenStore) Create(ctx context.Context, tok domain.UserToken) error {
+	user, err := requireUUID("user_id", string(tok.UserID))
+	if err != nil {
+		return err
+	}
+	return s.t.insertUnder(ctx, "could not create the token",
+		`INSERT INTO user_tokens (id, user_id, digest, expires_at, revoked_at, created_at) SELECT ?, ?, ?, ?, ?, ?`,
+		[]any{tok.ID, user, tok.Digest, stamp(tok.ExpiresAt), optionalStamp(tok.RevokedAt), stamp(tok.CreatedAt)},
+		userParent(user))
+}
+
+// ByDigest finds a token by digest; INVALID_TOKEN when there is none.
+func (s tokenStore) ByDigest(ctx context.Context, digest []byte) (domain.UserToken, error) {
+	var r tokenRow
+	if err := s.t.one(ctx, &r, domain.KindInvalidToken, "could not read the token",
+		`SELECT id, user_id, digest, expires_at, revoked_at, created_at FROM user_tokens WHERE digest = ?`, digest); err != nil {
+		return domain.UserToken{}, err
+	}
+	return domain.UserToken{
+		ID: r.ID, UserID: domain.UserID(r.UserID), Digest: r.Digest,
+		ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time, CreatedAt: r.CreatedAt.Time,
+	}, nil
+}
+
+// Revoke marks a token revoked at at, keeping an earlier revocation time;
+// INVALID_TOKEN when there is none.
+func (s tokenStore) Revoke(ctx context.Context, id string, at time.Time) error {
+	return s.t.execOne(ctx, domain.KindInvalidToken, "could not revoke the token",
+		`UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, stamp(at), id)
+}
+
+// directory is the pre-tenant lookups, through the dialect's queries
+// (PostgreSQL's SECURITY DEFINER functions, SQLite's tables).
+type directory struct{ t *txn }
+
+// APIKeyByDigest finds an API key by digest; INVALID_API_KEY when none.
+func (d directory) APIKeyByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
+	var r struct {
+		ID          string         `db:"id"`
+		TenantID    string         `db:"tenant_id"`
+		Digest      []byte         `db:"digest"`
+		Environment sql.NullString `db:"environment"`
+		ExpiresAt   optionalTime   `db:"expires_at"`
+		RevokedAt   optionalTime   `db:"revoked_at"`
+	}
+	if err := d.t.one(ctx, &r, domain.KindInvalidAPIKey, "could not look the API key up",
+		d.t.dialect.Directory().APIKeyByDigest, digest); err != nil {
+		return domain.APIKeyCredential{}, err
+	}
+	return domain.APIKeyCredential{
+		ID: domain.APIKeyID(r.ID), TenantID: domain.TenantID(r.TenantID), Digest: r.Digest,
+		Environment: r.Environment.String, ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time,
+	}, nil
+}
+
+// MembershipsOfUser lists a user's memberships with their tenants, oldest
+// membership first; none for an unknown user.
+func (d directory) MembershipsOfUser(ctx context.Context, userID domain.UserID) ([]domain.UserMembership, error) {
+	out := []domain.UserMembership{}
+	user, ok := canonicalUUID(string(userID))
+	if !ok {
+		return out, nil
+	}
+	var rows []struct {
+		TenantID string `db:"tenant_id"`
+		Slug     string `db:"slug"`
+		Name     string `db:"name"`
+		Role     string `db:"role"`
+	}
+	if err := d.t.list(ctx, &rows, d.t.dialect.Directory().MembershipsOfUser, user); err != nil {
+		return nil, d.t.fail(err, "could not list the user's memberships")
+	}
+	for _, r := range rows {
+		out = append(out, domain.UserMembership{
+			Tenant: domain.TenantRef{ID: domain.TenantID(r.TenantID), Slug: r.Slug, Name: r.Name},
+			Role:   domain.Role(r.Role),
+		})
+	}
+	return out, nil
+}
+
+// TenantBySlug finds a tenant by slug; TENANT_NOT_FOUND.
+func (d directory) TenantBySlug(ctx context.Context, slug string) (domain.TenantRef, error) {
+	var r struct {
+		ID   string `db:"id"`
+		Slug string `db:"slug"`
+		Name string `db:"name"`
+	}
+	if err := d.t.one(ctx, &r, domain.KindTenantNotFound, "could not look the tenant up",
+		d.t.dialect.Directory().TenantBySlug, slug); err != nil {
+		return domain.TenantRef{}, err
+	}
+	return domain.TenantRef{ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name}, nil
+}
+
+// AnyDataKey returns the oldest tenant's wrapped data key; ok is false when
+// there is no tenant.
+func (d directory) AnyDataKey(ctx context.Context) (domain.TenantID, domain.WrappedKey, bool, error) {
+	var r struct {
+		TenantID  string `db:"tenant_id"`
+		DataKeyID string `db:"data_key_id"`
+		DataKey   []byte `db:"data_key"`
+	}
+	err := d.t.get(ctx, &r, d.t.dialect.Directory().AnyDataKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", domain.WrappedKey{}, false, nil
+	}
+	if err != nil {
+		return "", domain.WrappedKey{}, false, d.t.fail(err, "could not read a data key")
+	}
+	return domain.TenantID(r.TenantID), domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey}, true, nil
+}
+
+// tenantStore holds the bound tenant's own row.
+type tenantStore struct{ t *txn }
+
+// Create inserts the tenant, whose ID must be the bound tenant
+// (VALIDATION_ERROR otherwise); CONFLICT when the slug or the ID is taken.
+func (s tenantStore) Create(ctx context.Context, tenant domain.Tenant) error {
+	if err := s.t.own(tenant.ID); err != nil {
+		return err
+	}
+	_, err := s.t.exec(ctx,
+		`INSERT INTO tenants (id, slug, name, data_key_id, data_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		string(s.t.tenant), tenant.Slug, tenant.Name, tenant.DataKey.KeyID, tenant.DataKey.Ciphertext, stamp(tenant.CreatedAt))
+	return s.t.fail(err, "could not create the tenant")
+}
+
+// Get returns the bound tenant; TENANT_NOT_FOUND.
+func (s tenantStore) Get(ctx context.Context) (domain.Tenant, error) {
+	var r struct {
+		ID        string `db:"id"`
+		Slug      string `db:"slug"`
+		Name      string `db:"name"`
+		DataKeyID string `db:"data_key_id"`
+		DataKey   []byte `db:"data_key"`
+		CreatedAt dbTime `db:"created_at"`
+	}
+	if err := s.t.one(ctx, &r, domain.KindTenantNotFound, "could not read the tenant",
+		`SELECT id, slug, name, data_key_id, data_key, created_at FROM tenants WHERE id = ?`, string(s.t.tenant)); err != nil {
+		return domain.Tenant{}, err
+	}
+	return domain.Tenant{
+		ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name,
+		DataKey:   domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey},
+		CreatedAt: r.CreatedAt.Time,
+	}, nil
+}
+
+// memberStore holds the bound tenant's memberships.
+type memberStore struct{ t *txn }
+
+// Add inserts a membership; MEMBER_ALREADY_EXISTS when the user is a member,
+// USER_NOT_FOUND when there is no such user, TENANT_NOT_FOUND when the bound
+// tenant does not exist.
+func (s memberStore) Add(ctx context.Context, m domain.Membership) error {
+	if err := s.t.own(m.TenantID); err != nil {
+		return err
+	}
+	user, err := requireUUID("user_id", string(m.UserID))
+	if err != nil {
+		return err
+	}
+	return s.t.insertUnder(ctx, "could not add the member",
+		`INSERT INTO memberships (tenant_id, user_id, role, created_at) SELECT ?, ?, ?, ?`,
+		[]any{string(s.t.tenant), user, string(m.Role), stamp(m.CreatedAt)},
+		userParent(user), s.t.tenantParent())
+}
+
+// Get returns a membership; USER_NOT_FOUND when the user is no member.
+func (s memberStore) Get(ctx context.Context, user domain.UserID) (domain.Membership, error) {
+	id, ok := canonicalUUID(string(user))
+	if !ok {
+		return domain.Membership{}, domain.StoreError(domain.KindUserNotFound)
+	}
+	var r struct {
+		Role      string `db:"role"`
+		CreatedAt dbTime `db:"created_at"`
+	}
+	if err := s.t.one(ctx, &r, domain.KindUserNotFound, "could not read the membership",
+		`SELECT role, created_at FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.t.tenant), id); err != nil {
+		return domain.Membership{}, err
+	}
+	return domain.Membership{TenantID: s.t.tenant, UserID: domain.UserID(id), Role: domain.Role(r.Role), CreatedAt: r.CreatedAt.Time}, nil
+}
+
+// List returns the members with their users, oldest first.
+func (s memberStore) List(ctx context.Context) ([]domain.Member, error) {
+	var rows []struct {
+		UserID string `db:"user_id"`
+		Email  string `db:"email"`
+		Role   string `db:"role"`
+	}
+	if err := s.t.list(ctx, &rows,
+		`SELECT m.user_id, u.email, m.role FROM memberships AS m JOIN users AS u ON u.id = m.user_id
+		 WHERE m.tenant_id = ? ORDER BY m.created_at, m.user_id`, string(s.t.tenant)); err != nil {
+		return nil, s.t.fail(err, "could not list the members")
+	}
+	out := make([]domain.Member, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, domain.Member{User: domain.UserRef{ID: domain.UserID(r.UserID), Email: r.Email}, Role: domain.Role(r.Role)})
+	}
+	return out, nil
+}
+
+// SetRole changes a member's role; USER_NOT_FOUND.
+func (s memberStore) SetRole(ctx context.Context, user domain.UserID, role domain.Role) error {
+	id, ok := canonicalUUID(string(user))
+	if !ok {
+		return domain.StoreError(domain.KindUserNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindUserNotFound, "could not change the member's role",
+		`UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?`, string(role), string(s.t.tenant), id)
+}
+
+// Remove deletes a membership; USER_NOT_FOUND.
+func (s memberStore) Remove(ctx context.Context, user domain.UserID) error {
+	id, ok := canonicalUUID(string(user))
+	if !ok {
+		return domain.StoreError(domain.KindUserNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindUserNotFound, "could not remove the member",
+		`DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.t.tenant), id)
+}
+
+// LockOwners locks the tenant's owner memberships until the transaction ends
+// and returns their number.
+func (s memberStore) LockOwners(ctx context.Context) (int, error) {
+	var n int
+	err := s.t.get(ctx, &n, `SELECT count(*) FROM (
+			SELECT 1 FROM memberships WHERE tenant_id = ? AND role = 'owner'`+s.t.locking.ForUpdate+`
+		) AS owners`, string(s.t.tenant))
+	return n, s.t.fail(err, "could not lock the owners")
+}
+
+// apiKeyStore holds the bound tenant's API keys.
+type apiKeyStore struct{ t *txn }
+
+// apiKeyRow is a row of api_keys.
+type apiKeyRow struct {
+	ID          string         `db:"id"`
+	Name        string         `db:"name"`
+	Prefix      string         `db:"prefix"`
+	Digest      []byte         `db:"digest"`
+	Environment sql.NullString `db:"environment"`
+	ExpiresAt   optionalTime   `db:"expires_at"`
+	RevokedAt   optionalTime   `db:"revoked_at"`
+	CreatedAt   dbTime         `db:"created_at"`
+	CreatedBy   string         `db:"created_by"`
+}
+
+func (s apiKeyStore) key(r apiKeyRow) domain.APIKey {
+	return domain.APIKey{
+		ID: domain.APIKeyID(r.ID), TenantID: s.t.tenant, Name: r.Name, Prefix: r.Prefix, Digest: r.Digest,
+		Environment: r.Environment.String, ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time,
+		CreatedAt: r.CreatedAt.Time, CreatedBy: r.CreatedBy,
+	}
+}
+
+const selectAPIKey = `SELECT id, name, prefix, digest, environment, expires_at, revoked_at, created_at, created_by
+	FROM api_keys WHERE tenant_id = ?`
+
+// Create inserts a key; ENVIRONMENT_NOT_FOUND when it is limited to an
+// environment that does not exist, CONFLICT when its ID or digest exists.
+func (s apiKeyStore) Create(ctx context.Context, k domain.APIKey) error {
+	if err := s.t.own(k.TenantID); err != nil {
+		return err
+	}
+	id, err := requireUUID("api_key_id", string(k.ID))
+	if err != nil {
+		return err
+	}
+	parents := []parent{s.t.tenantParent()}
+	if k.Environment != "" {
+		parents = append(parents, s.t.environmentParent(k.Environment))
+	}
+	return s.t.insertUnder(ctx, "could not create the API key",
+		`INSERT INTO api_keys (id, tenant_id, name, prefix, digest, environment, expires_at, revoked_at, created_at, created_by)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+		[]any{id, string(s.t.tenant), k.Name, k.Prefix, k.Digest, nullable(k.Environment),
+			optionalStamp(k.ExpiresAt), optionalStamp(k.RevokedAt), stamp(k.CreatedAt), k.CreatedBy},
+		parents...)
+}
+
+// Get returns a key; API_KEY_NOT_FOUND.
+func (s apiKeyStore) Get(ctx context.Context, id domain.APIKeyID) (domain.APIKey, error) {
+	canonical, ok := canonicalUUID(string(id))
+	if !ok {
+		return domain.APIKey{}, domain.StoreError(domain.KindAPIKeyNotFound)
+	}
+	var r apiKeyRow
+	if err := s.t.one(ctx, &r, domain.KindAPIKeyNotFound, "could not read the API key",
+		selectAPIKey+` AND id = ?`, string(s.t.tenant), canonical); err != nil {
+		return domain.APIKey{}, err
+	}
+	return s.key(r), nil
+}
+
+// List returns all keys, newest first.
+func (s apiKeyStore) List(ctx context.Context) ([]domain.APIKey, error) {
+	var rows []apiKeyRow
+	if err := s.t.list(ctx, &rows, selectAPIKey+` ORDER BY created_at DESC, id DESC`, string(s.t.tenant)); err != nil {
+		return nil, s.t.fail(err, "could not list the API keys")
+	}
+	out := make([]domain.APIKey, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, s.key(r))
+	}
+	return out, nil
+}
+
+// Revoke sets RevokedAt; API_KEY_NOT_FOUND when the key does not exist or is
+// already revoked.
+func (s apiKeyStore) Revoke(ctx context.Context, id domain.APIKeyID, at time.Time) error {
+	canonical, ok := canonicalUUID(string(id))
+	if !ok {
+		return domain.StoreError(domain.KindAPIKeyNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindAPIKeyNotFound, "could not revoke the API key",
+		`UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL`,
+		stamp(at), string(s.t.tenant), canonical)
+}
+
+var (
+	_ ports.UserStore   = userStore{}
+	_ ports.TokenStore  = tokenStore{}
+	_ ports.Directory   = directory{}
+	_ ports.TenantStore = tenantStore{}
+	_ ports.MemberStore = memberStore{}
+	_ ports.APIKeyStore = apiKeyStore{}
+)

@@ -1,0 +1,284 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+)
+
+// Store is the Transactor over one database: it hands each transaction's
+// function the stores of this package bound to that transaction.
+type Store struct {
+	db      *sqlx.DB
+	dialect Dialect
+	locking Locking
+}
+
+var _ ports.Transactor = (*Store)(nil)
+
+// New returns the store over db, whose statements d adapts.
+func New(db *sqlx.DB, d Dialect) *Store {
+	return &Store{db: db, dialect: d, locking: d.Locking()}
+}
+
+// inTxKey marks the context of a running transaction: a transaction begun
+// inside another would wait forever on a single-connection pool, and would
+// not see the outer one's writes on any other.
+type inTxKey struct{}
+
+// InTenant runs fn in one transaction bound to tenantID, which must be a
+// UUID (VALIDATION_ERROR before any SQL). The dialect binds the tenant first.
+func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, st ports.TenantTx) error) error {
+	if tenant, ok := canonicalUUID(string(tenantID)); !ok || tenant != string(tenantID) {
+		return domain.NotUUID("tenant_id")
+	}
+	return s.run(ctx, tenantID, func(ctx context.Context, t *txn) error {
+		if err := s.dialect.BindTenant(ctx, t.tx, t.tenant); err != nil {
+			return t.fail(err, "could not bind the transaction to its tenant")
+		}
+		return fn(ctx, tenantTx{globalTx{t}})
+	})
+}
+
+// Global runs fn in one transaction with no tenant bound.
+func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, st ports.GlobalTx) error) error {
+	return s.run(ctx, "", func(ctx context.Context, t *txn) error { return fn(ctx, globalTx{t}) })
+}
+
+// run begins a transaction, runs body, and commits when body returns nil or
+// rolls back otherwise (and when body panics, re-raising the panic). A failed
+// BEGIN is SERVICE_UNAVAILABLE; changes are delivered only after the commit.
+func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx context.Context, t *txn) error) error {
+	if ctx.Value(inTxKey{}) != nil {
+		return domain.Errorf(domain.KindInternal, "a transaction cannot begin inside another one")
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Message: "The database is unavailable.", Cause: err}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	t := &txn{tx: tx, dialect: s.dialect, locking: s.locking, tenant: tenant}
+	if err := body(context.WithValue(ctx, inTxKey{}, true), t); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, domain.Wrap(rbErr, "could not roll back the transaction"))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return t.fail(err, "could not commit the transaction")
+	}
+	if t.changes != nil {
+		t.changes.Committed()
+	}
+	return nil
+}
+
+// txn is one transaction, bound to a tenant or (tenant "") to none.
+type txn struct {
+	tx      *sqlx.Tx
+	dialect Dialect
+	locking Locking
+	tenant  domain.TenantID
+	changes ChangeQueue
+}
+
+// rebind writes query's "?" placeholders in the dialect's style.
+func (t *txn) rebind(query string) string { return sqlx.Rebind(t.dialect.BindType(), query) }
+
+// exec runs a statement.
+func (t *txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.rebind(query), args...)
+}
+
+// get scans the one row of a query into dest.
+func (t *txn) get(ctx context.Context, dest any, query string, args ...any) error {
+	return t.tx.GetContext(ctx, dest, t.rebind(query), args...)
+}
+
+// list scans every row of a query into dest, a pointer to a slice.
+func (t *txn) list(ctx context.Context, dest any, query string, args ...any) error {
+	return t.tx.SelectContext(ctx, dest, t.rebind(query), args...)
+}
+
+// one reads the row of a lookup into dest: no row is the kind's store error,
+// a driver failure the dialect's translation.
+func (t *txn) one(ctx context.Context, dest any, missing domain.Kind, what, query string, args ...any) error {
+	err := t.get(ctx, dest, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.StoreError(missing)
+	}
+	return t.fail(err, what)
+}
+
+// execOne runs a statement that must change exactly one row; one that
+// changed none answers the kind's store error.
+func (t *txn) execOne(ctx context.Context, none domain.Kind, what, query string, args ...any) error {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return t.fail(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return domain.Wrap(err, "could not count the changed rows")
+	}
+	if n == 0 {
+		return domain.StoreError(none)
+	}
+	return nil
+}
+
+// fail turns a driver error into a domain error: a constraint violation the
+// dialect knows becomes its kind's store error, anything else an internal
+// error that keeps err for the logs and says what failed. nil stays nil.
+func (t *txn) fail(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if kind, ok := t.dialect.Violation(err); ok {
+		return domain.StoreViolation(kind, err)
+	}
+	return domain.Wrap(err, what)
+}
+
+// own refuses an entity of another tenant than the bound one; an empty
+// tenant stands for the bound one.
+func (t *txn) own(tenant domain.TenantID) error {
+	if tenant == "" {
+		return nil
+	}
+	if canonical, ok := canonicalUUID(string(tenant)); ok && domain.TenantID(canonical) == t.tenant {
+		return nil
+	}
+	return domain.ForeignTenant()
+}
+
+// globalTx hands out the global stores of a transaction.
+type globalTx struct{ t *txn }
+
+// Users returns the user store.
+func (g globalTx) Users() ports.UserStore { return userStore{g.t} }
+
+// Tokens returns the user-token store.
+func (g globalTx) Tokens() ports.TokenStore { return tokenStore{g.t} }
+
+// Directory returns the pre-tenant lookups.
+func (g globalTx) Directory() ports.Directory { return directory{g.t} }
+
+// tenantTx hands out the stores of a transaction bound to a tenant, the
+// global ones included.
+type tenantTx struct{ globalTx }
+
+// Tenants returns the bound tenant's own row.
+func (s tenantTx) Tenants() ports.TenantStore { return tenantStore{s.t} }
+
+// Environments returns the bound tenant's environments.
+func (s tenantTx) Environments() ports.EnvironmentStore { return environmentStore{s.t} }
+
+// Assets returns the bound tenant's assets.
+func (s tenantTx) Assets() ports.AssetStore { return assetStore{s.t} }
+
+// Versions returns the bound tenant's versions and heads.
+func (s tenantTx) Versions() ports.VersionStore { return versionStore{s.t} }
+
+// Members returns the bound tenant's memberships.
+func (s tenantTx) Members() ports.MemberStore { return memberStore{s.t} }
+
+// APIKeys returns the bound tenant's API keys.
+func (s tenantTx) APIKeys() ports.APIKeyStore { return apiKeyStore{s.t} }
+
+// Audit returns the bound tenant's audit chain.
+func (s tenantTx) Audit() ports.AuditStore { return auditStore{s.t} }
+
+// Changes returns the publisher of the transaction's changes.
+func (s tenantTx) Changes() ports.ChangePublisher { return publisher{s.t} }
+
+var (
+	_ ports.GlobalTx = globalTx{}
+	_ ports.TenantTx = tenantTx{}
+)
+
+// parent is a row that an insert's foreign key needs: the kind answered when
+// it is missing and the query that selects it.
+type parent struct {
+	missing domain.Kind
+	query   string
+	args    []any
+}
+
+func userParent(id string) parent {
+	return parent{domain.KindUserNotFound, `SELECT 1 FROM users WHERE id = ?`, []any{id}}
+}
+
+func (t *txn) tenantParent() parent {
+	return parent{domain.KindTenantNotFound, `SELECT 1 FROM tenants WHERE id = ?`, []any{string(t.tenant)}}
+}
+
+func (t *txn) assetParent(id string) parent {
+	return parent{domain.KindAssetNotFound, `SELECT 1 FROM assets WHERE tenant_id = ? AND id = ?`, []any{string(t.tenant), id}}
+}
+
+func (t *txn) environmentParent(name string) parent {
+	return parent{domain.KindEnvironmentNotFound, `SELECT 1 FROM environments WHERE tenant_id = ? AND name = ?`, []any{string(t.tenant), name}}
+}
+
+// insertUnder runs insert, an INSERT ... SELECT of values, only where every
+// parent exists, so that a missing parent is a row not inserted rather than
+// a foreign-key violation (which aborts a PostgreSQL transaction and which
+// SQLite does not name). When nothing was inserted, it answers the kind of
+// the first missing parent.
+func (t *txn) insertUnder(ctx context.Context, what, insert string, values []any, parents ...parent) error {
+	query, args := underParents(insert, values, parents)
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return t.fail(err, what)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return domain.Wrap(err, "could not count the inserted rows")
+	}
+	return t.missingParent(ctx, parents, domain.KindConflict)
+}
+
+// underParents adds to insert (an INSERT ... SELECT without WHERE) the
+// condition that every parent exists, and their arguments to values.
+func underParents(insert string, values []any, parents []parent) (string, []any) {
+	query, args := insert, append([]any(nil), values...)
+	for i, p := range parents {
+		if i == 0 {
+			query += " WHERE "
+		} else {
+			query += " AND "
+		}
+		query += "EXISTS (" + p.query + ")"
+		args = append(args, p.args...)
+	}
+	return query, args
+}
+
+// missingParent answers the kind of the first parent that does not exist,
+// or otherwise's when every one does.
+func (t *txn) missingParent(ctx context.Context, parents []parent, otherwise domain.Kind) error {
+	for _, p := range parents {
+		var found []int
+		if err := t.list(ctx, &found, p.query, p.args...); err != nil {
+			return t.fail(err, "could not check a parent row")
+		}
+		if len(found) == 0 {
+			return domain.StoreError(p.missing)
+		}
+	}
+	return domain.StoreError(otherwise)
+}
