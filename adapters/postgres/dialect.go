@@ -100,7 +100,7 @@ func (dialect) Directory() sqlstore.DirectoryQueries {
 		APIKeyByDigest:    `SELECT id, tenant_id, digest, environment, expires_at, revoked_at FROM directory_api_key_by_digest(?)`,
 		MembershipsOfUser: `SELECT tenant_id, slug, name, role FROM directory_memberships_of_user(?)`,
 		TenantBySlug:      `SELECT id, slug, name FROM directory_tenant_by_slug(?)`,
-		AnyDataKey:        `SELECT tenant_id, data_key_id, data_key FROM directory_any_data_key()`,
+		AnyDataKey:        `SELECT tenant_id AS id, data_key_id, data_key FROM directory_any_data_key()`,
 	}
 }
 

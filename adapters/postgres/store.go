@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"time"
@@ -52,10 +53,7 @@ type Store struct {
 	listenDSN string
 }
 
-var (
-	_ ports.Transactor = (*Store)(nil)
-	_ ports.ChangeFeed = (*Store)(nil)
-)
+var _ ports.ChangeFeed = (*Store)(nil)
 
 // validate checks c without revealing its URL.
 func (c Config) validate() error {
@@ -83,19 +81,11 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	name := c.DriverName
-	if name == "" {
-		name = driverName
-	}
-	listenURL := c.ListenURL
-	if listenURL == "" {
-		listenURL = c.URL
-	}
-	listenDSN, err := withApplicationName(listenURL, listenerApplicationName)
+	listenDSN, err := withApplicationName(cmp.Or(c.ListenURL, c.URL), listenerApplicationName)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open(name, c.URL)
+	db, err := sqlx.Open(cmp.Or(c.DriverName, driverName), c.URL)
 	if err != nil {
 		return nil, domain.Wrap(err, "could not open the database")
 	}

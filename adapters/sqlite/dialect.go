@@ -92,7 +92,7 @@ func (dialect) Directory() sqlstore.DirectoryQueries {
 			FROM memberships AS m JOIN tenants AS t ON t.id = m.tenant_id
 			WHERE m.user_id = ? ORDER BY m.created_at, m.tenant_id`,
 		TenantBySlug: `SELECT id, slug, name FROM tenants WHERE slug = ?`,
-		AnyDataKey:   `SELECT id AS tenant_id, data_key_id, data_key FROM tenants ORDER BY created_at, id LIMIT 1`,
+		AnyDataKey:   `SELECT id, data_key_id, data_key FROM tenants ORDER BY created_at, id LIMIT 1`,
 	}
 }
 

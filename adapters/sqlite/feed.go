@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/configmat/configmat/core/domain"
@@ -45,10 +47,7 @@ func (f *feed) deliver(changes []domain.Change) {
 	f.delivering.Lock()
 	defer f.delivering.Unlock()
 	f.mu.Lock()
-	listeners := make([]func(domain.Change), 0, len(f.listeners))
-	for _, l := range f.listeners {
-		listeners = append(listeners, l)
-	}
+	listeners := slices.Collect(maps.Values(f.listeners))
 	f.mu.Unlock()
 	for _, c := range changes {
 		for _, l := range listeners {

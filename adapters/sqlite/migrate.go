@@ -5,18 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 
-	"github.com/pressly/goose/v3"
-
 	"github.com/configmat/configmat/adapters/sqlstore"
 	"github.com/configmat/configmat/core/domain"
 )
-
-// goMigrations are the migrations written in Go, beside the SQL files.
-func goMigrations() []*goose.Migration {
-	return []*goose.Migration{
-		goose.NewGoMigration(3, &goose.GoFunc{RunTx: convertSnapshots(legacyToShared)}, &goose.GoFunc{RunTx: convertSnapshots(sharedToLegacy)}),
-	}
-}
 
 // legacyValue is a snapshot value as releases before the shared SQL store
 // wrote it: the value's JSON inline, sealed bytes in base64.
@@ -36,7 +27,7 @@ func legacyToShared(text []byte) (string, error) {
 	for object, keys := range doc {
 		s[object] = make(map[string]domain.StoredValue, len(keys))
 		for key, v := range keys {
-			s[object][key] = domain.StoredValue{Value: v.Value, Secret: v.Secret, Sealed: v.Sealed}
+			s[object][key] = domain.StoredValue(v)
 		}
 	}
 	return sqlstore.EncodeSnapshot(s)
@@ -53,7 +44,7 @@ func sharedToLegacy(text []byte) (string, error) {
 	for object, keys := range s {
 		doc[object] = make(map[string]legacyValue, len(keys))
 		for key, v := range keys {
-			doc[object][key] = legacyValue{Value: v.Value, Secret: v.Secret, Sealed: v.Sealed}
+			doc[object][key] = legacyValue(v)
 		}
 	}
 	b, err := json.Marshal(doc)

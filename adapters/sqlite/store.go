@@ -49,8 +49,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
 	f := newFeed()
 	s := &Store{Store: sqlstore.New(db, dialect{feed: f}), db: db, feed: f}
 	if err := s.Migrate(ctx); err != nil {
@@ -109,21 +107,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 // migrations returns the migrations of db: the SQL files of
-// migrations.SQLite and the Go migrations of this package (goMigrations).
+// migrations.SQLite and the Go migrations of this package.
 func migrations(db *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(sqlMigrations.SQLite, "sqlite")
 	if err != nil {
 		return nil, domain.Wrap(err, "could not read the SQLite migrations")
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(goMigrations()...))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(
+		goose.NewGoMigration(3, &goose.GoFunc{RunTx: convertSnapshots(legacyToShared)}, &goose.GoFunc{RunTx: convertSnapshots(sharedToLegacy)})))
 	return p, domain.Wrap(err, "could not prepare the SQLite migrations")
 }
 
 // Close closes the database. Listeners keep waiting for their contexts.
 func (s *Store) Close() error {
-	var probeErr error
-	if s.probe != nil {
-		probeErr = s.probe.Close()
-	}
-	return domain.Wrap(errors.Join(s.db.Close(), probeErr), "could not close the SQLite database")
+	return domain.Wrap(errors.Join(s.db.Close(), s.probe.Close()), "could not close the SQLite database")
 }

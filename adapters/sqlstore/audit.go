@@ -8,7 +8,6 @@ import (
 
 	"github.com/configmat/configmat/core/canonjson"
 	"github.com/configmat/configmat/core/domain"
-	"github.com/configmat/configmat/ports"
 )
 
 // auditStore holds the bound tenant's audit chain and its head.
@@ -112,8 +111,3 @@ func (p publisher) Publish(ctx context.Context, c domain.Change) error {
 	}
 	return p.t.changes.Publish(ctx, c)
 }
-
-var (
-	_ ports.AuditStore      = auditStore{}
-	_ ports.ChangePublisher = publisher{}
-)

@@ -8,13 +8,11 @@ import (
 	"strconv"
 
 	"github.com/configmat/configmat/core/domain"
-	"github.com/configmat/configmat/ports"
 )
 
 // environmentStore holds the bound tenant's environments.
 type environmentStore struct{ t *txn }
 
-// environmentRow is a row of environments.
 type environmentRow struct {
 	Name      string `db:"name"`
 	Position  int    `db:"position"`
@@ -37,31 +35,19 @@ func (s environmentStore) Create(ctx context.Context, e domain.Environment) erro
 
 // List returns all environments by position.
 func (s environmentStore) List(ctx context.Context) ([]domain.Environment, error) {
-	var rows []environmentRow
-	if err := s.t.list(ctx, &rows, selectEnvironment+` ORDER BY position`, string(s.t.tenant)); err != nil {
-		return nil, s.t.fail(err, "could not list the environments")
-	}
-	out := make([]domain.Environment, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, r.environment())
-	}
-	return out, nil
+	return fetchAll(ctx, s.t, "could not list the environments", environmentRow.environment,
+		selectEnvironment+` ORDER BY position`, string(s.t.tenant))
 }
 
 // Get returns one environment; ENVIRONMENT_NOT_FOUND.
 func (s environmentStore) Get(ctx context.Context, name string) (domain.Environment, error) {
-	var r environmentRow
-	if err := s.t.one(ctx, &r, domain.KindEnvironmentNotFound, "could not read the environment",
-		selectEnvironment+` AND name = ?`, string(s.t.tenant), name); err != nil {
-		return domain.Environment{}, err
-	}
-	return r.environment(), nil
+	return fetch(ctx, s.t, domain.KindEnvironmentNotFound, "could not read the environment", environmentRow.environment,
+		selectEnvironment+` AND name = ?`, string(s.t.tenant), name)
 }
 
 // assetStore holds the bound tenant's assets.
 type assetStore struct{ t *txn }
 
-// assetRow is a row of assets.
 type assetRow struct {
 	ID          string `db:"id"`
 	Slug        string `db:"slug"`
@@ -105,33 +91,20 @@ func (s assetStore) LockBySlug(ctx context.Context, slug string) (domain.Asset, 
 }
 
 func (s assetStore) bySlug(ctx context.Context, slug, lock string) (domain.Asset, error) {
-	var r assetRow
-	if err := s.t.one(ctx, &r, domain.KindAssetNotFound, "could not read the asset",
-		selectAsset+` AND slug = ?`+lock, string(s.t.tenant), slug); err != nil {
-		return domain.Asset{}, err
-	}
-	return r.asset(), nil
+	return fetch(ctx, s.t, domain.KindAssetNotFound, "could not read the asset", assetRow.asset,
+		selectAsset+` AND slug = ?`+lock, string(s.t.tenant), slug)
 }
 
 // List returns up to p.Limit assets ordered by slug after the cursor (the
 // last slug of the previous page) in one query, and the next cursor.
 func (s assetStore) List(ctx context.Context, p domain.Page) ([]domain.Asset, string, error) {
-	limit := pageLimit(p.Limit)
-	var rows []assetRow
-	if err := s.t.list(ctx, &rows, selectAsset+` AND slug > ? ORDER BY slug LIMIT ?`,
-		string(s.t.tenant), p.Cursor, limit+1); err != nil {
-		return nil, "", s.t.fail(err, "could not list the assets")
+	limit := p.Size()
+	assets, err := fetchAll(ctx, s.t, "could not list the assets", assetRow.asset,
+		selectAsset+` AND slug > ? ORDER BY slug LIMIT ?`, string(s.t.tenant), p.Cursor, limit+1)
+	if err != nil || len(assets) <= limit {
+		return assets, "", err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[limit-1].Slug
-	}
-	out := make([]domain.Asset, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, r.asset())
-	}
-	return out, next, nil
+	return assets[:limit], assets[limit-1].Slug, nil
 }
 
 // Update stores a's name, description and UpdatedAt; ASSET_NOT_FOUND.
@@ -174,19 +147,22 @@ const (
 	ofPair         = ` FROM versions WHERE tenant_id = ? AND asset_id = ? AND environment = ?`
 )
 
-func (s versionStore) version(asset, env string, r versionRow) (domain.Version, error) {
-	v := domain.Version{
-		TenantID: s.t.tenant, AssetID: domain.AssetID(asset), Environment: env, Number: r.Number,
-		CreatedAt: r.CreatedAt.Time, CreatedBy: r.CreatedBy, Message: r.Message, Source: r.Source,
-	}
-	if r.Snapshot != nil {
-		snapshot, err := DecodeSnapshot(r.Snapshot)
-		if err != nil {
-			return domain.Version{}, err
+// meta returns the conversion of a row of (asset, env) without its snapshot.
+func (s versionStore) meta(asset, env string) func(versionRow) domain.Version {
+	return func(r versionRow) domain.Version {
+		return domain.Version{
+			TenantID: s.t.tenant, AssetID: domain.AssetID(asset), Environment: env, Number: r.Number,
+			CreatedAt: r.CreatedAt.Time, CreatedBy: r.CreatedBy, Message: r.Message, Source: r.Source,
 		}
-		v.Snapshot = snapshot
 	}
-	return v, nil
+}
+
+// version converts a row of (asset, env) with its snapshot.
+func (s versionStore) version(asset, env string, r versionRow) (domain.Version, error) {
+	v := s.meta(asset, env)(r)
+	snapshot, err := DecodeSnapshot(r.Snapshot)
+	v.Snapshot = snapshot
+	return v, err
 }
 
 // LockHead creates the head of (asset, env) when missing, locks it until the
@@ -261,26 +237,13 @@ func (s versionStore) List(ctx context.Context, asset domain.AssetID, env string
 	if !ok {
 		return []domain.Version{}, "", nil
 	}
-	limit := pageLimit(p.Limit)
-	var rows []versionRow
-	if err := s.t.list(ctx, &rows, versionColumns+ofPair+` AND number < ? ORDER BY number DESC LIMIT ?`,
-		string(s.t.tenant), id, env, below, limit+1); err != nil {
-		return nil, "", s.t.fail(err, "could not list the versions")
+	limit := p.Size()
+	versions, err := fetchAll(ctx, s.t, "could not list the versions", s.meta(id, env),
+		versionColumns+ofPair+` AND number < ? ORDER BY number DESC LIMIT ?`, string(s.t.tenant), id, env, below, limit+1)
+	if err != nil || len(versions) <= limit {
+		return versions, "", err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = strconv.Itoa(rows[limit-1].Number)
-	}
-	out := make([]domain.Version, 0, len(rows))
-	for _, r := range rows {
-		v, err := s.version(id, env, r)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
-	}
-	return out, next, nil
+	return versions[:limit], strconv.Itoa(versions[limit-1].Number), nil
 }
 
 // Create inserts v and moves the head of its pair to it: the head moves only
@@ -317,13 +280,15 @@ func (s versionStore) Heads(ctx context.Context, asset domain.AssetID) (map[stri
 	if !ok {
 		return heads, nil
 	}
-	var rows []struct {
+	type head struct {
 		Environment string `db:"environment"`
 		Current     int    `db:"current_version"`
 	}
-	if err := s.t.list(ctx, &rows, `SELECT environment, current_version FROM version_heads
-		WHERE tenant_id = ? AND asset_id = ? AND current_version > 0`, string(s.t.tenant), id); err != nil {
-		return nil, s.t.fail(err, "could not read the version heads")
+	rows, err := fetchAll(ctx, s.t, "could not read the version heads", func(h head) head { return h },
+		`SELECT environment, current_version FROM version_heads WHERE tenant_id = ? AND asset_id = ? AND current_version > 0`,
+		string(s.t.tenant), id)
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range rows {
 		heads[r.Environment] = r.Current
@@ -357,9 +322,3 @@ func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, r
 	}
 	return t.fail(err, what)
 }
-
-var (
-	_ ports.EnvironmentStore = environmentStore{}
-	_ ports.AssetStore       = assetStore{}
-	_ ports.VersionStore     = versionStore{}
-)

@@ -32,24 +32,23 @@ type dbTime struct{ time.Time }
 
 // Scan implements sql.Scanner; the time is in UTC.
 func (d *dbTime) Scan(src any) error {
+	var text string
 	switch v := src.(type) {
 	case time.Time:
 		d.Time = v.UTC()
 		return nil
 	case string:
-		return d.parse(v)
+		text = v
 	case []byte:
-		return d.parse(string(v))
+		text = string(v)
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as a time", src)
 	}
-	return fmt.Errorf("sqlstore: cannot scan %T as a time", src)
-}
-
-func (d *dbTime) parse(text string) error {
 	t, err := time.Parse(timeLayout, text)
+	d.Time = t
 	if err != nil {
 		return fmt.Errorf("sqlstore: stored time %q: %w", text, err)
 	}
-	d.Time = t
 	return nil
 }
 
@@ -142,16 +141,4 @@ func DecodeSnapshot(b []byte) (domain.Snapshot, error) {
 		s[object] = values
 	}
 	return s, nil
-}
-
-// pageLimit bounds a requested page size: the default when unset, at most
-// domain.MaxPageSize.
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return domain.DefaultPageSize
-	case n > domain.MaxPageSize:
-		return domain.MaxPageSize
-	}
-	return n
 }

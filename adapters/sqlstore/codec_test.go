@@ -41,15 +41,6 @@ func TestSnapshotRoundTripsExactly(t *testing.T) {
 	}
 }
 
-func TestPageLimit(t *testing.T) {
-	limits := map[int]int{-1: domain.DefaultPageSize, 0: domain.DefaultPageSize, 7: 7, 10_000: domain.MaxPageSize}
-	for in, want := range limits {
-		if got := pageLimit(in); got != want {
-			t.Errorf("pageLimit(%d) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestTimesRoundTripInBothDatabasesForms(t *testing.T) {
 	at := time.Date(2026, 12, 1, 12, 30, 45, 123456789, time.FixedZone("CET", 3600))
 	want := at.Truncate(time.Microsecond).UTC()

@@ -45,20 +45,14 @@ type Locking struct {
 	WritableCTE bool
 }
 
-// DirectoryQueries are the lookups made before a tenant is known, each with
-// one argument and the columns its row type names.
+// DirectoryQueries are the lookups made before a tenant is known. Each takes
+// one argument (AnyDataKey none) and selects the columns of its row type:
+// APIKeyByDigest id, tenant_id, digest, environment, expires_at, revoked_at;
+// MembershipsOfUser tenant_id, slug, name, role of a user's memberships,
+// oldest first; TenantBySlug id, slug, name; AnyDataKey id, data_key_id,
+// data_key of the oldest tenant.
 type DirectoryQueries struct {
-	// APIKeyByDigest selects id, tenant_id, digest, environment, expires_at
-	// and revoked_at of the key with the digest.
-	APIKeyByDigest string
-	// MembershipsOfUser selects tenant_id, slug, name and role of a user's
-	// memberships, oldest first.
-	MembershipsOfUser string
-	// TenantBySlug selects id, slug and name of the tenant with the slug.
-	TenantBySlug string
-	// AnyDataKey selects tenant_id, data_key_id and data_key of the oldest
-	// tenant; it takes no argument.
-	AnyDataKey string
+	APIKeyByDigest, MembershipsOfUser, TenantBySlug, AnyDataKey string
 }
 
 // ChangeQueue carries one transaction's change notifications.

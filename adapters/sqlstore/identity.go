@@ -7,18 +7,20 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/core/domain"
-	"github.com/configmat/configmat/ports"
 )
 
 // userStore holds users; users are global (no tenant, no row-level security).
 type userStore struct{ t *txn }
 
-// userRow is a row of users.
 type userRow struct {
 	ID           string `db:"id"`
 	Email        string `db:"email"`
 	PasswordHash string `db:"password_hash"`
 	CreatedAt    dbTime `db:"created_at"`
+}
+
+func (r userRow) user() domain.User {
+	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.Time}
 }
 
 const selectUser = `SELECT id, email, password_hash, created_at FROM users WHERE `
@@ -37,7 +39,7 @@ func (s userStore) Create(ctx context.Context, u domain.User) error {
 
 // ByEmail finds a user by email, ignoring letter case; USER_NOT_FOUND.
 func (s userStore) ByEmail(ctx context.Context, email string) (domain.User, error) {
-	return s.find(ctx, `lower(email) = lower(?)`, email)
+	return fetch(ctx, s.t, domain.KindUserNotFound, "could not read the user", userRow.user, selectUser+`lower(email) = lower(?)`, email)
 }
 
 // ByID finds a user; USER_NOT_FOUND.
@@ -46,21 +48,12 @@ func (s userStore) ByID(ctx context.Context, id domain.UserID) (domain.User, err
 	if !ok {
 		return domain.User{}, domain.StoreError(domain.KindUserNotFound)
 	}
-	return s.find(ctx, `id = ?`, canonical)
-}
-
-func (s userStore) find(ctx context.Context, where string, arg string) (domain.User, error) {
-	var r userRow
-	if err := s.t.one(ctx, &r, domain.KindUserNotFound, "could not read the user", selectUser+where, arg); err != nil {
-		return domain.User{}, err
-	}
-	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.Time}, nil
+	return fetch(ctx, s.t, domain.KindUserNotFound, "could not read the user", userRow.user, selectUser+`id = ?`, canonical)
 }
 
 // tokenStore holds user tokens by digest; tokens are global.
 type tokenStore struct{ t *txn }
 
-// tokenRow is a row of user_tokens.
 type tokenRow struct {
 	ID        string       `db:"id"`
 	UserID    string       `db:"user_id"`
@@ -68,6 +61,13 @@ type tokenRow struct {
 	ExpiresAt dbTime       `db:"expires_at"`
 	RevokedAt optionalTime `db:"revoked_at"`
 	CreatedAt dbTime       `db:"created_at"`
+}
+
+func (r tokenRow) token() domain.UserToken {
+	return domain.UserToken{
+		ID: r.ID, UserID: domain.UserID(r.UserID), Digest: r.Digest,
+		ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time, CreatedAt: r.CreatedAt.Time,
+	}
 }
 
 // Create inserts a token; USER_NOT_FOUND when its user does not exist.
@@ -84,15 +84,8 @@ func (s tokenStore) Create(ctx context.Context, tok domain.UserToken) error {
 
 // ByDigest finds a token by digest; INVALID_TOKEN when there is none.
 func (s tokenStore) ByDigest(ctx context.Context, digest []byte) (domain.UserToken, error) {
-	var r tokenRow
-	if err := s.t.one(ctx, &r, domain.KindInvalidToken, "could not read the token",
-		`SELECT id, user_id, digest, expires_at, revoked_at, created_at FROM user_tokens WHERE digest = ?`, digest); err != nil {
-		return domain.UserToken{}, err
-	}
-	return domain.UserToken{
-		ID: r.ID, UserID: domain.UserID(r.UserID), Digest: r.Digest,
-		ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time, CreatedAt: r.CreatedAt.Time,
-	}, nil
+	return fetch(ctx, s.t, domain.KindInvalidToken, "could not read the token", tokenRow.token,
+		`SELECT id, user_id, digest, expires_at, revoked_at, created_at FROM user_tokens WHERE digest = ?`, digest)
 }
 
 // Revoke marks a token revoked at at, keeping an earlier revocation time;
@@ -106,74 +99,70 @@ func (s tokenStore) Revoke(ctx context.Context, id string, at time.Time) error {
 // (PostgreSQL's SECURITY DEFINER functions, SQLite's tables).
 type directory struct{ t *txn }
 
-// APIKeyByDigest finds an API key by digest; INVALID_API_KEY when none.
-func (d directory) APIKeyByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
-	var r struct {
-		ID          string         `db:"id"`
-		TenantID    string         `db:"tenant_id"`
-		Digest      []byte         `db:"digest"`
-		Environment sql.NullString `db:"environment"`
-		ExpiresAt   optionalTime   `db:"expires_at"`
-		RevokedAt   optionalTime   `db:"revoked_at"`
-	}
-	if err := d.t.one(ctx, &r, domain.KindInvalidAPIKey, "could not look the API key up",
-		d.t.dialect.Directory().APIKeyByDigest, digest); err != nil {
-		return domain.APIKeyCredential{}, err
-	}
+type credentialRow struct {
+	ID          string         `db:"id"`
+	TenantID    string         `db:"tenant_id"`
+	Digest      []byte         `db:"digest"`
+	Environment sql.NullString `db:"environment"`
+	ExpiresAt   optionalTime   `db:"expires_at"`
+	RevokedAt   optionalTime   `db:"revoked_at"`
+}
+
+func (r credentialRow) credential() domain.APIKeyCredential {
 	return domain.APIKeyCredential{
 		ID: domain.APIKeyID(r.ID), TenantID: domain.TenantID(r.TenantID), Digest: r.Digest,
 		Environment: r.Environment.String, ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time,
-	}, nil
+	}
+}
+
+type membershipRow struct {
+	TenantID string `db:"tenant_id"`
+	Slug     string `db:"slug"`
+	Name     string `db:"name"`
+	Role     string `db:"role"`
+}
+
+func (r membershipRow) membership() domain.UserMembership {
+	return domain.UserMembership{Tenant: domain.TenantRef{ID: domain.TenantID(r.TenantID), Slug: r.Slug, Name: r.Name}, Role: domain.Role(r.Role)}
+}
+
+type tenantRefRow struct {
+	ID   string `db:"id"`
+	Slug string `db:"slug"`
+	Name string `db:"name"`
+}
+
+func (r tenantRefRow) ref() domain.TenantRef {
+	return domain.TenantRef{ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name}
+}
+
+// APIKeyByDigest finds an API key by digest; INVALID_API_KEY when none.
+func (d directory) APIKeyByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
+	return fetch(ctx, d.t, domain.KindInvalidAPIKey, "could not look the API key up", credentialRow.credential,
+		d.t.dialect.Directory().APIKeyByDigest, digest)
 }
 
 // MembershipsOfUser lists a user's memberships with their tenants, oldest
 // membership first; none for an unknown user.
 func (d directory) MembershipsOfUser(ctx context.Context, userID domain.UserID) ([]domain.UserMembership, error) {
-	out := []domain.UserMembership{}
 	user, ok := canonicalUUID(string(userID))
 	if !ok {
-		return out, nil
+		return []domain.UserMembership{}, nil
 	}
-	var rows []struct {
-		TenantID string `db:"tenant_id"`
-		Slug     string `db:"slug"`
-		Name     string `db:"name"`
-		Role     string `db:"role"`
-	}
-	if err := d.t.list(ctx, &rows, d.t.dialect.Directory().MembershipsOfUser, user); err != nil {
-		return nil, d.t.fail(err, "could not list the user's memberships")
-	}
-	for _, r := range rows {
-		out = append(out, domain.UserMembership{
-			Tenant: domain.TenantRef{ID: domain.TenantID(r.TenantID), Slug: r.Slug, Name: r.Name},
-			Role:   domain.Role(r.Role),
-		})
-	}
-	return out, nil
+	return fetchAll(ctx, d.t, "could not list the user's memberships", membershipRow.membership,
+		d.t.dialect.Directory().MembershipsOfUser, user)
 }
 
 // TenantBySlug finds a tenant by slug; TENANT_NOT_FOUND.
 func (d directory) TenantBySlug(ctx context.Context, slug string) (domain.TenantRef, error) {
-	var r struct {
-		ID   string `db:"id"`
-		Slug string `db:"slug"`
-		Name string `db:"name"`
-	}
-	if err := d.t.one(ctx, &r, domain.KindTenantNotFound, "could not look the tenant up",
-		d.t.dialect.Directory().TenantBySlug, slug); err != nil {
-		return domain.TenantRef{}, err
-	}
-	return domain.TenantRef{ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name}, nil
+	return fetch(ctx, d.t, domain.KindTenantNotFound, "could not look the tenant up", tenantRefRow.ref,
+		d.t.dialect.Directory().TenantBySlug, slug)
 }
 
 // AnyDataKey returns the oldest tenant's wrapped data key; ok is false when
 // there is no tenant.
 func (d directory) AnyDataKey(ctx context.Context) (domain.TenantID, domain.WrappedKey, bool, error) {
-	var r struct {
-		TenantID  string `db:"tenant_id"`
-		DataKeyID string `db:"data_key_id"`
-		DataKey   []byte `db:"data_key"`
-	}
+	var r tenantRow
 	err := d.t.get(ctx, &r, d.t.dialect.Directory().AnyDataKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", domain.WrappedKey{}, false, nil
@@ -181,11 +170,27 @@ func (d directory) AnyDataKey(ctx context.Context) (domain.TenantID, domain.Wrap
 	if err != nil {
 		return "", domain.WrappedKey{}, false, d.t.fail(err, "could not read a data key")
 	}
-	return domain.TenantID(r.TenantID), domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey}, true, nil
+	return domain.TenantID(r.ID), domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey}, true, nil
 }
 
 // tenantStore holds the bound tenant's own row.
 type tenantStore struct{ t *txn }
+
+type tenantRow struct {
+	ID        string `db:"id"`
+	Slug      string `db:"slug"`
+	Name      string `db:"name"`
+	DataKeyID string `db:"data_key_id"`
+	DataKey   []byte `db:"data_key"`
+	CreatedAt dbTime `db:"created_at"`
+}
+
+func (r tenantRow) tenant() domain.Tenant {
+	return domain.Tenant{
+		ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name,
+		DataKey: domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey}, CreatedAt: r.CreatedAt.Time,
+	}
+}
 
 // Create inserts the tenant, whose ID must be the bound tenant
 // (VALIDATION_ERROR otherwise); CONFLICT when the slug or the ID is taken.
@@ -201,23 +206,8 @@ func (s tenantStore) Create(ctx context.Context, tenant domain.Tenant) error {
 
 // Get returns the bound tenant; TENANT_NOT_FOUND.
 func (s tenantStore) Get(ctx context.Context) (domain.Tenant, error) {
-	var r struct {
-		ID        string `db:"id"`
-		Slug      string `db:"slug"`
-		Name      string `db:"name"`
-		DataKeyID string `db:"data_key_id"`
-		DataKey   []byte `db:"data_key"`
-		CreatedAt dbTime `db:"created_at"`
-	}
-	if err := s.t.one(ctx, &r, domain.KindTenantNotFound, "could not read the tenant",
-		`SELECT id, slug, name, data_key_id, data_key, created_at FROM tenants WHERE id = ?`, string(s.t.tenant)); err != nil {
-		return domain.Tenant{}, err
-	}
-	return domain.Tenant{
-		ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name,
-		DataKey:   domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey},
-		CreatedAt: r.CreatedAt.Time,
-	}, nil
+	return fetch(ctx, s.t, domain.KindTenantNotFound, "could not read the tenant", tenantRow.tenant,
+		`SELECT id, slug, name, data_key_id, data_key, created_at FROM tenants WHERE id = ?`, string(s.t.tenant))
 }
 
 // memberStore holds the bound tenant's memberships.
@@ -240,60 +230,54 @@ func (s memberStore) Add(ctx context.Context, m domain.Membership) error {
 		userParent(user), s.t.tenantParent())
 }
 
+type memberRow struct {
+	UserID    string `db:"user_id"`
+	Email     string `db:"email"`
+	Role      string `db:"role"`
+	CreatedAt dbTime `db:"created_at"`
+}
+
+func (r memberRow) member() domain.Member {
+	return domain.Member{User: domain.UserRef{ID: domain.UserID(r.UserID), Email: r.Email}, Role: domain.Role(r.Role)}
+}
+
 // Get returns a membership; USER_NOT_FOUND when the user is no member.
 func (s memberStore) Get(ctx context.Context, user domain.UserID) (domain.Membership, error) {
 	id, ok := canonicalUUID(string(user))
 	if !ok {
 		return domain.Membership{}, domain.StoreError(domain.KindUserNotFound)
 	}
-	var r struct {
-		Role      string `db:"role"`
-		CreatedAt dbTime `db:"created_at"`
-	}
-	if err := s.t.one(ctx, &r, domain.KindUserNotFound, "could not read the membership",
-		`SELECT role, created_at FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.t.tenant), id); err != nil {
-		return domain.Membership{}, err
-	}
-	return domain.Membership{TenantID: s.t.tenant, UserID: domain.UserID(id), Role: domain.Role(r.Role), CreatedAt: r.CreatedAt.Time}, nil
+	return fetch(ctx, s.t, domain.KindUserNotFound, "could not read the membership", func(r memberRow) domain.Membership {
+		return domain.Membership{TenantID: s.t.tenant, UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), CreatedAt: r.CreatedAt.Time}
+	}, `SELECT user_id, role, created_at FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.t.tenant), id)
 }
 
 // List returns the members with their users, oldest first.
 func (s memberStore) List(ctx context.Context) ([]domain.Member, error) {
-	var rows []struct {
-		UserID string `db:"user_id"`
-		Email  string `db:"email"`
-		Role   string `db:"role"`
-	}
-	if err := s.t.list(ctx, &rows,
+	return fetchAll(ctx, s.t, "could not list the members", memberRow.member,
 		`SELECT m.user_id, u.email, m.role FROM memberships AS m JOIN users AS u ON u.id = m.user_id
-		 WHERE m.tenant_id = ? ORDER BY m.created_at, m.user_id`, string(s.t.tenant)); err != nil {
-		return nil, s.t.fail(err, "could not list the members")
-	}
-	out := make([]domain.Member, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, domain.Member{User: domain.UserRef{ID: domain.UserID(r.UserID), Email: r.Email}, Role: domain.Role(r.Role)})
-	}
-	return out, nil
+		 WHERE m.tenant_id = ? ORDER BY m.created_at, m.user_id`, string(s.t.tenant))
 }
 
 // SetRole changes a member's role; USER_NOT_FOUND.
 func (s memberStore) SetRole(ctx context.Context, user domain.UserID, role domain.Role) error {
-	id, ok := canonicalUUID(string(user))
-	if !ok {
-		return domain.StoreError(domain.KindUserNotFound)
-	}
-	return s.t.execOne(ctx, domain.KindUserNotFound, "could not change the member's role",
-		`UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?`, string(role), string(s.t.tenant), id)
+	return s.changeMember(ctx, user, "could not change the member's role",
+		`UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?`, string(role))
 }
 
 // Remove deletes a membership; USER_NOT_FOUND.
 func (s memberStore) Remove(ctx context.Context, user domain.UserID) error {
+	return s.changeMember(ctx, user, "could not remove the member", `DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?`)
+}
+
+// changeMember runs a statement on the membership of user, its arguments
+// followed by the tenant and the user; USER_NOT_FOUND when it changed none.
+func (s memberStore) changeMember(ctx context.Context, user domain.UserID, what, query string, args ...any) error {
 	id, ok := canonicalUUID(string(user))
 	if !ok {
 		return domain.StoreError(domain.KindUserNotFound)
 	}
-	return s.t.execOne(ctx, domain.KindUserNotFound, "could not remove the member",
-		`DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?`, string(s.t.tenant), id)
+	return s.t.execOne(ctx, domain.KindUserNotFound, what, query, append(args, string(s.t.tenant), id)...)
 }
 
 // LockOwners locks the tenant's owner memberships until the transaction ends
@@ -309,7 +293,6 @@ func (s memberStore) LockOwners(ctx context.Context) (int, error) {
 // apiKeyStore holds the bound tenant's API keys.
 type apiKeyStore struct{ t *txn }
 
-// apiKeyRow is a row of api_keys.
 type apiKeyRow struct {
 	ID          string         `db:"id"`
 	Name        string         `db:"name"`
@@ -361,25 +344,12 @@ func (s apiKeyStore) Get(ctx context.Context, id domain.APIKeyID) (domain.APIKey
 	if !ok {
 		return domain.APIKey{}, domain.StoreError(domain.KindAPIKeyNotFound)
 	}
-	var r apiKeyRow
-	if err := s.t.one(ctx, &r, domain.KindAPIKeyNotFound, "could not read the API key",
-		selectAPIKey+` AND id = ?`, string(s.t.tenant), canonical); err != nil {
-		return domain.APIKey{}, err
-	}
-	return s.key(r), nil
+	return fetch(ctx, s.t, domain.KindAPIKeyNotFound, "could not read the API key", s.key, selectAPIKey+` AND id = ?`, string(s.t.tenant), canonical)
 }
 
 // List returns all keys, newest first.
 func (s apiKeyStore) List(ctx context.Context) ([]domain.APIKey, error) {
-	var rows []apiKeyRow
-	if err := s.t.list(ctx, &rows, selectAPIKey+` ORDER BY created_at DESC, id DESC`, string(s.t.tenant)); err != nil {
-		return nil, s.t.fail(err, "could not list the API keys")
-	}
-	out := make([]domain.APIKey, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, s.key(r))
-	}
-	return out, nil
+	return fetchAll(ctx, s.t, "could not list the API keys", s.key, selectAPIKey+` ORDER BY created_at DESC, id DESC`, string(s.t.tenant))
 }
 
 // Revoke sets RevokedAt; API_KEY_NOT_FOUND when the key does not exist or is
@@ -393,12 +363,3 @@ func (s apiKeyStore) Revoke(ctx context.Context, id domain.APIKeyID, at time.Tim
 		`UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL`,
 		stamp(at), string(s.t.tenant), canonical)
 }
-
-var (
-	_ ports.UserStore   = userStore{}
-	_ ports.TokenStore  = tokenStore{}
-	_ ports.Directory   = directory{}
-	_ ports.TenantStore = tenantStore{}
-	_ ports.MemberStore = memberStore{}
-	_ ports.APIKeyStore = apiKeyStore{}
-)

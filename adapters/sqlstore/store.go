@@ -157,58 +157,45 @@ func (t *txn) fail(err error, what string) error {
 // own refuses an entity of another tenant than the bound one; an empty
 // tenant stands for the bound one.
 func (t *txn) own(tenant domain.TenantID) error {
-	if tenant == "" {
-		return nil
-	}
-	if canonical, ok := canonicalUUID(string(tenant)); ok && domain.TenantID(canonical) == t.tenant {
+	if tenant == "" || tenant == t.tenant {
 		return nil
 	}
 	return domain.ForeignTenant()
 }
 
-// globalTx hands out the global stores of a transaction.
-type globalTx struct{ t *txn }
+// globalTx hands out the global stores of a transaction; tenantTx those of
+// a transaction bound to a tenant, the global ones included.
+type (
+	globalTx struct{ t *txn }
+	tenantTx struct{ globalTx }
+)
 
-// Users returns the user store.
-func (g globalTx) Users() ports.UserStore { return userStore{g.t} }
-
-// Tokens returns the user-token store.
-func (g globalTx) Tokens() ports.TokenStore { return tokenStore{g.t} }
-
-// Directory returns the pre-tenant lookups.
-func (g globalTx) Directory() ports.Directory { return directory{g.t} }
-
-// tenantTx hands out the stores of a transaction bound to a tenant, the
-// global ones included.
-type tenantTx struct{ globalTx }
-
-// Tenants returns the bound tenant's own row.
-func (s tenantTx) Tenants() ports.TenantStore { return tenantStore{s.t} }
-
-// Environments returns the bound tenant's environments.
-func (s tenantTx) Environments() ports.EnvironmentStore { return environmentStore{s.t} }
-
-// Assets returns the bound tenant's assets.
-func (s tenantTx) Assets() ports.AssetStore { return assetStore{s.t} }
-
-// Versions returns the bound tenant's versions and heads.
-func (s tenantTx) Versions() ports.VersionStore { return versionStore{s.t} }
-
-// Members returns the bound tenant's memberships.
-func (s tenantTx) Members() ports.MemberStore { return memberStore{s.t} }
-
-// APIKeys returns the bound tenant's API keys.
-func (s tenantTx) APIKeys() ports.APIKeyStore { return apiKeyStore{s.t} }
-
-// Audit returns the bound tenant's audit chain.
-func (s tenantTx) Audit() ports.AuditStore { return auditStore{s.t} }
-
-// Changes returns the publisher of the transaction's changes.
-func (s tenantTx) Changes() ports.ChangePublisher { return publisher{s.t} }
+func (g globalTx) Users() ports.UserStore               { return userStore(g) }
+func (g globalTx) Tokens() ports.TokenStore             { return tokenStore(g) }
+func (g globalTx) Directory() ports.Directory           { return directory(g) }
+func (s tenantTx) Tenants() ports.TenantStore           { return tenantStore(s.globalTx) }
+func (s tenantTx) Environments() ports.EnvironmentStore { return environmentStore(s.globalTx) }
+func (s tenantTx) Assets() ports.AssetStore             { return assetStore(s.globalTx) }
+func (s tenantTx) Versions() ports.VersionStore         { return versionStore(s.globalTx) }
+func (s tenantTx) Members() ports.MemberStore           { return memberStore(s.globalTx) }
+func (s tenantTx) APIKeys() ports.APIKeyStore           { return apiKeyStore(s.globalTx) }
+func (s tenantTx) Audit() ports.AuditStore              { return auditStore(s.globalTx) }
+func (s tenantTx) Changes() ports.ChangePublisher       { return publisher(s.globalTx) }
 
 var (
-	_ ports.GlobalTx = globalTx{}
-	_ ports.TenantTx = tenantTx{}
+	_ ports.GlobalTx         = globalTx{}
+	_ ports.TenantTx         = tenantTx{}
+	_ ports.UserStore        = userStore{}
+	_ ports.TokenStore       = tokenStore{}
+	_ ports.Directory        = directory{}
+	_ ports.TenantStore      = tenantStore{}
+	_ ports.MemberStore      = memberStore{}
+	_ ports.APIKeyStore      = apiKeyStore{}
+	_ ports.EnvironmentStore = environmentStore{}
+	_ ports.AssetStore       = assetStore{}
+	_ ports.VersionStore     = versionStore{}
+	_ ports.AuditStore       = auditStore{}
+	_ ports.ChangePublisher  = publisher{}
 )
 
 // parent is a row that an insert's foreign key needs: the kind answered when
@@ -281,4 +268,28 @@ func (t *txn) missingParent(ctx context.Context, parents []parent, otherwise dom
 		}
 	}
 	return domain.StoreError(otherwise)
+}
+
+// fetch reads the row of a lookup and converts it: no row is the missing
+// kind's store error.
+func fetch[R, T any](ctx context.Context, t *txn, missing domain.Kind, what string, conv func(R) T, query string, args ...any) (T, error) {
+	var r R
+	if err := t.one(ctx, &r, missing, what, query, args...); err != nil {
+		var zero T
+		return zero, err
+	}
+	return conv(r), nil
+}
+
+// fetchAll reads every row of a query and converts each.
+func fetchAll[R, T any](ctx context.Context, t *txn, what string, conv func(R) T, query string, args ...any) ([]T, error) {
+	var rows []R
+	if err := t.list(ctx, &rows, query, args...); err != nil {
+		return nil, t.fail(err, what)
+	}
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conv(r))
+	}
+	return out, nil
 }

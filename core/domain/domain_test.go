@@ -163,3 +163,11 @@ func TestSnapshot(t *testing.T) {
 		t.Error("Clone shares its maps")
 	}
 }
+
+func TestPageSize(t *testing.T) {
+	for limit, want := range map[int]int{-1: DefaultPageSize, 0: DefaultPageSize, 7: 7, MaxPageSize: MaxPageSize, 10_000: MaxPageSize} {
+		if got := (Page{Limit: limit}).Size(); got != want {
+			t.Errorf("Page{Limit: %d}.Size() = %d, want %d", limit, got, want)
+		}
+	}
+}

@@ -154,6 +154,18 @@ type Page struct {
 	Cursor string
 }
 
+// Size is the number of rows a store returns for p: Limit, DefaultPageSize
+// when it is not positive, at most MaxPageSize.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageSize
+	case p.Limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return p.Limit
+}
+
 // Audit actions.
 const (
 	ActionTenantCreated      = "tenant.created"
