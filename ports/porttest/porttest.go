@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Transactions", testTransactions},
 		{"Isolation", testIsolation},
 		{"Concurrency", testConcurrency},
+		{"DeleteRace", testDeleteRace},
 		{"Tamper", func(t *testing.T, open Opener) { testTamper(t, open, o.Tamper) }},
 	}
 	for _, c := range cases {
