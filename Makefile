@@ -1,5 +1,6 @@
 # ConfigMat's front door. `make run` serves the API on the embedded store;
-# `make test` runs every test (PostgreSQL and Redis ones when configured).
+# `make test` runs every test (PostgreSQL and Redis ones when configured);
+# `make help` lists every target. `make` alone builds, as before.
 
 GO        ?= go
 BIN       := bin/configmat
@@ -8,7 +9,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PKGS      := ./...
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-unit test-integration cover bench lint generate migrate tidy clean
+.PHONY: build run test test-unit test-integration cover bench lint generate migrate tidy clean help
 
 ## build: compile the static binary to bin/configmat
 build:
@@ -57,5 +58,15 @@ generate:
 migrate: build
 	./$(BIN) migrate
 
+## tidy: bring go.mod and go.sum in line with the imports (go mod tidy)
+tidy:
+	$(GO) mod tidy
+
+## clean: remove bin/ and coverage.out
 clean:
 	rm -rf bin coverage.out
+
+## help: list the targets with what each does (from their ## comments)
+help:
+	@awk '/^## [A-Za-z0-9_-]+: / { line = substr($$0, 4); n = index(line, ": "); \
+		printf "  %-18s %s\n", substr(line, 1, n - 1), substr(line, n + 2) }' $(MAKEFILE_LIST)

@@ -12,8 +12,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// contractRoutes lists every route of /work/shared/API.md (and the document
-// itself), with the health checks both at the root and under /api/v1.
+// contractRoutes lists every route of the product contract (API.md, whose
+// machine-readable form is this package's openapi.json) and the document
+// itself, with the health checks both at the root and under /api/v1.
 var contractRoutes = []struct{ method, path string }{
 	{"GET", "/health"},
 	{"GET", "/health/detailed"},

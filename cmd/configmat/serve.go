@@ -202,17 +202,19 @@ func (a *app) runFeed(ctx context.Context) {
 	}
 }
 
-// healthChecks builds the checks of GET /health/detailed.
+// healthChecks builds the checks of GET /health/detailed. The contract's
+// "cache" check covers the read cache, always in this process's memory, and,
+// with REDIS_URL, the Redis that holds the shared rate-limit counters.
 func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthCheck {
 	return map[string]httpapi.HealthCheck{
 		"database": a.store.Health,
 		"cache": func(ctx context.Context) (map[string]any, bool) {
-			status := map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live"}
+			status := map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live", "rate_limit_counters": "memory"}
 			if !a.cache.Live() {
 				status["invalidation"] = "bypassed"
 			}
 			if redisClient != nil {
-				status["backend"] = "redis"
+				status["rate_limit_counters"] = "redis"
 				if err := redisClient.Ping(ctx).Err(); err != nil {
 					status["status"] = "unhealthy"
 					status["error"] = "redis unreachable"

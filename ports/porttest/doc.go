@@ -1,6 +1,9 @@
 // Package porttest is the conformance suite every store adapter runs: one
 // call exercises every store port through the Transactor, plus rollback,
-// panics, tenant isolation, concurrent changes and audit tamper detection.
+// panics, tenant isolation, concurrent changes, audit tamper detection, and
+// an asset's deletion racing its change sets, promotion and rollback through
+// the real core services (core.New), so that the store is locked in the
+// production order.
 //
 // An adapter's test opens a fresh, migrated, empty store per call of its
 // Opener and registers the store's cleanup with t.Cleanup:

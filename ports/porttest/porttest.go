@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"EmptyValues", testEmptyValues},
 		{"Isolation", testIsolation},
 		{"Concurrency", testConcurrency},
+		{"DeleteRace", testDeleteRace},
 		{"Tamper", func(t *testing.T, open Opener) { testTamper(t, open, o.Tamper) }},
 	}
 	for _, c := range cases {

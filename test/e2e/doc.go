@@ -1,8 +1,10 @@
 // Package e2e holds the end-to-end tests of the configmat binary against the
-// product contract (/work/shared/API.md) and the OpenAPI document: every
-// route, error code and promise of the HTTP API, the administrative
-// subcommands, tenant isolation and the logs, once on the embedded store and
-// once on PostgreSQL.
+// product contract as this repository states it: the OpenAPI document
+// (api/openapi.json), the error codes (docs/errors.md) and the README. They
+// cover every route, error code and promise of the HTTP API, the
+// administrative subcommands, tenant isolation and the logs, once on the
+// embedded store and once on PostgreSQL. Comments citing "API.md" mean the
+// product contract's prose, which those documents carry into the repository.
 //
 // Run them with
 //

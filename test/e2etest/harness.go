@@ -5,7 +5,6 @@
 package e2etest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -97,18 +96,35 @@ type Server struct {
 	Dir string
 
 	cmd    *exec.Cmd
-	logs   *syncBuffer
-	stdout *syncBuffer
+	logs   *pipeLog
+	stdout *pipeLog
 	done   chan struct{}
 	exit   int
 }
 
-var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
+// listenLine is the server's listening line on stdout, whole (up to its
+// newline), with the URL it serves.
+var listenLine = regexp.MustCompile(`listening on (http://\S+).*\n`)
+
+// startTimeout bounds how long Start waits for the listening line.
+const startTimeout = 60 * time.Second
 
 // Start runs `configmat serve` and waits until it says where it listens.
+//
+// When Start returns, Logs holds every line the server logged before it
+// printed its listening line (the start-up warnings among them): Logs reads
+// the process's stderr pipe up to what the process has written, so no test
+// depends on how fast a copy of one pipe catches up with the other.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	s, err := start(t, o)
+	return startBinary(t, Binary(t), o)
+}
+
+// startBinary is Start with the program to run: the harness's own tests run
+// a fake server.
+func startBinary(t testing.TB, bin string, o Options) *Server {
+	t.Helper()
+	s, err := start(t, bin, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +132,7 @@ func Start(t testing.TB, o Options) *Server {
 	return s
 }
 
-func start(t testing.TB, o Options) (*Server, error) {
+func start(t testing.TB, bin string, o Options) (*Server, error) {
 	t.Helper()
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
@@ -125,44 +141,49 @@ func start(t testing.TB, o Options) (*Server, error) {
 	if len(args) == 0 {
 		args = []string{"serve"}
 	}
-	cmd := exec.Command(Binary(t), args...)
-	cmd.Dir = o.Dir
-	cmd.Env = Environ(o.Env)
-	s := &Server{Dir: o.Dir, cmd: cmd, logs: &syncBuffer{}, stdout: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = s.logs
-	out, err := cmd.StdoutPipe()
+	stdout, stdoutW, err := newPipeLog()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	logs, logsW, err := newPipeLog()
+	if err != nil {
+		_ = stdoutW.Close()
 		return nil, err
 	}
-	urlCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			s.stdout.Write([]byte(line + "\n"))
-			if m := listenLine.FindStringSubmatch(line); m != nil {
-				select {
-				case urlCh <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = o.Dir
+	cmd.Env = Environ(o.Env)
+	cmd.Stdout, cmd.Stderr = stdoutW, logsW
+	err = cmd.Start()
+	// The child holds its own copies of the write ends: once it exits, both
+	// logs reach end of file.
+	_ = stdoutW.Close()
+	_ = logsW.Close()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: o.Dir, cmd: cmd, logs: logs, stdout: stdout, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
+		<-stdout.done
+		<-logs.done
 		s.exit = cmd.ProcessState.ExitCode()
 		close(s.done)
 	}()
-	select {
-	case s.URL = <-urlCh:
+	deadline := time.Now().Add(startTimeout)
+	if text, ok := stdout.waitFor(listenLine.MatchString, deadline); ok {
+		s.URL = listenLine.FindStringSubmatch(text)[1]
 		return s, nil
+	}
+	// stdout ended (the process is exiting) or the deadline passed.
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
 	case <-s.done:
 		return nil, &startError{logs: s.logs.String(), code: s.exit}
-	case <-time.After(60 * time.Second):
+	case <-timer.C:
 		_ = cmd.Process.Kill()
+		<-s.done
 		return nil, &startError{logs: s.logs.String(), code: -1}
 	}
 }
@@ -232,10 +253,12 @@ func (s *Server) Wait() int {
 	return s.exit
 }
 
-// Logs returns everything the process wrote to stderr so far.
+// Logs returns everything the process wrote to stderr before the call, so a
+// line logged before an answer the test has received is always in it; after
+// Stop or Wait, the whole log.
 func (s *Server) Logs() string { return s.logs.String() }
 
-// Stdout returns everything the process wrote to stdout so far.
+// Stdout returns everything the process wrote to stdout before the call.
 func (s *Server) Stdout() string { return s.stdout.String() }
 
 // Do sends a request with a JSON body (nil for none) and headers, and
@@ -277,22 +300,4 @@ func (s *Server) Do(t testing.TB, method, path string, body any, headers map[str
 		t.Fatal(err)
 	}
 	return resp, data
-}
-
-// syncBuffer is a goroutine-safe bytes.Buffer.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
