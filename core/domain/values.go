@@ -16,8 +16,8 @@ const (
 // Value is a key's value as a client writes or reads it: any JSON value,
 // optionally secret. Plaintext secrets exist only in memory.
 type Value struct {
-	Value  json.RawMessage `json:"value"`
-	Secret bool            `json:"secret"`
+	Value  json.RawMessage
+	Secret bool
 }
 
 // StoredValue is a key's value as stored in a version snapshot: a non-secret's
@@ -95,7 +95,7 @@ type ChangeSet struct {
 
 // Diff is the difference between two snapshots, as "object.key" paths.
 type Diff struct {
-	Added   []string `json:"added"`
-	Changed []string `json:"changed"`
-	Removed []string `json:"removed"`
+	Added   []string
+	Changed []string
+	Removed []string
 }
