@@ -203,7 +203,9 @@ const (
 )
 
 // Change tells caches what a committed transaction changed. Adapters deliver it
-// to every process only after the transaction commits.
+// to every process only after the transaction commits. Its JSON tags are, for
+// now, the PostgreSQL store's NOTIFY payload; they go once the stores encode
+// changes with a codec of their own.
 type Change struct {
 	Kind        ChangeKind `json:"kind"`
 	TenantID    TenantID   `json:"tenant_id"`

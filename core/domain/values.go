@@ -22,7 +22,9 @@ type Value struct {
 
 // StoredValue is a key's value as stored in a version snapshot: a non-secret's
 // JSON value, or a secret's sealed bytes (AES-256-GCM under the tenant's data
-// key, bound to tenant, asset, environment, object and key).
+// key, bound to tenant, asset, environment, object and key). Its JSON tags
+// are, for now, the embedded store's snapshot format; they go once the
+// stores encode snapshots with a codec of their own.
 type StoredValue struct {
 	Value  json.RawMessage `json:"value,omitempty"`
 	Secret bool            `json:"secret,omitempty"`
