@@ -42,7 +42,9 @@ type KEKConfig struct {
 	// AllowDevelopmentKey allows a missing Hex: DevelopmentKey then
 	// supplies the key, and the KEK says it is a development key.
 	AllowDevelopmentKey bool
-	DevelopmentKey      func() (string, error)
+	// DevelopmentKey returns the development key's text, creating the key
+	// on first use.
+	DevelopmentKey func() (string, error)
 }
 
 // LoadKEK returns the key-encryption key of c: c.Hex when set; otherwise,

@@ -43,6 +43,7 @@ const (
 // INTERNAL_ERROR for a development key source that failed). It never holds
 // key material.
 type KEKError struct {
+	// Problem says what is wrong.
 	Problem KEKProblem
 	// Length is the length of the key text, for KEKWrongLength and KEKNotHex.
 	Length int
