@@ -8,6 +8,12 @@
 // contract's error body, produced in one place (errors.go) from the error's
 // domain.Kind.
 //
+// The wire format is the adapter's: the core's types carry no JSON tags, and
+// every request body (requests.go) and answer (responses.go) has a type of
+// its own here, mapped to and from the core's values. The answers of the
+// polled GET /api/v1/assets/{slug}/values are encoded and hashed once per
+// version and kept in a bounded buffer (bodies.go).
+//
 // Choices where the contract leaves room:
 //   - An unknown JSON field is 400 INVALID_JSON with details {"field": name},
 //     as docs/errors.md describes; a field of the wrong JSON type is 400

@@ -7,25 +7,6 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// assetList is one page of GET /assets.
-type assetList struct {
-	Assets     []domain.Asset `json:"assets"`
-	NextCursor *string        `json:"next_cursor"`
-}
-
-// assetCreate is the body of POST /assets.
-type assetCreate struct {
-	Slug        string `json:"slug"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
-// assetUpdate is the body of PATCH /assets/{slug}; absent fields stay.
-type assetUpdate struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
-}
-
 // listAssets pages through the tenant's assets.
 func (s *server) listAssets(w http.ResponseWriter, r *http.Request) error {
 	limit, err := limitQuery(r)
@@ -37,10 +18,7 @@ func (s *server) listAssets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if assets == nil {
-		assets = []domain.Asset{}
-	}
-	return respond(w, http.StatusOK, assetList{Assets: assets, NextCursor: nextCursor(cursor)})
+	return respond(w, http.StatusOK, viewAssets(assets, cursor))
 }
 
 // createAsset creates an asset.
@@ -53,7 +31,7 @@ func (s *server) createAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusCreated, asset)
+	return respond(w, http.StatusCreated, viewAsset(asset))
 }
 
 // getAsset returns an asset with its current version per environment.
@@ -62,10 +40,7 @@ func (s *server) getAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if detail.Versions == nil {
-		detail.Versions = map[string]int{}
-	}
-	return respond(w, http.StatusOK, detail)
+	return respond(w, http.StatusOK, viewAssetDetail(detail))
 }
 
 // updateAsset changes an asset's name or description.
@@ -78,7 +53,7 @@ func (s *server) updateAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, asset)
+	return respond(w, http.StatusOK, viewAsset(asset))
 }
 
 // deleteAsset deletes an asset with all its versions.

@@ -7,19 +7,6 @@ import (
 	"github.com/configmat/configmat/core/identity"
 )
 
-// registerRequest is the body of POST /auth/register.
-type registerRequest struct {
-	Email      string `json:"email"`
-	Password   string `json:"password"`
-	TenantName string `json:"tenant_name"`
-}
-
-// loginRequest is the body of POST /auth/login.
-type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
 // register creates a user and the tenant they own, when signup is enabled.
 func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if !s.signup {
@@ -37,7 +24,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusCreated, reg)
+	return respond(w, http.StatusCreated, viewRegistration(reg))
 }
 
 // login exchanges an email and password for a user token.
@@ -50,7 +37,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, tok)
+	return respond(w, http.StatusOK, viewToken(tok))
 }
 
 // getMe returns the user and their memberships.
@@ -59,8 +46,5 @@ func (s *server) getMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if me.Memberships == nil {
-		me.Memberships = []domain.UserMembership{}
-	}
-	return respond(w, http.StatusOK, me)
+	return respond(w, http.StatusOK, viewMe(me))
 }

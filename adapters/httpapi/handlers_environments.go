@@ -2,19 +2,7 @@ package httpapi
 
 import (
 	"net/http"
-
-	"github.com/configmat/configmat/core/domain"
 )
-
-// environmentList is the answer of GET /environments.
-type environmentList struct {
-	Environments []domain.Environment `json:"environments"`
-}
-
-// environmentCreate is the body of POST /environments.
-type environmentCreate struct {
-	Name string `json:"name"`
-}
 
 // listEnvironments lists the tenant's environments in promotion order.
 func (s *server) listEnvironments(w http.ResponseWriter, r *http.Request) error {
@@ -22,10 +10,7 @@ func (s *server) listEnvironments(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if envs == nil {
-		envs = []domain.Environment{}
-	}
-	return respond(w, http.StatusOK, environmentList{Environments: envs})
+	return respond(w, http.StatusOK, viewEnvironments(envs))
 }
 
 // createEnvironment appends an environment to the promotion order.
@@ -38,5 +23,5 @@ func (s *server) createEnvironment(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusCreated, env)
+	return respond(w, http.StatusCreated, viewEnvironment(env))
 }

@@ -6,32 +6,13 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// memberList is the answer of GET /members.
-type memberList struct {
-	Members []domain.Member `json:"members"`
-}
-
-// memberCreate is the body of POST /members.
-type memberCreate struct {
-	Email string `json:"email"`
-	Role  string `json:"role"`
-}
-
-// memberUpdate is the body of PATCH /members/{user_id}.
-type memberUpdate struct {
-	Role string `json:"role"`
-}
-
 // listMembers lists the tenant's members.
 func (s *server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	members, err := s.identity.ListMembers(r.Context(), actorFrom(r.Context()))
 	if err != nil {
 		return err
 	}
-	if members == nil {
-		members = []domain.Member{}
-	}
-	return respond(w, http.StatusOK, memberList{Members: members})
+	return respond(w, http.StatusOK, viewMembers(members))
 }
 
 // addMember gives an existing user a role in the tenant.
@@ -48,7 +29,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusCreated, m)
+	return respond(w, http.StatusCreated, viewMember(m))
 }
 
 // updateMember changes a member's role.
@@ -65,7 +46,7 @@ func (s *server) updateMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, m)
+	return respond(w, http.StatusOK, viewMember(m))
 }
 
 // removeMember removes a member from the tenant.

@@ -8,31 +8,32 @@ import (
 )
 
 // resolve answers the resolved configuration of an asset in an environment,
-// for an API key or a user. The body is encoded once per cached resolution
-// and its SHA-256 is the strong ETag; a matching If-None-Match answers 304 with no body.
+// for an API key or a user. The body is encoded once per version (see
+// resolvedBodies) and its SHA-256 is the strong ETag; a matching
+// If-None-Match answers 304 with no body.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	env, err := requiredQuery(r, "environment")
 	if err != nil {
 		return err
 	}
 	slug := pathVar(r, "slug")
+	actor := actorFrom(r.Context())
 	done := s.timeOperation(r.Context(), "resolve", logrus.DebugLevel, logrus.Fields{"asset": slug, "environment": env})
-	resolved, err := s.catalog.Resolve(r.Context(), actorFrom(r.Context()), slug, env)
+	resolved, err := s.catalog.Resolve(r.Context(), actor, slug, env)
 	done()
 	if err != nil {
 		return err
 	}
-	body, digest, err := resolved.Encoded()
+	answer, err := s.bodies.answer(actor.TenantID, resolved)
 	if err != nil {
 		return err
 	}
-	etag := `"` + digest + `"`
-	w.Header().Set("ETag", etag)
-	if etagMatches(r.Header.Values("If-None-Match"), etag) {
+	w.Header().Set("ETag", answer.etag)
+	if etagMatches(r.Header.Values("If-None-Match"), answer.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	writeBody(w, http.StatusOK, body)
+	writeBody(w, http.StatusOK, answer.body)
 	return nil
 }
 

@@ -9,40 +9,13 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// changeSetRequest is the body of PATCH /assets/{slug}/environments/{env}.
-type changeSetRequest struct {
-	Message         string                             `json:"message"`
-	ExpectedVersion *int                               `json:"expected_version"`
-	Set             map[string]map[string]domain.Value `json:"set"`
-	Unset           map[string][]string                `json:"unset"`
-}
-
-// promoteRequest is the body of POST /assets/{slug}/promote.
-type promoteRequest struct {
-	From            string `json:"from"`
-	To              string `json:"to"`
-	ExpectedVersion *int   `json:"expected_version"`
-	DryRun          bool   `json:"dry_run"`
-}
-
-// rollbackRequest is the body of POST /assets/{slug}/rollback.
-type rollbackRequest struct {
-	Environment string `json:"environment"`
-	Version     int    `json:"version"`
-}
-
-// versionList is the answer of GET /assets/{slug}/versions.
-type versionList struct {
-	Versions []catalog.VersionInfo `json:"versions"`
-}
-
 // getValues returns an environment's current values, secrets without value.
 func (s *server) getValues(w http.ResponseWriter, r *http.Request) error {
 	vals, err := s.catalog.GetValues(r.Context(), actorFrom(r.Context()), pathVar(r, "slug"), pathVar(r, "env"))
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, withValues(vals))
+	return respond(w, http.StatusOK, viewValues(vals))
 }
 
 // changeValues applies a change set as the environment's next version.
@@ -51,12 +24,11 @@ func (s *server) changeValues(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	cs := domain.ChangeSet{Message: req.Message, ExpectedVersion: req.ExpectedVersion, Set: req.Set, Unset: req.Unset}
-	vals, err := s.catalog.ApplyChangeSet(r.Context(), actorFrom(r.Context()), pathVar(r, "slug"), pathVar(r, "env"), cs)
+	vals, err := s.catalog.ApplyChangeSet(r.Context(), actorFrom(r.Context()), pathVar(r, "slug"), pathVar(r, "env"), req.changeSet())
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, withValues(vals))
+	return respond(w, http.StatusOK, viewValues(vals))
 }
 
 // promote copies one environment's values to another, or diffs on a dry run.
@@ -74,8 +46,7 @@ func (s *server) promote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res.Diff = nonNilDiff(res.Diff)
-	return respond(w, http.StatusOK, res)
+	return respond(w, http.StatusOK, viewPromotion(res))
 }
 
 // listVersions lists an environment's versions, newest first. The contract
@@ -86,14 +57,16 @@ func (s *server) listVersions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	actor, slug := actorFrom(r.Context()), pathVar(r, "slug")
-	versions := []catalog.VersionInfo{}
+	versions := []versionView{}
 	page := domain.Page{Limit: domain.MaxPageSize}
 	for {
 		batch, cursor, err := s.catalog.ListVersions(r.Context(), actor, slug, env, page)
 		if err != nil {
 			return err
 		}
-		versions = append(versions, batch...)
+		for _, v := range batch {
+			versions = append(versions, viewVersion(v))
+		}
 		if cursor == "" || cursor == page.Cursor {
 			break
 		}
@@ -116,7 +89,7 @@ func (s *server) getVersion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, withValues(vals))
+	return respond(w, http.StatusOK, viewValues(vals))
 }
 
 // rollback makes the environment's next version a copy of an earlier one.
@@ -134,27 +107,5 @@ func (s *server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, res)
-}
-
-// withValues makes an empty environment answer {} rather than null.
-func withValues(v catalog.EnvironmentValues) catalog.EnvironmentValues {
-	if v.Values == nil {
-		v.Values = map[string]map[string]catalog.ValueView{}
-	}
-	return v
-}
-
-// nonNilDiff makes every list of a diff answer [] rather than null.
-func nonNilDiff(d domain.Diff) domain.Diff {
-	if d.Added == nil {
-		d.Added = []string{}
-	}
-	if d.Changed == nil {
-		d.Changed = []string{}
-	}
-	if d.Removed == nil {
-		d.Removed = []string{}
-	}
-	return d
+	return respond(w, http.StatusOK, viewRollback(res))
 }

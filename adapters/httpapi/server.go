@@ -22,6 +22,8 @@ type server struct {
 	version       string
 	now           func() time.Time
 	openapi       []byte
+	// bodies keeps the encoded answers of the resolved-config route.
+	bodies *resolvedBodies
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
@@ -48,6 +50,7 @@ func newServer(cfg Config) *server {
 		version:       cfg.Version,
 		now:           cfg.Now,
 		openapi:       cfg.OpenAPI,
+		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes),
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()

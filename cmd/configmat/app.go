@@ -120,19 +120,53 @@ func (a *app) systemActor(ctx context.Context, slug string) (domain.Actor, error
 	return domain.SystemActor(ref.ID), nil
 }
 
+// hintKeygen tells the operator how to get a key-encryption key.
+const hintKeygen = "generate one with `configmat keygen`"
+
 // loadKEK reads ENCRYPTION_KEY; in debug mode without one, a development key
-// is generated once and kept beside the embedded database with mode 0600.
+// is generated once and kept beside the embedded database with mode 0600,
+// and warn is told so.
 func loadKEK(s Settings, warn func(string)) (*keys.KEK, error) {
+	path := devKeyPath(s)
 	kek, err := keys.LoadKEK(keys.KEKConfig{
-		Hex:            s.EncryptionKey,
-		Debug:          s.Debug,
-		DevelopmentKey: func() (string, error) { return developmentKey(devKeyPath(s)) },
-		Warn:           warn,
+		Hex:                 s.EncryptionKey,
+		AllowDevelopmentKey: s.Debug,
+		DevelopmentKey:      func() (string, error) { return developmentKey(path) },
 	})
 	if err != nil {
-		return nil, &exitError{code: 2, err: plain(err)}
+		return nil, &exitError{code: 2, err: kekProblem(err, path)}
+	}
+	if kek.Development() {
+		warn("ENCRYPTION_KEY is not set and DEBUG=true: secrets are encrypted with the development key " + kek.ID() +
+			". DO NOT USE IN PRODUCTION: set ENCRYPTION_KEY (" + hintKeygen + ")")
 	}
 	return kek, nil
+}
+
+// kekProblem phrases why no key-encryption key was loaded for the operator:
+// which setting to fix and how; devKey is where the development key lives.
+func kekProblem(err error, devKey string) error {
+	var ke *keys.KEKError
+	if !errors.As(err, &ke) {
+		return plain(err)
+	}
+	switch ke.Problem {
+	case keys.KEKMissing:
+		return errors.New("ENCRYPTION_KEY must be set to 64 hex characters (32 bytes); " + hintKeygen +
+			", or set DEBUG=true to use a development key")
+	case keys.KEKWrongLength:
+		return fmt.Errorf("ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has %d; %s", ke.Length, hintKeygen)
+	case keys.KEKNotHex:
+		return errors.New("ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains a character that is not hex; " + hintKeygen)
+	case keys.DevelopmentKeyUnavailable:
+		if ke.Cause != nil {
+			return fmt.Errorf("ENCRYPTION_KEY is not set and the development key could not be loaded or created: %v", ke.Cause)
+		}
+		return errors.New("ENCRYPTION_KEY is not set and no development key source is configured")
+	case keys.DevelopmentKeyMalformed:
+		return fmt.Errorf("ENCRYPTION_KEY is not set and the stored development key %s is malformed: it must be 64 hex characters (32 bytes)", devKey)
+	}
+	return plain(err)
 }
 
 // plain returns the caller-facing message of a domain error.

@@ -61,14 +61,14 @@ const verifyPageSize = 500
 
 // Verification is the result of walking a tenant's chain.
 type Verification struct {
-	Valid bool `json:"valid"`
+	Valid bool
 	// Entries is the number of entries checked: the whole chain when it is
 	// valid, up to and including the first invalid entry otherwise.
-	Entries  int64  `json:"entries"`
-	HeadHash string `json:"head_hash,omitempty"`
+	Entries  int64
+	HeadHash string
 	// FirstInvalidSeq and Reason are set when Valid is false.
-	FirstInvalidSeq int64  `json:"first_invalid_seq,omitempty"`
-	Reason          string `json:"reason,omitempty"`
+	FirstInvalidSeq int64
+	Reason          string
 }
 
 // Log appends entries to a tenant's chain inside the caller's transaction.

@@ -244,22 +244,3 @@ func TestVerifierStopsAtFirstBreak(t *testing.T) {
 		t.Fatalf("Result = %+v, want %+v", got, want)
 	}
 }
-
-func TestVerificationJSON(t *testing.T) {
-	tests := []struct {
-		name string
-		v    Verification
-		want string
-	}{
-		{name: "valid", v: Verification{Valid: true, Entries: 2, HeadHash: "ab"}, want: `{"valid":true,"entries":2,"head_hash":"ab"}`},
-		{name: "invalid", v: Verification{Entries: 3, FirstInvalidSeq: 3, Reason: ReasonSequenceGap}, want: `{"valid":false,"entries":3,"first_invalid_seq":3,"reason":"sequence gap"}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := json.Marshal(tt.v)
-			if err != nil || string(b) != tt.want {
-				t.Fatalf("json = %s, %v; want %s", b, err, tt.want)
-			}
-		})
-	}
-}

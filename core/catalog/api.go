@@ -51,31 +51,31 @@ type AssetPatch struct {
 // AssetDetail is an asset with the current version number per environment.
 type AssetDetail struct {
 	domain.Asset
-	Versions map[string]int `json:"versions"`
+	Versions map[string]int
 }
 
 // EnvironmentValues is an environment's values at one version; secrets carry
 // no value.
 type EnvironmentValues struct {
-	Asset       string                          `json:"asset"`
-	Environment string                          `json:"environment"`
-	Version     int                             `json:"version"`
-	Values      map[string]map[string]ValueView `json:"values"`
+	Asset       string
+	Environment string
+	Version     int
+	Values      map[string]map[string]ValueView
 }
 
 // ValueView is a value as shown to users: Value is omitted for secrets.
 type ValueView struct {
-	Value  json.RawMessage `json:"value,omitempty"`
-	Secret bool            `json:"secret"`
+	Value  json.RawMessage
+	Secret bool
 }
 
 // VersionInfo describes one version without its values.
 type VersionInfo struct {
-	Version   int       `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"`
-	Message   string    `json:"message"`
-	Source    string    `json:"source"`
+	Version   int
+	CreatedAt time.Time
+	CreatedBy string
+	Message   string
+	Source    string
 }
 
 // PromoteRequest copies one environment's values to another.
@@ -89,29 +89,31 @@ type PromoteRequest struct {
 
 // PromoteResult is the diff and, unless dry run, the target's new version.
 type PromoteResult struct {
-	From    string      `json:"from"`
-	To      string      `json:"to"`
-	DryRun  bool        `json:"dry_run"`
-	Version *int        `json:"version"`
-	Diff    domain.Diff `json:"diff"`
+	From    string
+	To      string
+	DryRun  bool
+	Version *int
+	Diff    domain.Diff
 }
 
 // RollbackResult names the new version and the version it restored.
 type RollbackResult struct {
-	Environment  string `json:"environment"`
-	Version      int    `json:"version"`
-	RestoredFrom int    `json:"restored_from"`
+	Environment  string
+	Version      int
+	RestoredFrom int
 }
 
 // Resolved is what an application reads: secrets decrypted (or omitted for
 // users below editor).
 type Resolved struct {
-	Asset       string                                `json:"asset"`
-	Environment string                                `json:"environment"`
-	Version     int                                   `json:"version"`
-	Config      map[string]map[string]json.RawMessage `json:"config"`
-
-	// encoding is shared by every copy of a resolution, so that one served
-	// from the cache is encoded once for all its readers.
-	encoding *resolvedEncoding
+	Asset       string
+	Environment string
+	Version     int
+	Config      map[string]map[string]json.RawMessage
+	// AssetID names the asset for good: a slug can be deleted and created
+	// again, an ID never. With the tenant, AssetID, Environment, Version and
+	// WithSecrets identify the resolution, whose content never changes.
+	AssetID domain.AssetID
+	// WithSecrets says whether Config holds the secrets.
+	WithSecrets bool
 }

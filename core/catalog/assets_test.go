@@ -103,11 +103,7 @@ func TestGetAssetShowsEveryEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetAsset: %v", err)
 	}
-	assertJSON(t, got, map[string]any{
-		"id": assetID, "slug": assetSlug, "name": "Billing", "description": "",
-		"created_at": fixedNow, "updated_at": fixedNow,
-		"versions": map[string]int{"local": 0, "stage": 2, "prod": 1},
-	})
+	assertJSON(t, got, AssetDetail{Asset: testAsset, Versions: map[string]int{"local": 0, "stage": 2, "prod": 1}})
 }
 
 func TestGetAssetFailures(t *testing.T) {

@@ -44,11 +44,18 @@ type valuesChanged struct {
 
 // valuesPromoted is the detail of values.promoted.
 type valuesPromoted struct {
-	Asset   string      `json:"asset"`
-	From    string      `json:"from"`
-	To      string      `json:"to"`
-	Version int         `json:"version"`
-	Diff    domain.Diff `json:"diff"`
+	Asset   string     `json:"asset"`
+	From    string     `json:"from"`
+	To      string     `json:"to"`
+	Version int        `json:"version"`
+	Diff    diffDetail `json:"diff"`
+}
+
+// diffDetail is a domain.Diff in the details of values.promoted.
+type diffDetail struct {
+	Added   []string `json:"added"`
+	Changed []string `json:"changed"`
+	Removed []string `json:"removed"`
 }
 
 // valuesRolledBack is the detail of values.rolled_back.

@@ -15,10 +15,10 @@ func TestListEnvironments(t *testing.T) {
 	tests := []struct {
 		name   string
 		stored []domain.Environment
-		want   string
+		want   []domain.Environment
 	}{
-		{"none", nil, `[]`},
-		{"in order", []domain.Environment{{Name: "local", Position: 1}, {Name: "prod", Position: 3}}, `[{"name":"local","position":1},{"name":"prod","position":3}]`},
+		{"none", nil, []domain.Environment{}},
+		{"in order", []domain.Environment{{Name: "local", Position: 1}, {Name: "prod", Position: 3}}, []domain.Environment{{Name: "local", Position: 1}, {Name: "prod", Position: 3}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,7 +28,7 @@ func TestListEnvironments(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ListEnvironments: %v", err)
 			}
-			assertJSON(t, got, json.RawMessage(tt.want))
+			assertJSON(t, got, tt.want)
 		})
 	}
 }

@@ -75,7 +75,7 @@ func (s *Service) promote(ctx context.Context, st ports.TenantTx, actor domain.A
 		Source:      domain.SourcePromote,
 		Snapshot:    snap,
 	}
-	details := valuesPromoted{Asset: slug, From: req.From, To: req.To, Version: v.Number, Diff: diff}
+	details := valuesPromoted{Asset: slug, From: req.From, To: req.To, Version: v.Number, Diff: diffDetail(diff)}
 	if err := s.commitVersion(ctx, st, actor, slug, v, domain.ActionPromoted, details); err != nil {
 		return PromoteResult{}, err
 	}

@@ -62,7 +62,7 @@ func (s *Service) resolve(ctx context.Context, actor domain.Actor, slug, env str
 		if err != nil {
 			return Resolved{}, err
 		}
-		return Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, encoding: &resolvedEncoding{}}, nil
+		return Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, AssetID: asset.ID, WithSecrets: withSecrets}, nil
 	})
 	return r, assetID, err
 }

@@ -13,17 +13,19 @@ import (
 )
 
 func TestResolveByActor(t *testing.T) {
-	withSecrets := `{"asset":"billing","environment":"prod","version":3,"config":{"db":{"host":"h","pw":"hunter2"},"keys":{"stripe":{"live":true}}}}`
+	withSecrets := Resolved{Asset: "billing", Environment: "prod", Version: 3, AssetID: assetID, WithSecrets: true,
+		Config: map[string]map[string]json.RawMessage{"db": {"host": json.RawMessage(`"h"`), "pw": json.RawMessage(`"hunter2"`)}, "keys": {"stripe": json.RawMessage(`{"live":true}`)}}}
 	tests := []struct {
 		name        string
 		actor       domain.Actor
 		opensSecret bool
-		want        string
+		want        Resolved
 	}{
 		{"api key", apiKey, true, withSecrets},
 		{"api key of the environment", domain.Actor{TenantID: tenantID, APIKeyID: "k", Environment: "prod"}, true, withSecrets},
 		{"editor", editor, true, withSecrets},
-		{"viewer", viewer, false, `{"asset":"billing","environment":"prod","version":3,"config":{"db":{"host":"h"}}}`},
+		{"viewer", viewer, false, Resolved{Asset: "billing", Environment: "prod", Version: 3, AssetID: assetID,
+			Config: map[string]map[string]json.RawMessage{"db": {"host": json.RawMessage(`"h"`)}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +42,7 @@ func TestResolveByActor(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
-			assertJSON(t, got, json.RawMessage(tt.want))
+			assertJSON(t, got, tt.want)
 			w.assertCommitted(true)
 		})
 	}
@@ -66,7 +68,7 @@ func TestResolveWithoutVersionChecksTheEnvironment(t *testing.T) {
 				t.Fatalf("error = %v, want kind %q", err, tt.kind)
 			}
 			if err == nil {
-				assertJSON(t, got, json.RawMessage(`{"asset":"billing","environment":"qa","version":0,"config":{}}`))
+				assertJSON(t, got, Resolved{Asset: "billing", Environment: "qa", AssetID: assetID, WithSecrets: true, Config: map[string]map[string]json.RawMessage{}})
 			}
 		})
 	}

@@ -213,13 +213,15 @@ func TestGetValues(t *testing.T) {
 	tests := []struct {
 		name    string
 		current func(w *world) domain.Version
-		want    string
+		want    EnvironmentValues
 	}{
 		{"no version yet", func(*world) domain.Version { return version("prod", 0, nil) },
-			`{"asset":"billing","environment":"prod","version":0,"values":{}}`},
+			EnvironmentValues{Asset: "billing", Environment: "prod", Values: map[string]map[string]ValueView{}}},
 		{"secrets without value", func(w *world) domain.Version {
 			return version("prod", 2, domain.Snapshot{"db": {"host": plain(`"h"`), "pw": w.sealed("prod", "db", "pw", `"hunter2"`)}})
-		}, `{"asset":"billing","environment":"prod","version":2,"values":{"db":{"host":{"value":"h","secret":false},"pw":{"secret":true}}}}`},
+		}, EnvironmentValues{Asset: "billing", Environment: "prod", Version: 2, Values: map[string]map[string]ValueView{
+			"db": {"host": {Value: json.RawMessage(`"h"`)}, "pw": {Secret: true}},
+		}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,7 +232,7 @@ func TestGetValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetValues: %v", err)
 			}
-			assertJSON(t, got, json.RawMessage(tt.want))
+			assertJSON(t, got, tt.want)
 		})
 	}
 }

@@ -20,12 +20,13 @@ func TestListVersions(t *testing.T) {
 		wantPage domain.Page
 		stored   []domain.Version
 		next     string
-		want     string
+		want     []VersionInfo
 	}{
-		{"none", domain.Page{}, domain.Page{Limit: 50}, nil, "", `[]`},
-		{"newest first", domain.Page{Limit: 2, Cursor: "c"}, domain.Page{Limit: 2, Cursor: "c"}, stored, "n", `[
-			{"version":2,"created_at":"2025-03-04T05:06:07Z","created_by":"user:u-editor","message":"promoted from stage","source":"promote"},
-			{"version":1,"created_at":"2025-03-04T05:06:07Z","created_by":"system","message":"","source":"edit"}]`},
+		{"none", domain.Page{}, domain.Page{Limit: 50}, nil, "", []VersionInfo{}},
+		{"newest first", domain.Page{Limit: 2, Cursor: "c"}, domain.Page{Limit: 2, Cursor: "c"}, stored, "n", []VersionInfo{
+			{Version: 2, CreatedAt: fixedNow, CreatedBy: "user:u-editor", Message: "promoted from stage", Source: domain.SourcePromote},
+			{Version: 1, CreatedAt: fixedNow, CreatedBy: "system", Source: domain.SourceEdit},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,7 +37,7 @@ func TestListVersions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ListVersions: %v", err)
 			}
-			assertJSON(t, got, json.RawMessage(tt.want))
+			assertJSON(t, got, tt.want)
 			if next != tt.next {
 				t.Fatalf("next = %q, want %q", next, tt.next)
 			}
@@ -82,8 +83,9 @@ func TestGetVersion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetVersion: %v", err)
 	}
-	assertJSON(t, got, json.RawMessage(`{"asset":"billing","environment":"prod","version":2,
-		"values":{"db":{"pw":{"secret":true},"port":{"value":5432,"secret":false}}}}`))
+	assertJSON(t, got, EnvironmentValues{Asset: "billing", Environment: "prod", Version: 2, Values: map[string]map[string]ValueView{
+		"db": {"pw": {Secret: true}, "port": {Value: json.RawMessage(`5432`)}},
+	}})
 }
 
 func TestReadFailures(t *testing.T) {

@@ -38,9 +38,9 @@ type Tenant struct {
 
 // TenantRef is the public view of a tenant.
 type TenantRef struct {
-	ID   TenantID `json:"id"`
-	Slug string   `json:"slug"`
-	Name string   `json:"name"`
+	ID   TenantID
+	Slug string
+	Name string
 }
 
 // Ref returns the public view of t.
@@ -56,8 +56,8 @@ type User struct {
 
 // UserRef is the public view of a user.
 type UserRef struct {
-	ID    UserID `json:"id"`
-	Email string `json:"email"`
+	ID    UserID
+	Email string
 }
 
 // Ref returns the public view of u.
@@ -73,14 +73,14 @@ type Membership struct {
 
 // Member is a membership joined with its user, as listed to admins.
 type Member struct {
-	User UserRef `json:"user"`
-	Role Role    `json:"role"`
+	User UserRef
+	Role Role
 }
 
 // UserMembership is one of a user's memberships joined with its tenant.
 type UserMembership struct {
-	Tenant TenantRef `json:"tenant"`
-	Role   Role      `json:"role"`
+	Tenant TenantRef
+	Role   Role
 }
 
 // UserToken is a user's bearer token, stored only as the SHA-256 digest of the
@@ -96,19 +96,19 @@ type UserToken struct {
 
 // Environment is a stage of delivery of a tenant; Position orders promotion.
 type Environment struct {
-	Name      string    `json:"name"`
-	Position  int       `json:"position"`
-	CreatedAt time.Time `json:"-"`
+	Name      string
+	Position  int
+	CreatedAt time.Time
 }
 
 // Asset is one application's configuration.
 type Asset struct {
-	ID          AssetID   `json:"id"`
-	Slug        string    `json:"slug"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          AssetID
+	Slug        string
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // APIKey is a tenant's credential for SDKs; only its digest is stored.
@@ -190,16 +190,16 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // SHA-256(PreviousHash || canonical JSON of the entry's other fields); see the
 // audit package for the exact canonical form.
 type AuditEntry struct {
-	TenantID TenantID `json:"-"`
-	Seq      int64    `json:"seq"`
-	Action   string   `json:"action"`
-	Actor    string   `json:"actor"`
-	Target   string   `json:"target"`
+	TenantID TenantID
+	Seq      int64
+	Action   string
+	Actor    string
+	Target   string
 	// Details is a JSON object in canonical form.
-	Details      json.RawMessage `json:"details"`
-	CreatedAt    time.Time       `json:"created_at"`
-	PreviousHash string          `json:"previous_hash"`
-	Hash         string          `json:"hash"`
+	Details      json.RawMessage
+	CreatedAt    time.Time
+	PreviousHash string
+	Hash         string
 }
 
 // ChangeKind says what a Change notification is about.
@@ -215,11 +215,12 @@ const (
 )
 
 // Change tells caches what a committed transaction changed. Adapters deliver it
-// to every process only after the transaction commits.
+// to every process only after the transaction commits; each store encodes it
+// in a format of its own.
 type Change struct {
-	Kind        ChangeKind `json:"kind"`
-	TenantID    TenantID   `json:"tenant_id"`
-	AssetID     AssetID    `json:"asset_id,omitempty"`
-	Environment string     `json:"environment,omitempty"`
-	APIKeyID    APIKeyID   `json:"api_key_id,omitempty"`
+	Kind        ChangeKind
+	TenantID    TenantID
+	AssetID     AssetID
+	Environment string
+	APIKeyID    APIKeyID
 }

@@ -16,17 +16,18 @@ const (
 // Value is a key's value as a client writes or reads it: any JSON value,
 // optionally secret. Plaintext secrets exist only in memory.
 type Value struct {
-	Value  json.RawMessage `json:"value"`
-	Secret bool            `json:"secret"`
+	Value  json.RawMessage
+	Secret bool
 }
 
 // StoredValue is a key's value as stored in a version snapshot: a non-secret's
 // JSON value, or a secret's sealed bytes (AES-256-GCM under the tenant's data
-// key, bound to tenant, asset, environment, object and key).
+// key, bound to tenant, asset, environment, object and key). Stores encode
+// snapshots in a format of their own.
 type StoredValue struct {
-	Value  json.RawMessage `json:"value,omitempty"`
-	Secret bool            `json:"secret,omitempty"`
-	Sealed []byte          `json:"sealed,omitempty"`
+	Value  json.RawMessage
+	Secret bool
+	Sealed []byte
 }
 
 // Snapshot is every value of one asset in one environment: object -> key -> value.
@@ -95,7 +96,7 @@ type ChangeSet struct {
 
 // Diff is the difference between two snapshots, as "object.key" paths.
 type Diff struct {
-	Added   []string `json:"added"`
-	Changed []string `json:"changed"`
-	Removed []string `json:"removed"`
+	Added   []string
+	Changed []string
+	Removed []string
 }

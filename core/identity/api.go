@@ -85,22 +85,22 @@ type RegisterInput struct {
 
 // Registration is the result of Register.
 type Registration struct {
-	Token     string           `json:"token"`
-	ExpiresAt time.Time        `json:"expires_at"`
-	User      domain.UserRef   `json:"user"`
-	Tenant    domain.TenantRef `json:"tenant"`
+	Token     string
+	ExpiresAt time.Time
+	User      domain.UserRef
+	Tenant    domain.TenantRef
 }
 
 // IssuedToken is a new user token, shown once.
 type IssuedToken struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Token     string
+	ExpiresAt time.Time
 }
 
 // Me is a user with their memberships.
 type Me struct {
-	User        domain.UserRef          `json:"user"`
-	Memberships []domain.UserMembership `json:"memberships"`
+	User        domain.UserRef
+	Memberships []domain.UserMembership
 }
 
 // APIKeyInput creates an API key.

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -42,15 +41,11 @@ func TestMe(t *testing.T) {
 		membersErr  error
 		want        Me
 		wantKind    domain.Kind
-		wantJSON    string
 	}{
 		{name: "member", actor: domain.Actor{TenantID: tenantA, UserID: userA, Role: domain.RoleOwner}, memberships: memberships,
-			want: Me{User: ada.Ref(), Memberships: memberships},
-			wantJSON: `{"user":{"id":"` + string(userA) + `","email":"ada@example.com"},"memberships":[{"tenant":{"id":"` +
-				string(tenantA) + `","slug":"acme","name":"Acme"},"role":"owner"}]}`},
+			want: Me{User: ada.Ref(), Memberships: memberships}},
 		{name: "user without tenant", actor: domain.Actor{UserID: userA},
-			want:     Me{User: ada.Ref(), Memberships: []domain.UserMembership{}},
-			wantJSON: `{"user":{"id":"` + string(userA) + `","email":"ada@example.com"},"memberships":[]}`},
+			want: Me{User: ada.Ref(), Memberships: []domain.UserMembership{}}},
 		{name: "user lookup failure", actor: domain.Actor{UserID: userA}, userErr: storeDown, wantKind: domain.KindInternal},
 		{name: "membership lookup failure", actor: domain.Actor{UserID: userA}, membersErr: storeDown, wantKind: domain.KindInternal},
 	}
@@ -66,12 +61,6 @@ func TestMe(t *testing.T) {
 			wantKind(t, err, tt.wantKind)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Me = %+v, want %+v", got, tt.want)
-			}
-			if tt.wantJSON != "" {
-				b, _ := json.Marshal(got)
-				if string(b) != tt.wantJSON {
-					t.Fatalf("JSON = %s\nwant   %s", b, tt.wantJSON)
-				}
 			}
 		})
 	}

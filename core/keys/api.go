@@ -27,54 +27,58 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-// KEK is the key-encryption key loaded from ENCRYPTION_KEY.
+// KEK is the key-encryption key, which wraps every tenant's data key.
 type KEK struct {
-	id  string
-	key [32]byte
+	id          string
+	key         [32]byte
+	development bool
 }
 
 // KEKConfig says where the key-encryption key comes from.
 type KEKConfig struct {
-	// Hex is the ENCRYPTION_KEY setting: 64 hex characters, or "".
+	// Hex is the key as configured: 64 hex characters, or "" (or blanks)
+	// for none.
 	Hex string
-	// Debug allows a missing Hex: DevelopmentKey supplies one and Warn is
-	// called with a message containing "DO NOT USE IN PRODUCTION".
-	Debug          bool
+	// AllowDevelopmentKey allows a missing Hex: DevelopmentKey then
+	// supplies the key, and the KEK says it is a development key.
+	AllowDevelopmentKey bool
+	// DevelopmentKey returns the development key's text, creating the key
+	// on first use.
 	DevelopmentKey func() (string, error)
-	Warn           func(message string)
 }
 
 // LoadKEK returns the key-encryption key of c: c.Hex when set; otherwise,
-// only when c.Debug is true, the development key, with a warning through
-// c.Warn. Every error message names ENCRYPTION_KEY.
+// only when c.AllowDevelopmentKey is true, the development key. Its errors
+// are *KEKError values, which name no setting: the caller, which knows where
+// c came from, tells the operator what to set.
 func LoadKEK(c KEKConfig) (*KEK, error) {
 	if strings.TrimSpace(c.Hex) != "" {
 		return ParseKEK(c.Hex)
 	}
-	if !c.Debug {
-		return nil, domain.Errorf(domain.KindInvalid, "%s", msgKEKMissing)
+	if !c.AllowDevelopmentKey {
+		return nil, kekError(KEKMissing, 0, nil)
 	}
 	return loadDevelopmentKEK(c)
 }
 
 // ParseKEK parses 64 hex characters (surrounding whitespace ignored) into a
-// key-encryption key. The error never repeats the input.
+// key-encryption key. The error, a *KEKError, never repeats the input.
 func ParseKEK(s string) (*KEK, error) {
 	s = strings.TrimSpace(s)
 	if len(s) != 2*keySize {
-		return nil, domain.Errorf(domain.KindInvalid, "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has %d; %s", len(s), hintKeygen)
+		return nil, kekError(KEKWrongLength, len(s), nil)
 	}
 	k := &KEK{}
 	if _, err := hex.Decode(k.key[:], []byte(s)); err != nil {
 		// err names the offending character: a piece of the key, so it is dropped.
-		return nil, domain.Errorf(domain.KindInvalid, "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains a character that is not hex; %s", hintKeygen)
+		return nil, kekError(KEKNotHex, len(s), nil)
 	}
 	k.id = kekID(k.key[:])
 	return k, nil
 }
 
 // GenerateKeyHex returns a new random key-encryption key as 64 lower-case hex
-// characters, as printed by `configmat keygen`. A nil r means crypto/rand.
+// characters, the text ParseKEK reads. A nil r means crypto/rand.
 func GenerateKeyHex(r io.Reader) (string, error) {
 	if r == nil {
 		r = rand.Reader
@@ -82,13 +86,17 @@ func GenerateKeyHex(r io.Reader) (string, error) {
 	var key [keySize]byte
 	defer clear(key[:])
 	if _, err := io.ReadFull(r, key[:]); err != nil {
-		return "", domain.Wrap(err, "could not generate an ENCRYPTION_KEY: the random source failed")
+		return "", domain.Wrap(err, "could not generate a key-encryption key: the random source failed")
 	}
 	return hex.EncodeToString(key[:]), nil
 }
 
 // ID names the key (for rotation): derived from the key, never revealing it.
 func (k *KEK) ID() string { return k.id }
+
+// Development reports whether k is the development key that LoadKEK loaded
+// for lack of a configured one: fit for development only, never production.
+func (k *KEK) Development() bool { return k.development }
 
 // String returns the key's ID, so that printing a KEK never prints the key.
 func (k *KEK) String() string { return k.id }
@@ -135,7 +143,7 @@ func (m *Manager) NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error
 }
 
 // CheckWrapped proves that the KEK unwraps w (the health check and the start-up
-// check use it); the error names ENCRYPTION_KEY.
+// check use it); the error names the key that wrapped w and the KEK's.
 func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) error {
 	dek, err := m.kek.unwrap(tenant, w)
 	clear(dek)

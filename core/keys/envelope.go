@@ -39,7 +39,7 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // aead returns AES-256-GCM under the key-encryption key.
 func (k *KEK) aead() (cipher.AEAD, error) {
 	if k == nil {
-		return nil, domain.Errorf(domain.KindInternal, "ENCRYPTION_KEY is not loaded")
+		return nil, domain.Errorf(domain.KindInternal, "no key-encryption key is loaded")
 	}
 	return newAEAD(k.key[:])
 }

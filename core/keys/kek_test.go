@@ -49,17 +49,24 @@ func TestParseKEK(t *testing.T) {
 		in         string
 		wantID     string
 		wantPrefix string
+		wantErr    KEKError
 	}{
 		{name: "lower case", in: testKeyHex, wantID: testKeyID},
 		{name: "upper case", in: strings.ToUpper(testKeyHex), wantID: testKeyID},
 		{name: "surrounding whitespace", in: " \t" + testKeyHex + "\n", wantID: testKeyID},
 		{name: "other key", in: otherKeyHex, wantID: otherKeyID},
-		{name: "empty", in: "", wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has 0"},
-		{name: "one short", in: testKeyHex[:63], wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has 63"},
-		{name: "one long", in: testKeyHex + "0", wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but has 65"},
-		{name: "0x prefix", in: "0x" + testKeyHex[2:], wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains"},
-		{name: "non-hex letter", in: testKeyHex[:40] + "g" + testKeyHex[41:], wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains"},
-		{name: "inner space", in: testKeyHex[:31] + " " + testKeyHex[32:], wantPrefix: "ENCRYPTION_KEY must be 64 hex characters (32 bytes) but contains"},
+		{name: "empty", in: "", wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but has 0",
+			wantErr: KEKError{Problem: KEKWrongLength, Length: 0}},
+		{name: "one short", in: testKeyHex[:63], wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but has 63",
+			wantErr: KEKError{Problem: KEKWrongLength, Length: 63}},
+		{name: "one long", in: testKeyHex + "0", wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but has 65",
+			wantErr: KEKError{Problem: KEKWrongLength, Length: 65}},
+		{name: "0x prefix", in: "0x" + testKeyHex[2:], wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but contains",
+			wantErr: KEKError{Problem: KEKNotHex, Length: 64}},
+		{name: "non-hex letter", in: testKeyHex[:40] + "g" + testKeyHex[41:], wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but contains",
+			wantErr: KEKError{Problem: KEKNotHex, Length: 64}},
+		{name: "inner space", in: testKeyHex[:31] + " " + testKeyHex[32:], wantPrefix: "the key-encryption key must be 64 hex characters (32 bytes) but contains",
+			wantErr: KEKError{Problem: KEKNotHex, Length: 64}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,9 +87,14 @@ func TestParseKEK(t *testing.T) {
 			if !errors.As(err, &de) || de.Kind != domain.KindInvalid {
 				t.Fatalf("error %v is not a VALIDATION_ERROR", err)
 			}
-			if !strings.HasPrefix(de.Message, tt.wantPrefix) || !strings.Contains(de.Message, "configmat keygen") {
-				t.Fatalf("message %q, want prefix %q and a keygen hint", de.Message, tt.wantPrefix)
+			if !strings.HasPrefix(de.Message, tt.wantPrefix) {
+				t.Fatalf("message %q, want prefix %q", de.Message, tt.wantPrefix)
 			}
+			var ke *KEKError
+			if !errors.As(err, &ke) || ke.Problem != tt.wantErr.Problem || ke.Length != tt.wantErr.Length || ke.Cause != nil {
+				t.Fatalf("error %#v, want a KEKError %+v", err, tt.wantErr)
+			}
+			assertNamesNoSetting(t, err)
 			assertNoKeyMaterial(t, err, strings.TrimSpace(tt.in), "'g'")
 		})
 	}
@@ -96,39 +108,33 @@ func TestLoadKEK(t *testing.T) {
 		wantID     string
 		wantKind   domain.Kind
 		wantPrefix string
-		wantWarn   bool
-		noWarner   bool
+		wantErr    KEKProblem
+		wantDev    bool
 	}{
 		{name: "set", cfg: KEKConfig{Hex: testKeyHex}, wantID: testKeyID},
-		{name: "set in debug ignores the development key", cfg: KEKConfig{Hex: testKeyHex, Debug: true, DevelopmentKey: devKey}, wantID: testKeyID},
-		{name: "missing", cfg: KEKConfig{}, wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY must be set"},
-		{name: "blank", cfg: KEKConfig{Hex: "  \n"}, wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY must be set"},
-		{name: "missing with a development key but no debug", cfg: KEKConfig{DevelopmentKey: devKey}, wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY must be set"},
-		{name: "malformed", cfg: KEKConfig{Hex: "abc"}, wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY must be 64 hex characters"},
-		{name: "malformed in debug", cfg: KEKConfig{Hex: "abc", Debug: true, DevelopmentKey: devKey}, wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY must be 64 hex characters"},
-		{name: "debug uses the development key", cfg: KEKConfig{Debug: true, DevelopmentKey: devKey}, wantID: otherKeyID, wantWarn: true},
-		{name: "debug without a warner", cfg: KEKConfig{Debug: true, DevelopmentKey: devKey}, wantID: otherKeyID, noWarner: true},
-		{name: "debug without a development key source", cfg: KEKConfig{Debug: true}, wantKind: domain.KindInternal, wantPrefix: "ENCRYPTION_KEY is not set"},
+		{name: "set with development keys allowed ignores the development key", cfg: KEKConfig{Hex: testKeyHex, AllowDevelopmentKey: true, DevelopmentKey: devKey}, wantID: testKeyID},
+		{name: "missing", cfg: KEKConfig{}, wantKind: domain.KindInvalid, wantPrefix: "no key-encryption key is set: it must be 64 hex characters", wantErr: KEKMissing},
+		{name: "blank", cfg: KEKConfig{Hex: "  \n"}, wantKind: domain.KindInvalid, wantPrefix: "no key-encryption key is set", wantErr: KEKMissing},
+		{name: "missing with a development key not allowed", cfg: KEKConfig{DevelopmentKey: devKey}, wantKind: domain.KindInvalid, wantPrefix: "no key-encryption key is set", wantErr: KEKMissing},
+		{name: "malformed", cfg: KEKConfig{Hex: "abc"}, wantKind: domain.KindInvalid, wantPrefix: "the key-encryption key must be 64 hex characters", wantErr: KEKWrongLength},
+		{name: "malformed with development keys allowed", cfg: KEKConfig{Hex: "abc", AllowDevelopmentKey: true, DevelopmentKey: devKey}, wantKind: domain.KindInvalid, wantPrefix: "the key-encryption key must be 64 hex characters", wantErr: KEKWrongLength},
+		{name: "the development key", cfg: KEKConfig{AllowDevelopmentKey: true, DevelopmentKey: devKey}, wantID: otherKeyID, wantDev: true},
+		{name: "no development key source", cfg: KEKConfig{AllowDevelopmentKey: true}, wantKind: domain.KindInternal,
+			wantPrefix: "no key-encryption key is set and no development key source is configured", wantErr: DevelopmentKeyUnavailable},
 		{
-			name:     "debug with a failing development key source",
-			cfg:      KEKConfig{Debug: true, DevelopmentKey: func() (string, error) { return "", errors.New("read-only file system") }},
-			wantKind: domain.KindInternal, wantPrefix: "ENCRYPTION_KEY is not set and the development key could not be loaded or created: read-only file system",
+			name:     "a failing development key source",
+			cfg:      KEKConfig{AllowDevelopmentKey: true, DevelopmentKey: func() (string, error) { return "", errors.New("read-only file system") }},
+			wantKind: domain.KindInternal, wantPrefix: "no key-encryption key is set and the development key could not be loaded or created: read-only file system",
+			wantErr: DevelopmentKeyUnavailable,
 		},
 		{
-			name:     "debug with a malformed development key",
-			cfg:      KEKConfig{Debug: true, DevelopmentKey: func() (string, error) { return "0123", nil }},
-			wantKind: domain.KindInvalid, wantPrefix: "ENCRYPTION_KEY is not set and the stored development key is malformed",
+			name:     "a malformed development key",
+			cfg:      KEKConfig{AllowDevelopmentKey: true, DevelopmentKey: func() (string, error) { return "0123", nil }},
+			wantKind: domain.KindInvalid, wantPrefix: "no key-encryption key is set and the development key is malformed", wantErr: DevelopmentKeyMalformed,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var warnings []string
-			switch {
-			case tt.wantWarn:
-				tt.cfg.Warn = func(m string) { warnings = append(warnings, m) }
-			case !tt.noWarner:
-				tt.cfg.Warn = func(m string) { t.Errorf("unexpected warning %q", m) }
-			}
 			k, err := LoadKEK(tt.cfg)
 			if tt.wantPrefix != "" {
 				var de *domain.Error
@@ -138,25 +144,35 @@ func TestLoadKEK(t *testing.T) {
 				if !strings.HasPrefix(de.Message, tt.wantPrefix) {
 					t.Fatalf("message %q, want prefix %q", de.Message, tt.wantPrefix)
 				}
-				if tt.wantPrefix == "ENCRYPTION_KEY must be set" && !strings.Contains(de.Message, "`configmat keygen`") {
-					t.Fatalf("message %q does not mention configmat keygen", de.Message)
+				var ke *KEKError
+				if !errors.As(err, &ke) || ke.Problem != tt.wantErr {
+					t.Fatalf("error %#v, want a KEKError of problem %d", err, tt.wantErr)
 				}
+				if (ke.Cause != nil) != strings.Contains(tt.name, "failing") {
+					t.Fatalf("cause = %v", ke.Cause)
+				}
+				assertNamesNoSetting(t, err)
 				assertNoKeyMaterial(t, err, otherKeyHex, testKeyHex)
 				return
 			}
 			if err != nil {
 				t.Fatalf("LoadKEK: %v", err)
 			}
-			if k.ID() != tt.wantID {
-				t.Fatalf("ID = %q, want %q", k.ID(), tt.wantID)
-			}
-			if tt.wantWarn {
-				if len(warnings) != 1 || !strings.Contains(warnings[0], "DO NOT USE IN PRODUCTION") || !strings.Contains(warnings[0], otherKeyID) {
-					t.Fatalf("warnings = %q, want one containing DO NOT USE IN PRODUCTION and the key ID", warnings)
-				}
-				assertNoKeyMaterial(t, errors.New(warnings[0]), otherKeyHex)
+			if k.ID() != tt.wantID || k.Development() != tt.wantDev {
+				t.Fatalf("ID = %q, development %t; want %q, %t", k.ID(), k.Development(), tt.wantID, tt.wantDev)
 			}
 		})
+	}
+}
+
+// assertNamesNoSetting fails t when err's text names a setting or a command:
+// the program that reads the key phrases those.
+func assertNamesNoSetting(t *testing.T, err error) {
+	t.Helper()
+	for _, s := range []string{"ENCRYPTION_KEY", "DEBUG", "configmat"} {
+		if strings.Contains(err.Error(), s) {
+			t.Fatalf("error %q names %s", err, s)
+		}
 	}
 }
 
@@ -175,9 +191,10 @@ func TestGenerateKeyHex(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := tt.random()
 			if tt.wantErr {
-				if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "ENCRYPTION_KEY") {
-					t.Fatalf("error %v, want an internal error naming ENCRYPTION_KEY", err)
+				if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "key-encryption key") {
+					t.Fatalf("error %v, want an internal error naming the key-encryption key", err)
 				}
+				assertNamesNoSetting(t, err)
 				return
 			}
 			if err != nil {

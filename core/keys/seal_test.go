@@ -283,7 +283,7 @@ func TestSealFailures(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
 				return NewManager(mustKEK(t, otherKeyHex), rand.Reader), stores(t, f.tenants[tenantA], 1)
 			},
-			aad: placeA(), wantText: "ENCRYPTION_KEY is key",
+			aad: placeA(), wantText: "the key-encryption key is key",
 		},
 		{
 			name: "random source fails",
@@ -322,8 +322,8 @@ func TestOpenKeyFailure(t *testing.T) {
 	}
 	other := NewManager(mustKEK(t, otherKeyHex), rand.Reader)
 	got, err := other.Open(context.Background(), stores(t, f.tenants[tenantA], 1), placeA(), sealed)
-	if got != nil || !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "ENCRYPTION_KEY is key") {
-		t.Fatalf("Open = %q, %v; want an error naming ENCRYPTION_KEY", got, err)
+	if got != nil || !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "the key-encryption key is key") {
+		t.Fatalf("Open = %q, %v; want an error naming the key-encryption key", got, err)
 	}
 }
 

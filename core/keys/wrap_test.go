@@ -48,7 +48,7 @@ func TestNewTenantKeyFailures(t *testing.T) {
 	}{
 		{name: "random source fails", kek: mustKEK(t, testKeyHex), random: errReader{}, tenant: tenantA, want: "random source failed"},
 		{name: "no tenant", kek: mustKEK(t, testKeyHex), tenant: "", want: "bound to a tenant"},
-		{name: "no KEK", kek: nil, tenant: tenantA, want: "ENCRYPTION_KEY is not loaded"},
+		{name: "no KEK", kek: nil, tenant: tenantA, want: "no key-encryption key is loaded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestNewTenantKeyNonceFailure(t *testing.T) {
 	// 32 bytes are enough for the data key but none are left for the nonce.
 	m := NewManager(mustKEK(t, testKeyHex), bytes.NewReader(make([]byte, keySize)))
 	_, err := m.NewTenantKey(tenantA)
-	if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "could not wrap a data key with ENCRYPTION_KEY") {
+	if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "could not wrap a data key with the key-encryption key") {
 		t.Fatalf("error %v, want a wrap failure", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestCheckWrapped(t *testing.T) {
 		c[i] ^= 0x01
 		return domain.WrappedKey{KeyID: good.KeyID, Ciphertext: c}
 	}
-	const unwrapFailed = "could not be unwrapped with ENCRYPTION_KEY"
+	const unwrapFailed = "could not be unwrapped with the key-encryption key"
 	tests := []struct {
 		name    string
 		manager *Manager
@@ -106,10 +106,10 @@ func TestCheckWrapped(t *testing.T) {
 		{name: "right key and tenant", manager: m, tenant: tenantA, wrapped: good},
 		{name: "another tenant", manager: m, tenant: tenantB, wrapped: good, want: unwrapFailed},
 		{name: "wrapped by another KEK", manager: m, tenant: tenantA, wrapped: byOther,
-			want: `the data key was wrapped by key "` + otherKeyID + `" but ENCRYPTION_KEY is key "` + testKeyID + `"`},
+			want: `the data key was wrapped by key "` + otherKeyID + `" but the key-encryption key is key "` + testKeyID + `"`},
 		{name: "another KEK claiming this KEK's ID", manager: m, tenant: tenantA,
 			wrapped: domain.WrappedKey{KeyID: testKeyID, Ciphertext: byOther.Ciphertext}, want: unwrapFailed},
-		{name: "missing key ID", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{Ciphertext: good.Ciphertext}, want: "ENCRYPTION_KEY is key"},
+		{name: "missing key ID", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{Ciphertext: good.Ciphertext}, want: "the key-encryption key is key"},
 		{name: "flipped version", manager: m, tenant: tenantA, wrapped: flip(0), want: unwrapFailed},
 		{name: "flipped nonce", manager: m, tenant: tenantA, wrapped: flip(5), want: unwrapFailed},
 		{name: "flipped body", manager: m, tenant: tenantA, wrapped: flip(headerSize + 3), want: unwrapFailed},
@@ -117,7 +117,7 @@ func TestCheckWrapped(t *testing.T) {
 		{name: "truncated", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID, Ciphertext: good.Ciphertext[:20]}, want: unwrapFailed},
 		{name: "empty", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID}, want: unwrapFailed},
 		{name: "wrong length", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID, Ciphertext: short}, want: "has the wrong length"},
-		{name: "no KEK", manager: NewManager(nil, nil), tenant: tenantA, wrapped: good, want: "ENCRYPTION_KEY is not loaded"},
+		{name: "no KEK", manager: NewManager(nil, nil), tenant: tenantA, wrapped: good, want: "no key-encryption key is loaded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
