@@ -116,7 +116,7 @@ type notifier struct{ tx *sqlx.Tx }
 
 // Publish queues c, as JSON, for delivery after commit.
 func (n notifier) Publish(ctx context.Context, c domain.Change) error {
-	payload, err := json.Marshal(changeMessage{Kind: c.Kind, TenantID: c.TenantID, AssetID: c.AssetID, Environment: c.Environment, APIKeyID: c.APIKeyID})
+	payload, err := json.Marshal(changeMessage(c))
 	if err != nil {
 		return domain.Wrap(err, "could not encode the change")
 	}
@@ -149,5 +149,5 @@ func decodeChange(payload string) (domain.Change, bool) {
 	if m.TenantID == "" || (m.Kind != domain.ChangeValues && m.Kind != domain.ChangeAPIKey) {
 		return domain.Change{}, false
 	}
-	return domain.Change{Kind: m.Kind, TenantID: m.TenantID, AssetID: m.AssetID, Environment: m.Environment, APIKeyID: m.APIKeyID}, true
+	return domain.Change(m), true
 }

@@ -83,13 +83,18 @@ func TestFeedStateReportsTransitions(t *testing.T) {
 
 func TestDecodeChange(t *testing.T) {
 	valid := domain.Change{Kind: domain.ChangeValues, TenantID: "t", AssetID: "a", Environment: "prod"}
-	payload, _ := json.Marshal(valid)
+	payload, err := json.Marshal(changeMessage(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		payload string
 		ok      bool
 	}{
-		{"Valid", string(payload), true},
+		{"Encoded", string(payload), true},
+		// The wire format between processes of different releases.
+		{"Wire", `{"kind":"values","tenant_id":"t","asset_id":"a","environment":"prod"}`, true},
 		{"NotJSON", "hello", false},
 		{"NoTenant", `{"kind":"values"}`, false},
 		{"UnknownKind", `{"kind":"drop","tenant_id":"t"}`, false},
