@@ -79,11 +79,12 @@ type Log struct {
 // NewLog returns a log that timestamps entries with clock.
 func NewLog(clock ports.Clock) *Log { return &Log{clock: clock} }
 
-// Append locks the chain head of the tenant bound to s, and appends one entry
-// for actor's action on target; details is marshalled to canonical JSON and
-// must be a JSON object (nil gives {}). s must be bound to actor.TenantID.
-// Errors of the audit store are returned unchanged.
-func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error {
+// Append locks the chain head of chain, the audit store of the tenant's
+// transaction, and appends one entry for actor's action on target; details is
+// marshalled to canonical JSON and must be a JSON object (nil gives {}).
+// chain must be bound to actor.TenantID. Errors of the audit store are
+// returned unchanged.
+func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error {
 	if actor.TenantID == "" {
 		return domain.Errorf(domain.KindInternal, "an audit entry needs the actor's tenant")
 	}
@@ -94,7 +95,7 @@ func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, 
 	if err != nil {
 		return err
 	}
-	seq, prev, err := s.Audit().LockHead(ctx)
+	seq, prev, err := chain.LockHead(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, 
 	if e.Hash, err = Hash(prev, e); err != nil {
 		return err
 	}
-	return s.Audit().Append(ctx, e)
+	return chain.Append(ctx, e)
 }
 
 // Service lists and verifies audit chains; both require the admin role.

@@ -123,24 +123,17 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// tenantOnly is a TenantTx that only serves the tenant row, for sealing
-// fixtures outside the mocks' accounting.
-type tenantOnly struct {
-	ports.TenantTx
-	tenant domain.Tenant
-}
-
-func (s tenantOnly) Tenants() ports.TenantStore { return fixedTenant{s.tenant} }
-
+// fixedTenant serves only the tenant row, for sealing fixtures outside the
+// mocks' accounting.
 type fixedTenant struct{ tenant domain.Tenant }
 
 func (f fixedTenant) Create(context.Context, domain.Tenant) error { return errors.New("read only") }
 func (f fixedTenant) Get(context.Context) (domain.Tenant, error)  { return f.tenant, nil }
 
 // sealer returns a key manager of its own over the world's tenant key, and
-// stores to pass it, for building and checking sealed fixtures.
-func (w *world) sealer() (*keys.Manager, ports.TenantTx) {
-	return keys.NewManager(w.kek, rand.Reader), tenantOnly{tenant: w.tenant}
+// the tenant store to pass it, for building and checking sealed fixtures.
+func (w *world) sealer() (*keys.Manager, ports.TenantStore) {
+	return keys.NewManager(w.kek, rand.Reader), fixedTenant{tenant: w.tenant}
 }
 
 // sealed returns a secret stored for env.object.key of the test asset.

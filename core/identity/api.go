@@ -42,9 +42,9 @@ type tenantKeys interface {
 	NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error)
 }
 
-// auditLog appends an entry to the chain of the tenant bound to s (audit.Log).
+// auditLog appends an entry to the tenant's chain (audit.Log).
 type auditLog interface {
-	Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error
+	Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error
 }
 
 // Service is the identity service.

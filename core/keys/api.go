@@ -143,9 +143,10 @@ func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) erro
 }
 
 // Seal encrypts plaintext for the place aad under the tenant's data key, which
-// it reads through s (s.Tenants().Get) unless cached.
-func (m *Manager) Seal(ctx context.Context, s ports.TenantTx, aad SecretAAD, plaintext []byte) ([]byte, error) {
-	aead, err := m.dataKey(ctx, s, aad.TenantID)
+// it reads from tenants (the tenant row with its wrapped data key) unless
+// cached.
+func (m *Manager) Seal(ctx context.Context, tenants ports.TenantStore, aad SecretAAD, plaintext []byte) ([]byte, error) {
+	aead, err := m.dataKey(ctx, tenants, aad.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -156,13 +157,14 @@ func (m *Manager) Seal(ctx context.Context, s ports.TenantTx, aad SecretAAD, pla
 	return sealed, nil
 }
 
-// Open decrypts a sealed secret; a tampered or moved ciphertext, or a wrong
-// key, is an error, never garbage.
-func (m *Manager) Open(ctx context.Context, s ports.TenantTx, aad SecretAAD, sealed []byte) ([]byte, error) {
+// Open decrypts a sealed secret under the tenant's data key, read from
+// tenants unless cached; a tampered or moved ciphertext, or a wrong key, is an
+// error, never garbage.
+func (m *Manager) Open(ctx context.Context, tenants ports.TenantStore, aad SecretAAD, sealed []byte) ([]byte, error) {
 	if err := checkFormat(sealed); err != nil {
 		return nil, domain.Wrap(err, msgOpenFailed)
 	}
-	aead, err := m.dataKey(ctx, s, aad.TenantID)
+	aead, err := m.dataKey(ctx, tenants, aad.TenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -35,16 +35,14 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// stores returns mocked stores bound to tenant that expect gets reads of
-// the tenant row.
-func stores(t *testing.T, tenant domain.Tenant, gets int) *mocks.MockTenantTx {
+// stores returns a mocked tenant store bound to tenant that expects gets
+// reads of the tenant row.
+func stores(t *testing.T, tenant domain.Tenant, gets int) *mocks.MockTenantStore {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	ts := mocks.NewMockTenantStore(ctrl)
 	ts.EXPECT().Get(gomock.Any()).Return(tenant, nil).Times(gets)
-	s := mocks.NewMockTenantTx(ctrl)
-	s.EXPECT().Tenants().Return(ts).Times(gets)
-	return s
+	return ts
 }
 
 func placeA() SecretAAD {
@@ -247,47 +245,45 @@ func TestSealFailures(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name     string
-		setup    func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx)
+		setup    func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore)
 		aad      SecretAAD
 		wantErr  error
 		wantText string
 	}{
 		{
 			name: "tenant store error returned unchanged",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				ctrl := gomock.NewController(t)
 				ts := mocks.NewMockTenantStore(ctrl)
 				ts.EXPECT().Get(gomock.Any()).Return(domain.Tenant{}, notFound)
-				s := mocks.NewMockTenantTx(ctrl)
-				s.EXPECT().Tenants().Return(ts)
-				return f.m, s
+				return f.m, ts
 			},
 			aad: placeA(), wantErr: notFound,
 		},
 		{
 			name: "stores bound to another tenant",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				return f.m, stores(t, f.tenants[tenantB], 1)
 			},
 			aad: placeA(), wantText: "bound to another tenant",
 		},
 		{
 			name: "no tenant",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				return f.m, stores(t, f.tenants[tenantA], 0)
 			},
 			aad: SecretAAD{Environment: "prod"}, wantText: "bound to a tenant",
 		},
 		{
 			name: "data key wrapped by another KEK",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				return NewManager(mustKEK(t, otherKeyHex), rand.Reader), stores(t, f.tenants[tenantA], 1)
 			},
 			aad: placeA(), wantText: "ENCRYPTION_KEY is key",
 		},
 		{
 			name: "random source fails",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				m := NewManager(mustKEK(t, testKeyHex), errReader{})
 				return m, stores(t, f.tenants[tenantA], 1)
 			},
@@ -332,8 +328,7 @@ func TestManagerConcurrentUse(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	ts := mocks.NewMockTenantStore(ctrl)
 	ts.EXPECT().Get(gomock.Any()).Return(f.tenants[tenantA], nil).MinTimes(1)
-	s := mocks.NewMockTenantTx(ctrl)
-	s.EXPECT().Tenants().Return(ts).MinTimes(1)
+	s := ts
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for i := range 16 {

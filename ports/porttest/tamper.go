@@ -21,7 +21,7 @@ func buildChain(t *testing.T, tx ports.Transactor) domain.TenantID {
 	actor := domain.SystemActor(tenant)
 	for i := range chainLength {
 		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
-			return log.Append(ctx, s, actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i, "slug": "a"})
+			return log.Append(ctx, s.Audit(), actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i, "slug": "a"})
 		})
 	}
 	v, err := audit.NewService(tx).Verify(t.Context(), actor)
