@@ -4,7 +4,7 @@
 //
 // New wires the services:
 //
-//	c := core.New(core.Options{Tx: store, KEK: kek})
+//	c := core.New(core.Deps{Tx: store, KEK: kek})
 //	actor, _ := c.Identity.AuthenticateAPIKey(ctx, key)
 //	cfg, _ := c.Catalog.Resolve(ctx, actor, "billing", "prod")
 package core
@@ -22,13 +22,20 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-// Options are the ports and settings the core needs. Clock and Random default
+// Deps are the ports and settings the core needs. Clock and Random default
 // to the system clock and crypto/rand.
-type Options struct {
-	Tx       ports.Transactor
-	KEK      *keys.KEK
-	Clock    ports.Clock
-	Random   io.Reader
+type Deps struct {
+	// Tx is the store's unit of work.
+	Tx ports.Transactor
+	// KEK is the key-encryption key of the tenants' data keys.
+	KEK *keys.KEK
+	// Clock tells the time (the system clock when nil).
+	Clock ports.Clock
+	// Random is the source of identifiers, credentials, keys and nonces
+	// (crypto/rand when nil).
+	Random io.Reader
+	// TokenTTL is the lifetime of user tokens (identity.DefaultTokenTTL when
+	// zero).
 	TokenTTL time.Duration
 	// Cache, when set, keeps resolved configurations and API-key lookups in
 	// memory; Tx must then be wrapped with cache.WrapTransactor so that the
@@ -46,19 +53,19 @@ type Core struct {
 }
 
 // New wires the core services over the given ports.
-func New(o Options) *Core {
+func New(o Deps) *Core {
 	if o.Clock == nil {
 		o.Clock = ports.SystemClock{}
 	}
 	if o.Random == nil {
 		o.Random = rand.Reader
 	}
-	km := keys.NewManager(o.KEK, o.Random)
-	log := audit.NewLog(o.Clock)
+	km := keys.NewManager(keys.Deps{KEK: o.KEK, Random: o.Random})
+	log := audit.NewLog(audit.Deps{Clock: o.Clock})
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
-		Audit:    audit.NewService(o.Tx),
+		Audit:    audit.NewService(audit.Deps{Tx: o.Tx}),
 		Catalog:  catalog.New(catalog.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, Cache: o.Cache}),
 		Identity: identity.New(identity.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, TokenTTL: o.TokenTTL, Cache: o.Cache}),
 	}

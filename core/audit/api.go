@@ -71,13 +71,26 @@ type Verification struct {
 	Reason          string `json:"reason,omitempty"`
 }
 
+// Deps are the ports of the audit log and service.
+type Deps struct {
+	// Tx runs the service's reads (NewService).
+	Tx ports.Transactor
+	// Clock timestamps appended entries (NewLog); the system clock when nil.
+	Clock ports.Clock
+}
+
 // Log appends entries to a tenant's chain inside the caller's transaction.
 type Log struct {
 	clock ports.Clock
 }
 
-// NewLog returns a log that timestamps entries with clock.
-func NewLog(clock ports.Clock) *Log { return &Log{clock: clock} }
+// NewLog returns a log that timestamps entries with deps.Clock.
+func NewLog(deps Deps) *Log {
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
+	}
+	return &Log{clock: deps.Clock}
+}
 
 // Append locks the chain head of chain, the audit store of the tenant's
 // transaction, and appends one entry for actor's action on target; details is
@@ -120,8 +133,8 @@ type Service struct {
 	tx ports.Transactor
 }
 
-// NewService returns the audit service.
-func NewService(tx ports.Transactor) *Service { return &Service{tx: tx} }
+// NewService returns the audit service over deps.Tx.
+func NewService(deps Deps) *Service { return &Service{tx: deps.Tx} }
 
 // List returns up to limit entries after afterSeq, oldest first, and the
 // cursor (the last seq) of the next page, or "" at the end. A limit of 0

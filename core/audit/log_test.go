@@ -43,7 +43,7 @@ func TestAppendMatchesVector(t *testing.T) {
 			return nil
 		}),
 	)
-	if err := NewLog(clock).Append(context.Background(), a, actor, "asset.created", "asset:web<&>api", details); err != nil {
+	if err := NewLog(Deps{Clock: clock}).Append(context.Background(), a, actor, "asset.created", "asset:web<&>api", details); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 	want := domain.AuditEntry{
@@ -91,7 +91,7 @@ func TestAppendDetails(t *testing.T) {
 				}
 				return nil
 			})
-			err := NewLog(fixedClock(time.Unix(1, 0))).Append(context.Background(), a, domain.SystemActor("t1"), "tenant.created", "tenant:x", tt.details)
+			err := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))}).Append(context.Background(), a, domain.SystemActor("t1"), "tenant.created", "tenant:x", tt.details)
 			if err != nil {
 				t.Fatalf("Append: %v", err)
 			}
@@ -138,7 +138,7 @@ func TestAppendFailures(t *testing.T) {
 			if tt.expect != nil {
 				tt.expect(a)
 			}
-			err := NewLog(fixedClock(time.Unix(1, 0))).Append(context.Background(), a, tt.actor, tt.action, "target", tt.details)
+			err := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))}).Append(context.Background(), a, tt.actor, tt.action, "target", tt.details)
 			if tt.wantErr != nil {
 				if err != tt.wantErr {
 					t.Fatalf("error %v, want %v unchanged", err, tt.wantErr)
@@ -166,7 +166,7 @@ func TestAppendBuildsAVerifiableChain(t *testing.T) {
 		stored = append(stored, e)
 		return nil
 	}).Times(3)
-	log := NewLog(fixedClock(time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)))
+	log := NewLog(Deps{Clock: fixedClock(time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC))})
 	actor := domain.Actor{TenantID: "t1", UserID: "u1", Role: domain.RoleOwner}
 	for i, action := range []string{domain.ActionTenantCreated, domain.ActionAssetCreated, domain.ActionValuesChanged} {
 		if err := log.Append(context.Background(), a, actor, action, "asset:web", map[string]int{"i": i}); err != nil {

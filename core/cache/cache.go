@@ -17,14 +17,15 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-// Options size the cache.
-type Options struct {
+// Deps size the cache and give its clock.
+type Deps struct {
 	// MaxEntries bounds each of the two maps (default 10,000).
 	MaxEntries int
 	// MaxAge bounds how long an entry is served without being refetched, as a
 	// safety net under the notifications (default 5 minutes).
 	MaxAge time.Duration
-	Clock  ports.Clock
+	// Clock dates the entries (default the system clock).
+	Clock ports.Clock
 }
 
 // ResolvedKey names one cached resolution.
@@ -50,7 +51,7 @@ type apiKeyEntry struct {
 
 // Cache is safe for concurrent use. The zero value is not usable; use New.
 type Cache struct {
-	opts Options
+	opts Deps
 
 	mu        sync.RWMutex
 	live      bool
@@ -65,7 +66,7 @@ type Cache struct {
 
 // New returns an empty cache that is not live: it bypasses itself until
 // SetLive(true) says that invalidations are flowing.
-func New(opts Options) *Cache {
+func New(opts Deps) *Cache {
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10000
 	}

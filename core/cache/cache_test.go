@@ -48,7 +48,7 @@ func TestResolvedInvalidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(Options{})
+			c := New(Deps{})
 			c.SetLive(true)
 			f := &fetcher{version: 1, asset: "asset-1"}
 			for i := 0; i < 3; i++ {
@@ -76,7 +76,7 @@ func TestResolvedInvalidation(t *testing.T) {
 }
 
 func TestNotLiveBypasses(t *testing.T) {
-	c := New(Options{})
+	c := New(Deps{})
 	key := ResolvedKey{Tenant: tenantA, Asset: "a", Environment: "prod"}
 	f := &fetcher{version: 1, asset: "x"}
 	for i := 0; i < 3; i++ {
@@ -104,7 +104,7 @@ func TestNotLiveBypasses(t *testing.T) {
 }
 
 func TestRacingInvalidationIsNotStored(t *testing.T) {
-	c := New(Options{})
+	c := New(Deps{})
 	c.SetLive(true)
 	key := ResolvedKey{Tenant: tenantA, Asset: "a", Environment: "prod"}
 	calls := 0
@@ -127,7 +127,7 @@ func TestRacingInvalidationIsNotStored(t *testing.T) {
 
 func TestErrorsAreNotCachedAndMaxAge(t *testing.T) {
 	clock := &fixedClock{now: time.Unix(1000, 0)}
-	c := New(Options{Clock: clock, MaxAge: time.Minute, MaxEntries: 1})
+	c := New(Deps{Clock: clock, MaxAge: time.Minute, MaxEntries: 1})
 	c.SetLive(true)
 	key := ResolvedKey{Tenant: tenantA, Asset: "a", Environment: "prod"}
 	boom := errors.New("boom")
@@ -153,7 +153,7 @@ func TestErrorsAreNotCachedAndMaxAge(t *testing.T) {
 }
 
 func TestAPIKeyCache(t *testing.T) {
-	c := New(Options{})
+	c := New(Deps{})
 	c.SetLive(true)
 	cred := domain.APIKeyCredential{ID: "key-1", TenantID: tenantA}
 	calls := 0
@@ -227,7 +227,7 @@ func TestWrapTransactorAppliesOnlyCommittedChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(Options{})
+			c := New(Deps{})
 			c.SetLive(true)
 			key := ResolvedKey{Tenant: tenantA, Asset: "a", Environment: "prod"}
 			f := &fetcher{version: 1, asset: "x"}

@@ -167,7 +167,7 @@ func TestResolveStoreCallsDoNotGrowWithValues(t *testing.T) {
 
 func TestResolveCache(t *testing.T) {
 	w := newWorld(t)
-	c := cache.New(cache.Options{})
+	c := cache.New(cache.Deps{})
 	c.SetLive(true)
 	w.svc.deps.Cache = c
 	snap := domain.Snapshot{"db": {"host": plain(`"h"`)}}

@@ -196,7 +196,7 @@ func TestAuthenticateAPIKeyCache(t *testing.T) {
 	key := newCredential(t, domain.APIKeyPrefix)
 	digest := domain.CredentialDigest(key)
 	h := newHarness(t)
-	c := cache.New(cache.Options{Clock: fixedClock{testNow}})
+	c := cache.New(cache.Deps{Clock: fixedClock{testNow}})
 	c.SetLive(true)
 	h.svc.deps.Cache = c
 	stored := domain.APIKeyCredential{ID: keyA, TenantID: tenantA, Digest: digest}

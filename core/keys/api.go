@@ -105,6 +105,15 @@ type SecretAAD struct {
 	Key         string
 }
 
+// Deps are what a Manager needs.
+type Deps struct {
+	// KEK is the key-encryption key; without one, every wrap and unwrap fails
+	// with an error naming ENCRYPTION_KEY.
+	KEK *KEK
+	// Random is the source of nonces and data keys (crypto/rand when nil).
+	Random io.Reader
+}
+
 // Manager wraps new tenant data keys, unwraps (and caches in memory) existing
 // ones, and seals and opens secret values. It is safe for concurrent use; build
 // it with NewManager.
@@ -114,13 +123,13 @@ type Manager struct {
 	cache  *dataKeyCache
 }
 
-// NewManager returns a manager over kek drawing nonces and keys from random
-// (crypto/rand when nil). It caches up to 10,000 tenants' data keys.
-func NewManager(kek *KEK, random io.Reader) *Manager {
-	if random == nil {
-		random = rand.Reader
+// NewManager returns a manager over deps.KEK drawing nonces and keys from
+// deps.Random. It caches up to 10,000 tenants' data keys.
+func NewManager(deps Deps) *Manager {
+	if deps.Random == nil {
+		deps.Random = rand.Reader
 	}
-	return &Manager{kek: kek, random: random, cache: newDataKeyCache(maxCachedDataKeys)}
+	return &Manager{kek: deps.KEK, random: deps.Random, cache: newDataKeyCache(maxCachedDataKeys)}
 }
 
 // NewTenantKey creates a random 32-byte data key for a new tenant and returns

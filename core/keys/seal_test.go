@@ -23,7 +23,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	m := NewManager(mustKEK(t, testKeyHex), rand.Reader)
+	m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: rand.Reader})
 	f := &fixture{m: m, tenants: map[domain.TenantID]domain.Tenant{}}
 	for _, id := range []domain.TenantID{tenantA, tenantB} {
 		w, err := m.NewTenantKey(id)
@@ -277,14 +277,14 @@ func TestSealFailures(t *testing.T) {
 		{
 			name: "data key wrapped by another KEK",
 			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
-				return NewManager(mustKEK(t, otherKeyHex), rand.Reader), stores(t, f.tenants[tenantA], 1)
+				return NewManager(Deps{KEK: mustKEK(t, otherKeyHex), Random: rand.Reader}), stores(t, f.tenants[tenantA], 1)
 			},
 			aad: placeA(), wantText: "ENCRYPTION_KEY is key",
 		},
 		{
 			name: "random source fails",
 			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
-				m := NewManager(mustKEK(t, testKeyHex), errReader{})
+				m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: errReader{}})
 				return m, stores(t, f.tenants[tenantA], 1)
 			},
 			aad: placeA(), wantText: "could not encrypt a secret value",
@@ -316,7 +316,7 @@ func TestOpenKeyFailure(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
-	other := NewManager(mustKEK(t, otherKeyHex), rand.Reader)
+	other := NewManager(Deps{KEK: mustKEK(t, otherKeyHex), Random: rand.Reader})
 	got, err := other.Open(context.Background(), stores(t, f.tenants[tenantA], 1), placeA(), sealed)
 	if got != nil || !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "ENCRYPTION_KEY is key") {
 		t.Fatalf("Open = %q, %v; want an error naming ENCRYPTION_KEY", got, err)
