@@ -38,8 +38,9 @@ type Deps struct {
 	// zero).
 	TokenTTL time.Duration
 	// Cache, when set, keeps resolved configurations and API-key lookups in
-	// memory; Tx must then be wrapped with cache.WrapTransactor so that the
-	// process's own commits invalidate it.
+	// memory: New wraps the read ports with it, and Tx so that the process's
+	// own commits invalidate it. The caller feeds it the other processes'
+	// changes (Cache.Apply, Cache.SetLive from a ports.ChangeFeed).
 	Cache *cache.Cache
 }
 
@@ -52,21 +53,38 @@ type Core struct {
 	Identity *identity.Service
 }
 
-// New wires the core services over the given ports.
-func New(o Deps) *Core {
-	if o.Clock == nil {
-		o.Clock = ports.SystemClock{}
+// New wires the core services over the given ports: the read ports over the
+// store and, when d.Cache is set, the read cache around them and around the
+// Transactor. No service knows whether the cache is there.
+func New(d Deps) *Core {
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
 	}
-	if o.Random == nil {
-		o.Random = rand.Reader
+	if d.Random == nil {
+		d.Random = rand.Reader
 	}
-	km := keys.NewManager(keys.Deps{KEK: o.KEK, Random: o.Random})
-	log := audit.NewLog(audit.Deps{Clock: o.Clock})
+	km := keys.NewManager(keys.Deps{KEK: d.KEK, Random: d.Random})
+	// The read ports run over the bare store: they publish no change.
+	resolutions := catalog.NewResolutions(catalog.Deps{Tx: d.Tx, Keys: km})
+	apiKeys := identity.NewAPIKeyLookup(identity.Deps{Tx: d.Tx})
+	tx := d.Tx
+	if d.Cache != nil {
+		tx = cache.WrapTransactor(tx, d.Cache)
+		resolutions = cache.Resolutions(d.Cache, resolutions)
+		apiKeys = cache.APIKeys(d.Cache, apiKeys)
+	}
+	log := audit.NewLog(audit.Deps{Clock: d.Clock})
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
-		Audit:    audit.NewService(audit.Deps{Tx: o.Tx}),
-		Catalog:  catalog.New(catalog.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, Cache: o.Cache}),
-		Identity: identity.New(identity.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, TokenTTL: o.TokenTTL, Cache: o.Cache}),
+		Audit:    audit.NewService(audit.Deps{Tx: tx}),
+		Catalog: catalog.New(catalog.Deps{
+			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
+			Resolutions: resolutions,
+		}),
+		Identity: identity.New(identity.Deps{
+			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log, TokenTTL: d.TokenTTL,
+			APIKeyLookup: apiKeys,
+		}),
 	}
 }

@@ -81,7 +81,7 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
 	a.cache = cache.New(cache.Deps{})
 	a.core = core.New(core.Deps{
-		Tx:       cache.WrapTransactor(store, a.cache),
+		Tx:       store,
 		KEK:      kek,
 		TokenTTL: s.TokenTTL,
 		Cache:    a.cache,

@@ -198,7 +198,7 @@ func TestAuthenticateAPIKeyCache(t *testing.T) {
 	h := newHarness(t)
 	c := cache.New(cache.Deps{Clock: fixedClock{testNow}})
 	c.SetLive(true)
-	h.svc.deps.Cache = c
+	h.svc.deps.APIKeyLookup = cache.APIKeys(c, h.svc.deps.APIKeyLookup)
 	stored := domain.APIKeyCredential{ID: keyA, TenantID: tenantA, Digest: digest}
 
 	h.expectGlobalTx().Times(2)
