@@ -12,7 +12,7 @@ import (
 // MaxAge passes or the feed goes down. The caller authorizes every call
 // before asking; the key says what was authorized.
 func Resolutions[V any](c *Cache, src ports.ResolutionSource[V]) ports.ResolutionSource[V] {
-	return resolutions[V]{c: c, inner: src}
+	return &resolutions[V]{c: c, inner: src}
 }
 
 type resolutions[V any] struct {
@@ -22,18 +22,21 @@ type resolutions[V any] struct {
 
 // Resolve returns the cached resolution of k, or asks the inner source and
 // caches its answer when nothing invalidated k's tenant meanwhile.
-func (r resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, domain.AssetID, error) {
+func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, domain.AssetID, error) {
 	c := r.c
 	now := c.deps.Clock.Now()
 	c.mu.RLock()
 	e, ok := c.resolved[k]
-	st := stamp{live: c.live, epoch: c.epoch, gen: c.tenantGen[k.Tenant]}
-	c.mu.RUnlock()
-	if ok && st.live && c.fresh(e.stored, now) {
+	if ok && c.live && c.fresh(e.stored, now) {
 		if v, ok := e.value.(V); ok {
+			c.mu.RUnlock()
 			return v, e.assetID, nil
 		}
 	}
+	// A miss: the state the fetch starts from decides whether its answer
+	// may be stored.
+	st := stamp{live: c.live, epoch: c.epoch, gen: c.tenantGen[k.Tenant]}
+	c.mu.RUnlock()
 	v, assetID, err := r.inner.Resolve(ctx, k)
 	if !st.live || (err != nil && !ok) {
 		return v, assetID, err
@@ -58,7 +61,7 @@ func (r resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, 
 // MaxAge passes or the feed goes down. The caller still checks expiry and
 // revocation on every use.
 func APIKeys(c *Cache, lookup ports.APIKeyLookup) ports.APIKeyLookup {
-	return apiKeys{c: c, inner: lookup}
+	return &apiKeys{c: c, inner: lookup}
 }
 
 type apiKeys struct {
@@ -68,7 +71,7 @@ type apiKeys struct {
 
 // ByDigest returns the cached credential of digest, or looks it up and
 // caches it when no API-key change happened meanwhile.
-func (a apiKeys) ByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
+func (a *apiKeys) ByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
 	c := a.c
 	now := c.deps.Clock.Now()
 	c.mu.RLock()
