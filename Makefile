@@ -42,7 +42,7 @@ cover:
 
 ## bench: benchmarks of stores, services and the HTTP read path (see BENCHMARKS.md)
 bench:
-	$(GO) test -v -run '^$$' -bench . -benchmem -benchtime 2s ./test/bench/...
+	$(GO) test -v -run '^$$' -bench . -benchmem -benchtime 2s ./test/bench/... ./core/cache/
 
 ## lint: gofmt, go vet and the import-boundary check
 lint:

@@ -4,7 +4,7 @@
 //
 // New wires the services:
 //
-//	c := core.New(core.Options{Tx: store, KEK: kek})
+//	c := core.New(core.Deps{Tx: store, KEK: kek})
 //	actor, _ := c.Identity.AuthenticateAPIKey(ctx, key)
 //	cfg, _ := c.Catalog.Resolve(ctx, actor, "billing", "prod")
 package core
@@ -22,17 +22,25 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-// Options are the ports and settings the core needs. Clock and Random default
+// Deps are the ports and settings the core needs. Clock and Random default
 // to the system clock and crypto/rand.
-type Options struct {
-	Tx       ports.Transactor
-	KEK      *keys.KEK
-	Clock    ports.Clock
-	Random   io.Reader
+type Deps struct {
+	// Tx is the store's unit of work.
+	Tx ports.Transactor
+	// KEK is the key-encryption key of the tenants' data keys.
+	KEK *keys.KEK
+	// Clock tells the time (the system clock when nil).
+	Clock ports.Clock
+	// Random is the source of identifiers, credentials, keys and nonces
+	// (crypto/rand when nil).
+	Random io.Reader
+	// TokenTTL is the lifetime of user tokens (identity.DefaultTokenTTL when
+	// zero).
 	TokenTTL time.Duration
 	// Cache, when set, keeps resolved configurations and API-key lookups in
-	// memory; Tx must then be wrapped with cache.WrapTransactor so that the
-	// process's own commits invalidate it.
+	// memory: New wraps the read ports with it, and Tx so that the process's
+	// own commits invalidate it. The caller feeds it the other processes'
+	// changes (Cache.Apply, Cache.SetLive from a ports.ChangeFeed).
 	Cache *cache.Cache
 }
 
@@ -45,21 +53,38 @@ type Core struct {
 	Identity *identity.Service
 }
 
-// New wires the core services over the given ports.
-func New(o Options) *Core {
-	if o.Clock == nil {
-		o.Clock = ports.SystemClock{}
+// New wires the core services over the given ports: the read ports over the
+// store and, when d.Cache is set, the read cache around them and around the
+// Transactor. No service knows whether the cache is there.
+func New(d Deps) *Core {
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
 	}
-	if o.Random == nil {
-		o.Random = rand.Reader
+	if d.Random == nil {
+		d.Random = rand.Reader
 	}
-	km := keys.NewManager(o.KEK, o.Random)
-	log := audit.NewLog(o.Clock)
+	km := keys.NewManager(keys.Deps{KEK: d.KEK, Random: d.Random})
+	// The read ports run over the bare store: they publish no change.
+	resolutions := catalog.NewResolutions(catalog.Deps{Tx: d.Tx, Keys: km})
+	apiKeys := identity.NewAPIKeyLookup(identity.Deps{Tx: d.Tx})
+	tx := d.Tx
+	if d.Cache != nil {
+		tx = cache.WrapTransactor(tx, d.Cache)
+		resolutions = cache.Resolutions(d.Cache, resolutions)
+		apiKeys = cache.APIKeys(d.Cache, apiKeys)
+	}
+	log := audit.NewLog(audit.Deps{Clock: d.Clock})
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
-		Audit:    audit.NewService(o.Tx),
-		Catalog:  catalog.New(catalog.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, Cache: o.Cache}),
-		Identity: identity.New(identity.Deps{Tx: o.Tx, Clock: o.Clock, Random: o.Random, Keys: km, Audit: log, TokenTTL: o.TokenTTL, Cache: o.Cache}),
+		Audit:    audit.NewService(audit.Deps{Tx: tx}),
+		Catalog: catalog.New(catalog.Deps{
+			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
+			Resolutions: resolutions,
+		}),
+		Identity: identity.New(identity.Deps{
+			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log, TokenTTL: d.TokenTTL,
+			APIKeyLookup: apiKeys,
+		}),
 	}
 }

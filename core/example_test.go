@@ -37,7 +37,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := core.New(core.Options{Tx: store, KEK: kek})
+	c := core.New(core.Deps{Tx: store, KEK: kek})
 
 	// An operator creates a tenant, and an API key for its prod environment.
 	tenant, err := c.Identity.CreateTenant(ctx, "acme", "Acme")

@@ -79,9 +79,9 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		return nil, err
 	}
 	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
-	a.cache = cache.New(cache.Options{})
-	a.core = core.New(core.Options{
-		Tx:       cache.WrapTransactor(store, a.cache),
+	a.cache = cache.New(cache.Deps{})
+	a.core = core.New(core.Deps{
+		Tx:       store,
 		KEK:      kek,
 		TokenTTL: s.TokenTTL,
 		Cache:    a.cache,

@@ -16,7 +16,7 @@ import (
 // limiter uses; Redis is reported as the rate-limit store, and its failure
 // degrades the check.
 func TestCacheCheck(t *testing.T) {
-	live := cache.New(cache.Options{})
+	live := cache.New(cache.Deps{})
 	live.SetLive(true)
 	unreachable := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = unreachable.Close() })
@@ -30,7 +30,7 @@ func TestCacheCheck(t *testing.T) {
 	tests := []check{
 		{"in-process limiter", live, nil,
 			map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "memory"}, true},
-		{"change feed down", cache.New(cache.Options{}), nil,
+		{"change feed down", cache.New(cache.Deps{}), nil,
 			map[string]any{"status": "healthy", "backend": "memory", "invalidation": "bypassed", "rate_limit_store": "memory"}, true},
 		{"Redis unreachable", live, unreachable,
 			map[string]any{"status": "unhealthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "redis", "error": "redis unreachable"}, false},

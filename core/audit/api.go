@@ -71,19 +71,33 @@ type Verification struct {
 	Reason          string
 }
 
+// Deps are the ports of the audit log and service.
+type Deps struct {
+	// Tx runs the service's reads (NewService).
+	Tx ports.Transactor
+	// Clock timestamps appended entries (NewLog); the system clock when nil.
+	Clock ports.Clock
+}
+
 // Log appends entries to a tenant's chain inside the caller's transaction.
 type Log struct {
 	clock ports.Clock
 }
 
-// NewLog returns a log that timestamps entries with clock.
-func NewLog(clock ports.Clock) *Log { return &Log{clock: clock} }
+// NewLog returns a log that timestamps entries with deps.Clock.
+func NewLog(deps Deps) *Log {
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
+	}
+	return &Log{clock: deps.Clock}
+}
 
-// Append locks the chain head of the tenant bound to s, and appends one entry
-// for actor's action on target; details is marshalled to canonical JSON and
-// must be a JSON object (nil gives {}). s must be bound to actor.TenantID.
-// Errors of the audit store are returned unchanged.
-func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error {
+// Append locks the chain head of chain, the audit store of the tenant's
+// transaction, and appends one entry for actor's action on target; details is
+// marshalled to canonical JSON and must be a JSON object (nil gives {}).
+// chain must be bound to actor.TenantID. Errors of the audit store are
+// returned unchanged.
+func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error {
 	if actor.TenantID == "" {
 		return domain.Errorf(domain.KindInternal, "an audit entry needs the actor's tenant")
 	}
@@ -94,7 +108,7 @@ func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, 
 	if err != nil {
 		return err
 	}
-	seq, prev, err := s.Audit().LockHead(ctx)
+	seq, prev, err := chain.LockHead(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,7 +125,7 @@ func (l *Log) Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, 
 	if e.Hash, err = Hash(prev, e); err != nil {
 		return err
 	}
-	return s.Audit().Append(ctx, e)
+	return chain.Append(ctx, e)
 }
 
 // Service lists and verifies audit chains; both require the admin role.
@@ -119,8 +133,8 @@ type Service struct {
 	tx ports.Transactor
 }
 
-// NewService returns the audit service.
-func NewService(tx ports.Transactor) *Service { return &Service{tx: tx} }
+// NewService returns the audit service over deps.Tx.
+func NewService(deps Deps) *Service { return &Service{tx: deps.Tx} }
 
 // List returns up to limit entries after afterSeq, oldest first, and the
 // cursor (the last seq) of the next page, or "" at the end. A limit of 0

@@ -19,14 +19,10 @@ type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
-// auditStores returns stores whose Audit() is a fresh mock audit store.
-func auditStores(t *testing.T) (*mocks.MockTenantTx, *mocks.MockAuditStore) {
+// auditStore returns a fresh mock audit store.
+func auditStore(t *testing.T) *mocks.MockAuditStore {
 	t.Helper()
-	ctrl := gomock.NewController(t)
-	a := mocks.NewMockAuditStore(ctrl)
-	s := mocks.NewMockTenantTx(ctrl)
-	s.EXPECT().Audit().Return(a).AnyTimes()
-	return s, a
+	return mocks.NewMockAuditStore(gomock.NewController(t))
 }
 
 func TestAppendMatchesVector(t *testing.T) {
@@ -38,7 +34,7 @@ func TestAppendMatchesVector(t *testing.T) {
 		"name":   "Café ☕ é",
 		"limits": map[string]any{"ratio": 1.5, "big": 1e21, "zero": 0, "list": []any{1, "x\n", true, nil}},
 	}
-	s, a := auditStores(t)
+	a := auditStore(t)
 	var got domain.AuditEntry
 	gomock.InOrder(
 		a.EXPECT().LockHead(gomock.Any()).Return(int64(1), v[0].hash, nil),
@@ -47,7 +43,7 @@ func TestAppendMatchesVector(t *testing.T) {
 			return nil
 		}),
 	)
-	if err := NewLog(clock).Append(context.Background(), s, actor, "asset.created", "asset:web<&>api", details); err != nil {
+	if err := NewLog(Deps{Clock: clock}).Append(context.Background(), a, actor, "asset.created", "asset:web<&>api", details); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 	want := domain.AuditEntry{
@@ -84,7 +80,7 @@ func TestAppendDetails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, a := auditStores(t)
+			a := auditStore(t)
 			a.EXPECT().LockHead(gomock.Any()).Return(int64(0), domain.GenesisHash, nil)
 			a.EXPECT().Append(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, e domain.AuditEntry) error {
 				if string(e.Details) != tt.want {
@@ -95,7 +91,7 @@ func TestAppendDetails(t *testing.T) {
 				}
 				return nil
 			})
-			err := NewLog(fixedClock(time.Unix(1, 0))).Append(context.Background(), s, domain.SystemActor("t1"), "tenant.created", "tenant:x", tt.details)
+			err := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))}).Append(context.Background(), a, domain.SystemActor("t1"), "tenant.created", "tenant:x", tt.details)
 			if err != nil {
 				t.Fatalf("Append: %v", err)
 			}
@@ -138,11 +134,11 @@ func TestAppendFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, a := auditStores(t)
+			a := auditStore(t)
 			if tt.expect != nil {
 				tt.expect(a)
 			}
-			err := NewLog(fixedClock(time.Unix(1, 0))).Append(context.Background(), s, tt.actor, tt.action, "target", tt.details)
+			err := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))}).Append(context.Background(), a, tt.actor, tt.action, "target", tt.details)
 			if tt.wantErr != nil {
 				if err != tt.wantErr {
 					t.Fatalf("error %v, want %v unchanged", err, tt.wantErr)
@@ -157,7 +153,7 @@ func TestAppendFailures(t *testing.T) {
 }
 
 func TestAppendBuildsAVerifiableChain(t *testing.T) {
-	s, a := auditStores(t)
+	a := auditStore(t)
 	var stored []domain.AuditEntry
 	a.EXPECT().LockHead(gomock.Any()).DoAndReturn(func(context.Context) (int64, string, error) {
 		if len(stored) == 0 {
@@ -170,10 +166,10 @@ func TestAppendBuildsAVerifiableChain(t *testing.T) {
 		stored = append(stored, e)
 		return nil
 	}).Times(3)
-	log := NewLog(fixedClock(time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)))
+	log := NewLog(Deps{Clock: fixedClock(time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC))})
 	actor := domain.Actor{TenantID: "t1", UserID: "u1", Role: domain.RoleOwner}
 	for i, action := range []string{domain.ActionTenantCreated, domain.ActionAssetCreated, domain.ActionValuesChanged} {
-		if err := log.Append(context.Background(), s, actor, action, "asset:web", map[string]int{"i": i}); err != nil {
+		if err := log.Append(context.Background(), a, actor, action, "asset:web", map[string]int{"i": i}); err != nil {
 			t.Fatalf("Append: %v", err)
 		}
 	}

@@ -28,7 +28,7 @@ func serviceOver(t *testing.T) (*Service, *mocks.MockAuditStore) {
 		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
 			return fn(ctx, s)
 		}).AnyTimes()
-	return NewService(tx), a
+	return NewService(Deps{Tx: tx}), a
 }
 
 // serveChain makes a answer List from entries, as a store ordered by seq does.
@@ -66,7 +66,7 @@ func TestServiceRequiresAdmin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A transactor without expectations fails the test if it is called.
-			svc := NewService(mocks.NewMockTransactor(gomock.NewController(t)))
+			svc := NewService(Deps{Tx: mocks.NewMockTransactor(gomock.NewController(t))})
 			if _, _, err := svc.List(context.Background(), tt.actor, 0, 10); !domain.IsKind(err, tt.kind) {
 				t.Errorf("List error %v, want %s", err, tt.kind)
 			}

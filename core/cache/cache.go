@@ -1,12 +1,22 @@
 // Package cache keeps the hot read path in memory: resolved configurations and
-// API-key lookups. Entries are invalidated by the changes the process commits
-// itself (WrapTransactor) and by the changes every other process commits
-// (Apply, fed by a ports.ChangeFeed). While the feed is not live the cache is
-// dropped and bypassed, so a reader never sees a stale version for longer than
-// a notification takes to arrive.
+// API-key lookups. It is one decorator, applied by core.New around the read
+// ports (Resolutions, APIKeys) and the Transactor (WrapTransactor); the
+// services never know whether it is there.
+//
+// Entries are invalidated by the changes the process commits itself
+// (WrapTransactor, synchronously after the commit) and by the changes every
+// other process commits (Apply, fed by a ports.ChangeFeed). While the feed is
+// not live the cache is dropped and bypassed, so a reader never sees a stale
+// version for longer than a notification takes to arrive. MaxAge bounds how
+// long any entry is served, as a safety net under the notifications. Errors
+// are never cached.
 //
 // A fetch that raced with an invalidation is not stored: each tenant has a
 // generation number, read before the fetch and compared before storing.
+//
+// Invalidation finds its entries through secondary indexes (by tenant and
+// asset, by API key and by tenant's keys), so its cost does not grow with the
+// number of entries cached.
 package cache
 
 import (
@@ -17,24 +27,15 @@ import (
 	"github.com/configmat/configmat/ports"
 )
 
-// Options size the cache.
-type Options struct {
+// Deps size the cache and give its clock.
+type Deps struct {
 	// MaxEntries bounds each of the two maps (default 10,000).
 	MaxEntries int
 	// MaxAge bounds how long an entry is served without being refetched, as a
 	// safety net under the notifications (default 5 minutes).
 	MaxAge time.Duration
-	Clock  ports.Clock
-}
-
-// ResolvedKey names one cached resolution.
-type ResolvedKey struct {
-	Tenant      domain.TenantID
-	Asset       string
-	Environment string
-	// WithSecrets distinguishes what a viewer may see from what an editor or
-	// an API key sees.
-	WithSecrets bool
+	// Clock dates the entries (default the system clock).
+	Clock ports.Clock
 }
 
 type resolvedEntry struct {
@@ -48,9 +49,19 @@ type apiKeyEntry struct {
 	stored time.Time
 }
 
+// assetRef names one asset of one tenant: the unit of invalidation of
+// resolutions.
+type assetRef struct {
+	tenant domain.TenantID
+	asset  domain.AssetID
+}
+
+// set is a set of map keys.
+type set[K comparable] map[K]struct{}
+
 // Cache is safe for concurrent use. The zero value is not usable; use New.
 type Cache struct {
-	opts Options
+	deps Deps
 
 	mu        sync.RWMutex
 	live      bool
@@ -59,28 +70,49 @@ type Cache struct {
 	// keyGen counts API-key changes of every tenant: a key's tenant is unknown
 	// until it has been fetched.
 	keyGen   uint64
-	resolved map[ResolvedKey]resolvedEntry
+	resolved map[ports.ResolutionKey]resolvedEntry
 	apiKeys  map[string]apiKeyEntry
+
+	// The indexes below hold exactly the entries of resolved and apiKeys:
+	// every change of those maps goes through putResolved, dropResolved,
+	// dropAsset, putAPIKey, dropAPIKey or reset.
+	//
+	// byAsset lists each asset's cached resolutions: a few per environment
+	// (domain.MaxEnvironments bounds them), so a slice.
+	byAsset map[assetRef][]ports.ResolutionKey
+	// assetsOf lists, per tenant, the assets that have entries.
+	assetsOf map[domain.TenantID]set[domain.AssetID]
+	// digestOf is the cached digest of each key ID (a key has one text).
+	digestOf map[domain.APIKeyID]string
+	// keysOf lists, per tenant, the key IDs that have entries.
+	keysOf map[domain.TenantID]set[domain.APIKeyID]
 }
 
 // New returns an empty cache that is not live: it bypasses itself until
 // SetLive(true) says that invalidations are flowing.
-func New(opts Options) *Cache {
-	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = 10000
+func New(deps Deps) *Cache {
+	if deps.MaxEntries <= 0 {
+		deps.MaxEntries = 10000
 	}
-	if opts.MaxAge <= 0 {
-		opts.MaxAge = 5 * time.Minute
+	if deps.MaxAge <= 0 {
+		deps.MaxAge = 5 * time.Minute
 	}
-	if opts.Clock == nil {
-		opts.Clock = ports.SystemClock{}
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
 	}
-	return &Cache{
-		opts:      opts,
-		tenantGen: map[domain.TenantID]uint64{},
-		resolved:  map[ResolvedKey]resolvedEntry{},
-		apiKeys:   map[string]apiKeyEntry{},
-	}
+	c := &Cache{deps: deps, tenantGen: map[domain.TenantID]uint64{}}
+	c.reset()
+	return c
+}
+
+// reset drops every entry and index.
+func (c *Cache) reset() {
+	c.resolved = map[ports.ResolutionKey]resolvedEntry{}
+	c.apiKeys = map[string]apiKeyEntry{}
+	c.byAsset = map[assetRef][]ports.ResolutionKey{}
+	c.assetsOf = map[domain.TenantID]set[domain.AssetID]{}
+	c.digestOf = map[domain.APIKeyID]string{}
+	c.keysOf = map[domain.TenantID]set[domain.APIKeyID]{}
 }
 
 // SetLive records whether the change feed is connected. Any transition drops
@@ -89,9 +121,11 @@ func (c *Cache) SetLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live = live
+	// The new epoch fails every fetch in flight, whatever its generation, so
+	// the generations can start again.
 	c.epoch++
-	c.resolved = map[ResolvedKey]resolvedEntry{}
-	c.apiKeys = map[string]apiKeyEntry{}
+	clear(c.tenantGen)
+	c.reset()
 }
 
 // Live reports whether the cache is in use.
@@ -101,28 +135,67 @@ func (c *Cache) Live() bool {
 	return c.live
 }
 
-// Apply invalidates what a committed change makes stale.
+// Apply invalidates what a committed change makes stale: one API key (or all
+// of a tenant's when the change names none), or the resolutions of one asset
+// in one environment, of one asset in every environment, or of a whole
+// tenant. The indexes find them: its cost is that of the entries of the
+// asset, key or tenant it names, not of the number cached.
 func (c *Cache) Apply(ch domain.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tenantGen[ch.TenantID]++
-	switch ch.Kind {
-	case domain.ChangeAPIKey:
+	switch {
+	case ch.Kind == domain.ChangeAPIKey:
 		c.keyGen++
-		for digest, e := range c.apiKeys {
-			if e.cred.ID == ch.APIKeyID || (ch.APIKeyID == "" && e.cred.TenantID == ch.TenantID) {
-				delete(c.apiKeys, digest)
+		if ch.APIKeyID != "" {
+			if digest, ok := c.digestOf[ch.APIKeyID]; ok {
+				c.dropAPIKey(digest)
 			}
+			return
+		}
+		for id := range c.keysOf[ch.TenantID] {
+			c.dropAPIKey(c.digestOf[id])
+		}
+	case ch.AssetID == "":
+		for asset := range c.assetsOf[ch.TenantID] {
+			c.dropAsset(assetRef{ch.TenantID, asset}, "")
 		}
 	default:
-		for k, e := range c.resolved {
-			if k.Tenant != ch.TenantID {
-				continue
-			}
-			if ch.AssetID == "" || e.assetID == ch.AssetID && (ch.Environment == "" || ch.Environment == k.Environment) {
-				delete(c.resolved, k)
-			}
+		c.dropAsset(assetRef{ch.TenantID, ch.AssetID}, ch.Environment)
+	}
+}
+
+// dropAsset drops the resolutions of asset in env, or in every environment
+// when env is "".
+func (c *Cache) dropAsset(asset assetRef, env string) {
+	keys, ok := c.byAsset[asset]
+	if !ok {
+		return
+	}
+	kept := keys[:0]
+	for _, k := range keys {
+		if env == "" || k.Environment == env {
+			delete(c.resolved, k)
+		} else {
+			kept = append(kept, k)
 		}
+	}
+	clear(keys[len(kept):])
+	c.setAssetKeys(asset, kept)
+}
+
+// setAssetKeys records the resolutions left of asset, forgetting the asset
+// when none is left.
+func (c *Cache) setAssetKeys(asset assetRef, keys []ports.ResolutionKey) {
+	if len(keys) > 0 {
+		c.byAsset[asset] = keys
+		return
+	}
+	delete(c.byAsset, asset)
+	assets := c.assetsOf[asset.tenant]
+	delete(assets, asset.asset)
+	if len(assets) == 0 {
+		delete(c.assetsOf, asset.tenant)
 	}
 }
 
@@ -133,69 +206,95 @@ type stamp struct {
 	gen   uint64
 }
 
-func (c *Cache) stampFor(t domain.TenantID) stamp {
-	return stamp{live: c.live, epoch: c.epoch, gen: c.tenantGen[t]}
+// fresh reports whether an entry stored at stored may still be served at now.
+func (c *Cache) fresh(stored, now time.Time) bool { return now.Sub(stored) < c.deps.MaxAge }
+
+// putResolved stores one resolution with its index entries, evicting another
+// entry when the map is full.
+func (c *Cache) putResolved(k ports.ResolutionKey, e resolvedEntry) {
+	if old, ok := c.resolved[k]; ok {
+		if old.assetID == e.assetID {
+			c.resolved[k] = e
+			return
+		}
+		c.dropResolved(k)
+	}
+	if len(c.resolved) >= c.deps.MaxEntries {
+		for victim := range c.resolved {
+			c.dropResolved(victim)
+			break
+		}
+	}
+	c.resolved[k] = e
+	ref := assetRef{k.Tenant, e.assetID}
+	keys, ok := c.byAsset[ref]
+	if !ok {
+		assets := c.assetsOf[k.Tenant]
+		if assets == nil {
+			assets = set[domain.AssetID]{}
+			c.assetsOf[k.Tenant] = assets
+		}
+		assets[e.assetID] = struct{}{}
+	}
+	c.byAsset[ref] = append(keys, k)
 }
 
-// Resolved returns the cached value for k, or calls fetch and caches its
-// result (with the asset ID it belongs to) when nothing invalidated the
-// tenant meanwhile. Errors are never cached.
-func Resolved[V any](c *Cache, k ResolvedKey, fetch func() (V, domain.AssetID, error)) (V, error) {
-	now := c.opts.Clock.Now()
-	c.mu.RLock()
+// dropResolved removes one resolution and its index entries.
+func (c *Cache) dropResolved(k ports.ResolutionKey) {
 	e, ok := c.resolved[k]
-	st := c.stampFor(k.Tenant)
-	c.mu.RUnlock()
-	if ok && st.live && now.Sub(e.stored) < c.opts.MaxAge {
-		if v, ok := e.value.(V); ok {
-			return v, nil
-		}
-	}
-	v, assetID, err := fetch()
-	if err != nil || !st.live {
-		return v, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stampFor(k.Tenant) == st {
-		if len(c.resolved) >= c.opts.MaxEntries {
-			evictOne(c.resolved)
-		}
-		c.resolved[k] = resolvedEntry{value: v, assetID: assetID, stored: now}
-	}
-	return v, nil
-}
-
-// APIKey returns the cached credential for a key digest, or calls fetch and
-// caches it. The caller still checks expiry and revocation on every use.
-func (c *Cache) APIKey(digest []byte, fetch func() (domain.APIKeyCredential, error)) (domain.APIKeyCredential, error) {
-	now := c.opts.Clock.Now()
-	k := string(digest)
-	c.mu.RLock()
-	e, ok := c.apiKeys[k]
-	live, epoch, gen := c.live, c.epoch, c.keyGen
-	c.mu.RUnlock()
-	if ok && live && now.Sub(e.stored) < c.opts.MaxAge {
-		return e.cred, nil
-	}
-	cred, err := fetch()
-	if err != nil || !live {
-		return cred, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.live && c.epoch == epoch && c.keyGen == gen {
-		if len(c.apiKeys) >= c.opts.MaxEntries {
-			evictOne(c.apiKeys)
-		}
-		c.apiKeys[k] = apiKeyEntry{cred: cred, stored: now}
-	}
-	return cred, nil
-}
-
-func evictOne[K comparable, V any](m map[K]V) {
-	for k := range m {
-		delete(m, k)
+	if !ok {
 		return
+	}
+	delete(c.resolved, k)
+	ref := assetRef{k.Tenant, e.assetID}
+	keys := c.byAsset[ref]
+	for i := range keys {
+		if keys[i] == k {
+			last := len(keys) - 1
+			keys[i] = keys[last]
+			keys[last] = ports.ResolutionKey{}
+			keys = keys[:last]
+			break
+		}
+	}
+	c.setAssetKeys(ref, keys)
+}
+
+// putAPIKey stores one credential under its digest with its index entries,
+// evicting another entry when the map is full.
+func (c *Cache) putAPIKey(digest string, e apiKeyEntry) {
+	c.dropAPIKey(digest)
+	if other, ok := c.digestOf[e.cred.ID]; ok {
+		c.dropAPIKey(other)
+	}
+	if len(c.apiKeys) >= c.deps.MaxEntries {
+		for victim := range c.apiKeys {
+			c.dropAPIKey(victim)
+			break
+		}
+	}
+	c.apiKeys[digest] = e
+	c.digestOf[e.cred.ID] = digest
+	ids := c.keysOf[e.cred.TenantID]
+	if ids == nil {
+		ids = set[domain.APIKeyID]{}
+		c.keysOf[e.cred.TenantID] = ids
+	}
+	ids[e.cred.ID] = struct{}{}
+}
+
+// dropAPIKey removes the credential cached under digest and its index
+// entries.
+func (c *Cache) dropAPIKey(digest string) {
+	e, ok := c.apiKeys[digest]
+	if !ok {
+		return
+	}
+	delete(c.apiKeys, digest)
+	delete(c.digestOf, e.cred.ID)
+	ids := c.keysOf[e.cred.TenantID]
+	delete(ids, e.cred.ID)
+	if len(ids) == 0 {
+		delete(c.keysOf, e.cred.TenantID)
 	}
 }

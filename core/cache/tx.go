@@ -11,7 +11,11 @@ import (
 // WrapTransactor returns a Transactor that applies to c, right after a
 // successful commit, every change the transaction published: the process's
 // own writes are visible to its own next read, without waiting for the feed.
+// core.New applies it; wrapping twice for the same cache wraps once.
 func WrapTransactor(inner ports.Transactor, c *Cache) ports.Transactor {
+	if t, ok := inner.(*transactor); ok && t.cache == c {
+		return t
+	}
 	return &transactor{inner: inner, cache: c}
 }
 

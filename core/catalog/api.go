@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
-	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
@@ -23,8 +22,10 @@ type Deps struct {
 	Random io.Reader
 	Keys   *keys.Manager
 	Audit  *audit.Log
-	// Cache, when set, keeps resolved configurations in memory (core/cache).
-	Cache *cache.Cache
+	// Resolutions answers Resolve once it is authorized; NewResolutions(deps)
+	// when nil. core.New passes the store's, wrapped by core/cache when the
+	// read cache is on.
+	Resolutions ports.ResolutionSource[Resolved]
 }
 
 // Service is the catalog service.
@@ -33,7 +34,12 @@ type Service struct {
 }
 
 // New returns the catalog service.
-func New(deps Deps) *Service { return &Service{deps: deps} }
+func New(deps Deps) *Service {
+	if deps.Resolutions == nil {
+		deps.Resolutions = NewResolutions(deps)
+	}
+	return &Service{deps: deps}
+}
 
 // AssetInput creates an asset.
 type AssetInput struct {

@@ -66,7 +66,7 @@ func (s *Service) CreateAsset(ctx context.Context, actor domain.Actor, in AssetI
 			return domain.Asset{}, err
 		}
 		details := assetCreated{ID: id, Slug: asset.Slug, Name: asset.Name}
-		if err := s.deps.Audit.Append(ctx, st, actor, domain.ActionAssetCreated, assetTarget(asset.Slug), details); err != nil {
+		if err := s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetCreated, assetTarget(asset.Slug), details); err != nil {
 			return domain.Asset{}, err
 		}
 		return asset, nil
@@ -136,7 +136,7 @@ func (s *Service) UpdateAsset(ctx context.Context, actor domain.Actor, slug stri
 			return domain.Asset{}, err
 		}
 		details := assetUpdated{Slug: slug, Changed: changed}
-		if err := s.deps.Audit.Append(ctx, st, actor, domain.ActionAssetUpdated, assetTarget(slug), details); err != nil {
+		if err := s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetUpdated, assetTarget(slug), details); err != nil {
 			return domain.Asset{}, err
 		}
 		return asset, nil
@@ -179,7 +179,7 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 			return struct{}{}, err
 		}
 		details := assetDeleted{ID: asset.ID, Slug: slug}
-		if err := s.deps.Audit.Append(ctx, st, actor, domain.ActionAssetDeleted, assetTarget(slug), details); err != nil {
+		if err := s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetDeleted, assetTarget(slug), details); err != nil {
 			return struct{}{}, err
 		}
 		return struct{}{}, st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeValues, TenantID: actor.TenantID, AssetID: asset.ID})

@@ -13,7 +13,7 @@ func (s *Service) commitVersion(ctx context.Context, st ports.TenantTx, actor do
 	if err := st.Versions().Create(ctx, v); err != nil {
 		return err
 	}
-	if err := s.deps.Audit.Append(ctx, st, actor, action, assetTarget(slug), details); err != nil {
+	if err := s.deps.Audit.Append(ctx, st.Audit(), actor, action, assetTarget(slug), details); err != nil {
 		return err
 	}
 	return st.Changes().Publish(ctx, domain.Change{

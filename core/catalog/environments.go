@@ -57,7 +57,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, actor domain.Actor, nam
 			return domain.Environment{}, err
 		}
 		details := environmentCreated{Name: name, Position: position}
-		if err := s.deps.Audit.Append(ctx, st, actor, domain.ActionEnvironmentCreated, environmentTarget(name), details); err != nil {
+		if err := s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionEnvironmentCreated, environmentTarget(name), details); err != nil {
 			return domain.Environment{}, err
 		}
 		return env, nil

@@ -113,34 +113,27 @@ func newWorld(t *testing.T) *world {
 	}
 	w.kek = kek
 	clock := fixedClock{t: fixedNow}
-	manager := keys.NewManager(kek, rand.Reader)
+	manager := keys.NewManager(keys.Deps{KEK: kek, Random: rand.Reader})
 	wrapped, err := manager.NewTenantKey(tenantID)
 	if err != nil {
 		t.Fatalf("NewTenantKey: %v", err)
 	}
 	w.tenant = domain.Tenant{ID: tenantID, Slug: "acme", Name: "Acme", DataKey: wrapped}
-	w.svc = New(Deps{Tx: w.tx, Clock: clock, Random: rand.Reader, Keys: manager, Audit: audit.NewLog(clock)})
+	w.svc = New(Deps{Tx: w.tx, Clock: clock, Random: rand.Reader, Keys: manager, Audit: audit.NewLog(audit.Deps{Clock: clock})})
 	return w
 }
 
-// tenantOnly is a TenantTx that only serves the tenant row, for sealing
-// fixtures outside the mocks' accounting.
-type tenantOnly struct {
-	ports.TenantTx
-	tenant domain.Tenant
-}
-
-func (s tenantOnly) Tenants() ports.TenantStore { return fixedTenant{s.tenant} }
-
+// fixedTenant serves only the tenant row, for sealing fixtures outside the
+// mocks' accounting.
 type fixedTenant struct{ tenant domain.Tenant }
 
 func (f fixedTenant) Create(context.Context, domain.Tenant) error { return errors.New("read only") }
 func (f fixedTenant) Get(context.Context) (domain.Tenant, error)  { return f.tenant, nil }
 
 // sealer returns a key manager of its own over the world's tenant key, and
-// stores to pass it, for building and checking sealed fixtures.
-func (w *world) sealer() (*keys.Manager, ports.TenantTx) {
-	return keys.NewManager(w.kek, rand.Reader), tenantOnly{tenant: w.tenant}
+// the tenant store to pass it, for building and checking sealed fixtures.
+func (w *world) sealer() (*keys.Manager, ports.TenantStore) {
+	return keys.NewManager(keys.Deps{KEK: w.kek, Random: rand.Reader}), fixedTenant{tenant: w.tenant}
 }
 
 // sealed returns a secret stored for env.object.key of the test asset.

@@ -4,19 +4,17 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
 )
 
 // Resolve returns the resolved configuration: for an API key (limited to its
 // environment, else PERMISSION_DENIED) or a user (viewer; secrets omitted
-// below editor). It makes a constant number of store calls whatever the
-// number of values: the asset, the current version (and, only when the
-// environment has no version yet, the environment, so that a typo answers
-// ENVIRONMENT_NOT_FOUND), plus the tenant's data key on a key-cache miss.
-// With Deps.Cache, authorization still runs on every call and the reads are
-// served from memory until a committed change invalidates them.
+// below editor). Authorization runs on every call, then Deps.Resolutions
+// answers: over the store it makes a constant number of store calls whatever
+// the number of values (see NewResolutions); core.New may have wrapped it
+// with the read cache.
 func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env string) (Resolved, error) {
 	withSecrets, err := resolveAccess(actor, env)
 	if err != nil {
@@ -27,44 +25,66 @@ func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env str
 	if err := p.Err(); err != nil {
 		return Resolved{}, err
 	}
-	fetch := func() (Resolved, domain.AssetID, error) {
-		return s.resolve(ctx, actor, slug, env, withSecrets)
+	key := ports.ResolutionKey{Tenant: actor.TenantID, Asset: slug, Environment: env, WithSecrets: withSecrets}
+	r, _, err := s.deps.Resolutions.Resolve(ctx, key)
+	if err != nil {
+		return Resolved{}, err
 	}
-	if s.deps.Cache == nil {
-		r, _, err := fetch()
-		return r, err
-	}
-	key := cache.ResolvedKey{Tenant: actor.TenantID, Asset: slug, Environment: env, WithSecrets: withSecrets}
-	return cache.Resolved(s.deps.Cache, key, fetch)
+	return r, nil
 }
 
-// resolve reads and decrypts the current configuration in one transaction
-// and returns it with the asset's ID, which the cache invalidates by.
-func (s *Service) resolve(ctx context.Context, actor domain.Actor, slug, env string, withSecrets bool) (Resolved, domain.AssetID, error) {
-	var assetID domain.AssetID
-	r, err := inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (Resolved, error) {
+// NewResolutions returns the resolution source over the store, which
+// decrypts secrets with deps.Keys; it uses deps.Tx and deps.Keys. Each
+// resolution is one transaction of a constant number of store calls: the
+// asset, the current version (and, only when the environment has no version
+// yet, the environment, so that a typo answers ENVIRONMENT_NOT_FOUND), plus
+// the tenant's data key on a key-cache miss.
+func NewResolutions(deps Deps) ports.ResolutionSource[Resolved] {
+	return storeResolutions{tx: deps.Tx, keys: deps.Keys}
+}
+
+// storeResolutions reads and decrypts resolutions from the store.
+type storeResolutions struct {
+	tx   ports.Transactor
+	keys *keys.Manager
+}
+
+// Resolve reads and decrypts the current configuration of k in one
+// transaction and returns it with the asset's ID, which the cache
+// invalidates by.
+func (r storeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (Resolved, domain.AssetID, error) {
+	var (
+		assetID domain.AssetID
+		out     Resolved
+	)
+	slug, env := k.Asset, k.Environment
+	err := r.tx.InTenant(ctx, k.Tenant, func(ctx context.Context, st ports.TenantTx) error {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
-			return Resolved{}, err
+			return err
 		}
 		assetID = asset.ID
 		cur, err := st.Versions().Current(ctx, asset.ID, env)
 		if err != nil {
-			return Resolved{}, err
+			return err
 		}
 		if cur.Number == 0 {
 			if err := environmentExists(ctx, st, env); err != nil {
-				return Resolved{}, err
+				return err
 			}
 		}
-		at := place{tenant: actor.TenantID, asset: asset.ID, env: env}
-		config, err := s.resolveConfig(ctx, st, at, cur.Snapshot, withSecrets)
+		at := place{tenant: k.Tenant, asset: asset.ID, env: env}
+		config, err := resolveConfig(ctx, r.keys, st, at, cur.Snapshot, k.WithSecrets)
 		if err != nil {
-			return Resolved{}, err
+			return err
 		}
-		return Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, AssetID: asset.ID, WithSecrets: withSecrets}, nil
+		out = Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, AssetID: asset.ID, WithSecrets: k.WithSecrets}
+		return nil
 	})
-	return r, assetID, err
+	if err != nil {
+		return Resolved{}, "", err
+	}
+	return out, assetID, nil
 }
 
 // resolveAccess authorizes reading env's resolved configuration and says
@@ -88,17 +108,22 @@ func resolveAccess(actor domain.Actor, env string) (withSecrets bool, err error)
 }
 
 // resolveConfig turns a snapshot into {object: {key: value}}, secrets
-// decrypted or, without withSecrets, left out (with objects left empty).
-func (s *Service) resolveConfig(ctx context.Context, st ports.TenantTx, at place, snap domain.Snapshot, withSecrets bool) (map[string]map[string]json.RawMessage, error) {
+// decrypted with km or, without withSecrets, left out (with objects left
+// empty).
+func resolveConfig(ctx context.Context, km *keys.Manager, st ports.TenantTx, at place, snap domain.Snapshot, withSecrets bool) (map[string]map[string]json.RawMessage, error) {
+	var tenants ports.TenantStore // only asked for when a secret is opened
 	config := make(map[string]map[string]json.RawMessage, len(snap))
-	for obj, keys := range snap {
-		values := make(map[string]json.RawMessage, len(keys))
-		for key, v := range keys {
+	for obj, stored := range snap {
+		values := make(map[string]json.RawMessage, len(stored))
+		for key, v := range stored {
 			switch {
 			case !v.Secret:
 				values[key] = v.Value
 			case withSecrets:
-				plaintext, err := s.open(ctx, st, at, obj, key, v)
+				if tenants == nil {
+					tenants = st.Tenants()
+				}
+				plaintext, err := km.Open(ctx, tenants, at.aad(obj, key), v.Sealed)
 				if err != nil {
 					return nil, err
 				}

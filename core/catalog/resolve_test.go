@@ -10,6 +10,8 @@ import (
 
 	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+	"github.com/configmat/configmat/ports/mocks"
 )
 
 func TestResolveByActor(t *testing.T) {
@@ -169,9 +171,9 @@ func TestResolveStoreCallsDoNotGrowWithValues(t *testing.T) {
 
 func TestResolveCache(t *testing.T) {
 	w := newWorld(t)
-	c := cache.New(cache.Options{})
+	c := cache.New(cache.Deps{})
 	c.SetLive(true)
-	w.svc.deps.Cache = c
+	w.svc.deps.Resolutions = cache.Resolutions(c, w.svc.deps.Resolutions)
 	snap := domain.Snapshot{"db": {"host": plain(`"h"`)}}
 	// One read of the store serves every later call until a change arrives.
 	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil).Times(2)
@@ -191,5 +193,49 @@ func TestResolveCache(t *testing.T) {
 	w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 4, snap), nil)
 	if got, err := w.svc.Resolve(w.ctx, apiKey, assetSlug, "prod"); err != nil || got.Version != 4 {
 		t.Fatalf("after the change: %+v, %v", got, err)
+	}
+}
+
+// Resolve authorizes before it asks its resolution source, and asks with the
+// key of what was authorized: whatever the source (the store, the cache), an
+// actor is never answered more than it may see.
+func TestResolveAuthorizesBeforeTheSource(t *testing.T) {
+	stored := Resolved{Asset: assetSlug, Environment: "prod", Version: 7}
+	sourceErr := domain.Errorf(domain.KindAssetNotFound, "none")
+	tests := []struct {
+		name    string
+		actor   domain.Actor
+		env     string
+		wantKey *ports.ResolutionKey
+		kind    domain.Kind
+	}{
+		{"api key", apiKey, "prod", &ports.ResolutionKey{Tenant: tenantID, Asset: assetSlug, Environment: "prod", WithSecrets: true}, ""},
+		{"editor", editor, "prod", &ports.ResolutionKey{Tenant: tenantID, Asset: assetSlug, Environment: "prod", WithSecrets: true}, ""},
+		{"viewer", viewer, "prod", &ports.ResolutionKey{Tenant: tenantID, Asset: assetSlug, Environment: "prod"}, ""},
+		{"key of another environment", domain.Actor{TenantID: tenantID, APIKeyID: "k", Environment: "stage"}, "prod", nil, domain.KindPermissionDenied},
+		{"no tenant", domain.Actor{UserID: "u"}, "prod", nil, domain.KindUnauthenticated},
+		{"invalid environment", apiKey, "Not An Env!", nil, domain.KindInvalid},
+		{"source error", apiKey, "qa", &ports.ResolutionKey{Tenant: tenantID, Asset: assetSlug, Environment: "qa", WithSecrets: true}, domain.KindAssetNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			source := mocks.NewMockResolutionSource[Resolved](gomock.NewController(t))
+			if tt.wantKey != nil {
+				var err error
+				if tt.kind != "" {
+					err = sourceErr
+				}
+				source.EXPECT().Resolve(gomock.Any(), *tt.wantKey).Return(stored, assetID, err)
+			}
+			svc := New(Deps{Resolutions: source})
+			got, err := svc.Resolve(context.Background(), tt.actor, assetSlug, tt.env)
+			assertKind(t, err, tt.kind)
+			if err == nil && got.Version != stored.Version {
+				t.Fatalf("Resolve = %+v, want the source's %+v", got, stored)
+			}
+			if err != nil && got.Version != 0 {
+				t.Fatalf("Resolve failed but returned %+v", got)
+			}
+		})
 	}
 }

@@ -23,7 +23,7 @@ func (p place) aad(object, key string) keys.SecretAAD {
 
 // seal encrypts a secret's JSON for its place.
 func (s *Service) seal(ctx context.Context, st ports.TenantTx, p place, object, key string, plaintext []byte) (domain.StoredValue, error) {
-	sealed, err := s.deps.Keys.Seal(ctx, st, p.aad(object, key), plaintext)
+	sealed, err := s.deps.Keys.Seal(ctx, st.Tenants(), p.aad(object, key), plaintext)
 	if err != nil {
 		return domain.StoredValue{}, err
 	}
@@ -32,7 +32,7 @@ func (s *Service) seal(ctx context.Context, st ports.TenantTx, p place, object, 
 
 // open decrypts a secret's JSON sealed for its place.
 func (s *Service) open(ctx context.Context, st ports.TenantTx, p place, object, key string, v domain.StoredValue) ([]byte, error) {
-	return s.deps.Keys.Open(ctx, st, p.aad(object, key), v.Sealed)
+	return s.deps.Keys.Open(ctx, st.Tenants(), p.aad(object, key), v.Sealed)
 }
 
 // opener opens the secrets of one place at most once each and wipes the

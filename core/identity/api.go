@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
-	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
@@ -33,8 +32,10 @@ type Deps struct {
 	// its value from DefaultPasswordParams. Existing hashes carry their own
 	// parameters and keep verifying when these change.
 	Password PasswordParams
-	// Cache, when set, keeps API-key lookups in memory (see core/cache).
-	Cache *cache.Cache
+	// APIKeyLookup finds API keys by digest for AuthenticateAPIKey;
+	// NewAPIKeyLookup(deps) when nil. core.New passes the store's, wrapped by
+	// core/cache when the read cache is on.
+	APIKeyLookup ports.APIKeyLookup
 }
 
 // tenantKeys creates the wrapped data key of a new tenant (keys.Manager).
@@ -42,9 +43,9 @@ type tenantKeys interface {
 	NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error)
 }
 
-// auditLog appends an entry to the chain of the tenant bound to s (audit.Log).
+// auditLog appends an entry to the tenant's chain (audit.Log).
 type auditLog interface {
-	Append(ctx context.Context, s ports.TenantTx, actor domain.Actor, action, target string, details any) error
+	Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error
 }
 
 // Service is the identity service.
@@ -56,7 +57,8 @@ type Service struct {
 }
 
 // New returns the identity service. A nil Clock is the system clock, a nil
-// Random is crypto/rand, and zero TokenTTL and Password take their defaults.
+// Random is crypto/rand, a nil APIKeyLookup reads the store, and zero
+// TokenTTL and Password take their defaults.
 func New(deps Deps) *Service {
 	if deps.Clock == nil {
 		deps.Clock = ports.SystemClock{}
@@ -68,6 +70,9 @@ func New(deps Deps) *Service {
 		deps.TokenTTL = DefaultTokenTTL
 	}
 	deps.Password = deps.Password.withDefaults()
+	if deps.APIKeyLookup == nil {
+		deps.APIKeyLookup = NewAPIKeyLookup(deps)
+	}
 	return &Service{
 		deps:      deps,
 		keys:      deps.Keys,

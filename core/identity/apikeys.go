@@ -86,7 +86,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor domain.Actor, in APIKe
 			return err
 		}
 		details := map[string]any{"id": string(key.ID), "name": key.Name, "environment": key.Environment}
-		return s.audit.Append(ctx, st, actor, domain.ActionAPIKeyCreated, apiKeyTarget(key.ID), details)
+		return s.audit.Append(ctx, st.Audit(), actor, domain.ActionAPIKeyCreated, apiKeyTarget(key.ID), details)
 	})
 	if err != nil {
 		return CreatedAPIKey{}, err
@@ -110,7 +110,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor domain.Actor, id domai
 			return err
 		}
 		details := map[string]any{"id": string(id)}
-		if err := s.audit.Append(ctx, st, actor, domain.ActionAPIKeyRevoked, apiKeyTarget(id), details); err != nil {
+		if err := s.audit.Append(ctx, st.Audit(), actor, domain.ActionAPIKeyRevoked, apiKeyTarget(id), details); err != nil {
 			return err
 		}
 		return st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeAPIKey, TenantID: actor.TenantID, APIKeyID: id})

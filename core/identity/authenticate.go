@@ -60,23 +60,17 @@ func actorIn(user domain.UserID, memberships []domain.UserMembership, tenantSlug
 }
 
 // AuthenticateAPIKey turns an API key into an actor; INVALID_API_KEY for a
-// malformed, unknown, expired or revoked key (checksum checked first). With
-// Deps.Cache the lookup by digest is cached; expiry and revocation are still
-// checked on every call, and a revocation invalidates the cache entry.
+// malformed, unknown, expired or revoked key (checksum checked first). The
+// credential comes from Deps.APIKeyLookup (cached when core.New was given a
+// cache); expiry and revocation are checked here on every call.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Actor, error) {
 	if !domain.WellFormedCredential(domain.APIKeyPrefix, key) {
 		return domain.Actor{}, invalidAPIKey()
 	}
 	digest := domain.CredentialDigest(key)
-	fetch := func() (domain.APIKeyCredential, error) { return s.lookupAPIKey(ctx, digest) }
-	var (
-		k   domain.APIKeyCredential
-		err error
-	)
-	if s.deps.Cache != nil {
-		k, err = s.deps.Cache.APIKey(digest, fetch)
-	} else {
-		k, err = fetch()
+	k, err := s.deps.APIKeyLookup.ByDigest(ctx, digest)
+	if domain.IsKind(err, domain.KindInvalidAPIKey) {
+		return domain.Actor{}, invalidAPIKey()
 	}
 	if err != nil {
 		return domain.Actor{}, err
@@ -87,15 +81,21 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Ac
 	return domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}, nil
 }
 
-// lookupAPIKey reads an API key's credential by digest.
-func (s *Service) lookupAPIKey(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
+// NewAPIKeyLookup returns the API-key lookup over the store: each call is one
+// Global transaction over deps.Tx reading the directory.
+func NewAPIKeyLookup(deps Deps) ports.APIKeyLookup { return storeAPIKeys{tx: deps.Tx} }
+
+// storeAPIKeys reads API-key credentials from the store's directory.
+type storeAPIKeys struct {
+	tx ports.Transactor
+}
+
+// ByDigest reads an API key's credential by digest in its own transaction.
+func (l storeAPIKeys) ByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
 	var k domain.APIKeyCredential
-	err := s.deps.Tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
+	err := l.tx.Global(ctx, func(ctx context.Context, g ports.GlobalTx) error {
 		var err error
 		k, err = g.Directory().APIKeyByDigest(ctx, digest)
-		if domain.IsKind(err, domain.KindInvalidAPIKey) {
-			return invalidAPIKey()
-		}
 		return err
 	})
 	return k, err

@@ -196,9 +196,9 @@ func TestAuthenticateAPIKeyCache(t *testing.T) {
 	key := newCredential(t, domain.APIKeyPrefix)
 	digest := domain.CredentialDigest(key)
 	h := newHarness(t)
-	c := cache.New(cache.Options{Clock: fixedClock{testNow}})
+	c := cache.New(cache.Deps{Clock: fixedClock{testNow}})
 	c.SetLive(true)
-	h.svc.deps.Cache = c
+	h.svc.deps.APIKeyLookup = cache.APIKeys(c, h.svc.deps.APIKeyLookup)
 	stored := domain.APIKeyCredential{ID: keyA, TenantID: tenantA, Digest: digest}
 
 	h.expectGlobalTx().Times(2)

@@ -53,7 +53,7 @@ type fakeAudit struct {
 	err     error
 }
 
-func (a *fakeAudit) Append(_ context.Context, _ ports.TenantTx, actor domain.Actor, action, target string, details any) error {
+func (a *fakeAudit) Append(_ context.Context, _ ports.AuditStore, actor domain.Actor, action, target string, details any) error {
 	if action == a.failOn {
 		return a.err
 	}

@@ -106,7 +106,7 @@ func (s *Service) UpdateMember(ctx context.Context, actor domain.Actor, user dom
 			return err
 		}
 		details := map[string]any{"user_id": string(user), "from": string(current.Role), "to": string(role)}
-		return s.audit.Append(ctx, st, actor, domain.ActionMemberUpdated, userTarget(user), details)
+		return s.audit.Append(ctx, st.Audit(), actor, domain.ActionMemberUpdated, userTarget(user), details)
 	})
 	if err != nil {
 		return domain.Member{}, err
@@ -135,7 +135,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor domain.Actor, user dom
 			return err
 		}
 		details := map[string]any{"user_id": string(user), "role": string(current.Role)}
-		return s.audit.Append(ctx, st, actor, domain.ActionMemberRemoved, userTarget(user), details)
+		return s.audit.Append(ctx, st.Audit(), actor, domain.ActionMemberRemoved, userTarget(user), details)
 	})
 }
 
@@ -178,7 +178,7 @@ func (s *Service) addMembership(ctx context.Context, st ports.TenantTx, actor do
 		return err
 	}
 	details := map[string]any{"user_id": string(m.UserID), "role": string(m.Role)}
-	return s.audit.Append(ctx, st, actor, domain.ActionMemberAdded, userTarget(m.UserID), details)
+	return s.audit.Append(ctx, st.Audit(), actor, domain.ActionMemberAdded, userTarget(m.UserID), details)
 }
 
 // checkRole records a problem with the "role" field unless role is valid.

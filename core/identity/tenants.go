@@ -120,7 +120,7 @@ func (s *Service) createTenant(ctx context.Context, st ports.TenantTx, t domain.
 		}
 	}
 	details := map[string]any{"slug": t.Slug, "name": t.Name, "environments": slices.Clone(domain.DefaultEnvironments)}
-	if err := s.audit.Append(ctx, st, actor, domain.ActionTenantCreated, tenantTarget(t.ID), details); err != nil {
+	if err := s.audit.Append(ctx, st.Audit(), actor, domain.ActionTenantCreated, tenantTarget(t.ID), details); err != nil {
 		return domain.Tenant{}, err
 	}
 	return t, nil

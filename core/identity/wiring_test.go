@@ -25,11 +25,11 @@ func TestRegisterWithTheRealKeyManagerAndAuditLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseKEK: %v", err)
 	}
-	manager := keys.NewManager(kek, rand.Reader)
+	manager := keys.NewManager(keys.Deps{KEK: kek, Random: rand.Reader})
 	h := newHarness(t)
 	h.svc = New(Deps{
 		Tx: h.tx, Clock: fixedClock{testNow}, Random: rand.Reader, Password: cheapParams,
-		Keys: manager, Audit: audit.NewLog(fixedClock{testNow}),
+		Keys: manager, Audit: audit.NewLog(audit.Deps{Clock: fixedClock{testNow}}),
 	})
 
 	h.expectTenantTx(gomock.Any())

@@ -113,6 +113,15 @@ type SecretAAD struct {
 	Key         string
 }
 
+// Deps are what a Manager needs.
+type Deps struct {
+	// KEK is the key-encryption key; without one, every wrap and unwrap fails
+	// with an error naming ENCRYPTION_KEY.
+	KEK *KEK
+	// Random is the source of nonces and data keys (crypto/rand when nil).
+	Random io.Reader
+}
+
 // Manager wraps new tenant data keys, unwraps (and caches in memory) existing
 // ones, and seals and opens secret values. It is safe for concurrent use; build
 // it with NewManager.
@@ -122,13 +131,13 @@ type Manager struct {
 	cache  *dataKeyCache
 }
 
-// NewManager returns a manager over kek drawing nonces and keys from random
-// (crypto/rand when nil). It caches up to 10,000 tenants' data keys.
-func NewManager(kek *KEK, random io.Reader) *Manager {
-	if random == nil {
-		random = rand.Reader
+// NewManager returns a manager over deps.KEK drawing nonces and keys from
+// deps.Random. It caches up to 10,000 tenants' data keys.
+func NewManager(deps Deps) *Manager {
+	if deps.Random == nil {
+		deps.Random = rand.Reader
 	}
-	return &Manager{kek: kek, random: random, cache: newDataKeyCache(maxCachedDataKeys)}
+	return &Manager{kek: deps.KEK, random: deps.Random, cache: newDataKeyCache(maxCachedDataKeys)}
 }
 
 // NewTenantKey creates a random 32-byte data key for a new tenant and returns
@@ -151,9 +160,10 @@ func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) erro
 }
 
 // Seal encrypts plaintext for the place aad under the tenant's data key, which
-// it reads through s (s.Tenants().Get) unless cached.
-func (m *Manager) Seal(ctx context.Context, s ports.TenantTx, aad SecretAAD, plaintext []byte) ([]byte, error) {
-	aead, err := m.dataKey(ctx, s, aad.TenantID)
+// it reads from tenants (the tenant row with its wrapped data key) unless
+// cached.
+func (m *Manager) Seal(ctx context.Context, tenants ports.TenantStore, aad SecretAAD, plaintext []byte) ([]byte, error) {
+	aead, err := m.dataKey(ctx, tenants, aad.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +174,14 @@ func (m *Manager) Seal(ctx context.Context, s ports.TenantTx, aad SecretAAD, pla
 	return sealed, nil
 }
 
-// Open decrypts a sealed secret; a tampered or moved ciphertext, or a wrong
-// key, is an error, never garbage.
-func (m *Manager) Open(ctx context.Context, s ports.TenantTx, aad SecretAAD, sealed []byte) ([]byte, error) {
+// Open decrypts a sealed secret under the tenant's data key, read from
+// tenants unless cached; a tampered or moved ciphertext, or a wrong key, is an
+// error, never garbage.
+func (m *Manager) Open(ctx context.Context, tenants ports.TenantStore, aad SecretAAD, sealed []byte) ([]byte, error) {
 	if err := checkFormat(sealed); err != nil {
 		return nil, domain.Wrap(err, msgOpenFailed)
 	}
-	aead, err := m.dataKey(ctx, s, aad.TenantID)
+	aead, err := m.dataKey(ctx, tenants, aad.TenantID)
 	if err != nil {
 		return nil, err
 	}

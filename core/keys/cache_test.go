@@ -67,7 +67,7 @@ func TestDataKeyCacheEviction(t *testing.T) {
 }
 
 func TestNewManagerCacheBound(t *testing.T) {
-	m := NewManager(nil, nil)
+	m := NewManager(Deps{})
 	if m.cache.max != maxCachedDataKeys || m.random == nil {
 		t.Fatalf("cache bound %d and random %v, want %d and crypto/rand", m.cache.max, m.random, maxCachedDataKeys)
 	}

@@ -9,15 +9,15 @@ import (
 )
 
 // dataKey returns the tenant's data key from the cache or, on a miss, by
-// unwrapping the key of the tenant row that s is bound to.
-func (m *Manager) dataKey(ctx context.Context, s ports.TenantTx, tenant domain.TenantID) (cipher.AEAD, error) {
+// unwrapping the key of the tenant row that tenants is bound to.
+func (m *Manager) dataKey(ctx context.Context, tenants ports.TenantStore, tenant domain.TenantID) (cipher.AEAD, error) {
 	if tenant == "" {
 		return nil, domain.Errorf(domain.KindInternal, "a secret must be bound to a tenant")
 	}
 	if aead, ok := m.cache.get(tenant); ok {
 		return aead, nil
 	}
-	t, err := s.Tenants().Get(ctx)
+	t, err := tenants.Get(ctx)
 	if err != nil {
 		return nil, err
 	}

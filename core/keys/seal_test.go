@@ -23,7 +23,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	m := NewManager(mustKEK(t, testKeyHex), rand.Reader)
+	m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: rand.Reader})
 	f := &fixture{m: m, tenants: map[domain.TenantID]domain.Tenant{}}
 	for _, id := range []domain.TenantID{tenantA, tenantB} {
 		w, err := m.NewTenantKey(id)
@@ -35,16 +35,14 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// stores returns mocked stores bound to tenant that expect gets reads of
-// the tenant row.
-func stores(t *testing.T, tenant domain.Tenant, gets int) *mocks.MockTenantTx {
+// stores returns a mocked tenant store bound to tenant that expects gets
+// reads of the tenant row.
+func stores(t *testing.T, tenant domain.Tenant, gets int) *mocks.MockTenantStore {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	ts := mocks.NewMockTenantStore(ctrl)
 	ts.EXPECT().Get(gomock.Any()).Return(tenant, nil).Times(gets)
-	s := mocks.NewMockTenantTx(ctrl)
-	s.EXPECT().Tenants().Return(ts).Times(gets)
-	return s
+	return ts
 }
 
 func placeA() SecretAAD {
@@ -247,48 +245,46 @@ func TestSealFailures(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name     string
-		setup    func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx)
+		setup    func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore)
 		aad      SecretAAD
 		wantErr  error
 		wantText string
 	}{
 		{
 			name: "tenant store error returned unchanged",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				ctrl := gomock.NewController(t)
 				ts := mocks.NewMockTenantStore(ctrl)
 				ts.EXPECT().Get(gomock.Any()).Return(domain.Tenant{}, notFound)
-				s := mocks.NewMockTenantTx(ctrl)
-				s.EXPECT().Tenants().Return(ts)
-				return f.m, s
+				return f.m, ts
 			},
 			aad: placeA(), wantErr: notFound,
 		},
 		{
 			name: "stores bound to another tenant",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				return f.m, stores(t, f.tenants[tenantB], 1)
 			},
 			aad: placeA(), wantText: "bound to another tenant",
 		},
 		{
 			name: "no tenant",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
 				return f.m, stores(t, f.tenants[tenantA], 0)
 			},
 			aad: SecretAAD{Environment: "prod"}, wantText: "bound to a tenant",
 		},
 		{
 			name: "data key wrapped by another KEK",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
-				return NewManager(mustKEK(t, otherKeyHex), rand.Reader), stores(t, f.tenants[tenantA], 1)
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
+				return NewManager(Deps{KEK: mustKEK(t, otherKeyHex), Random: rand.Reader}), stores(t, f.tenants[tenantA], 1)
 			},
 			aad: placeA(), wantText: "the key-encryption key is key",
 		},
 		{
 			name: "random source fails",
-			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantTx) {
-				m := NewManager(mustKEK(t, testKeyHex), errReader{})
+			setup: func(t *testing.T, f *fixture) (*Manager, *mocks.MockTenantStore) {
+				m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: errReader{}})
 				return m, stores(t, f.tenants[tenantA], 1)
 			},
 			aad: placeA(), wantText: "could not encrypt a secret value",
@@ -320,7 +316,7 @@ func TestOpenKeyFailure(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
-	other := NewManager(mustKEK(t, otherKeyHex), rand.Reader)
+	other := NewManager(Deps{KEK: mustKEK(t, otherKeyHex), Random: rand.Reader})
 	got, err := other.Open(context.Background(), stores(t, f.tenants[tenantA], 1), placeA(), sealed)
 	if got != nil || !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "the key-encryption key is key") {
 		t.Fatalf("Open = %q, %v; want an error naming the key-encryption key", got, err)
@@ -332,8 +328,7 @@ func TestManagerConcurrentUse(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	ts := mocks.NewMockTenantStore(ctrl)
 	ts.EXPECT().Get(gomock.Any()).Return(f.tenants[tenantA], nil).MinTimes(1)
-	s := mocks.NewMockTenantTx(ctrl)
-	s.EXPECT().Tenants().Return(ts).MinTimes(1)
+	s := ts
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for i := range 16 {

@@ -17,7 +17,7 @@ const (
 )
 
 func TestNewTenantKeyFormat(t *testing.T) {
-	m := NewManager(mustKEK(t, testKeyHex), rand.Reader)
+	m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: rand.Reader})
 	w1, err := m.NewTenantKey(tenantA)
 	if err != nil {
 		t.Fatalf("NewTenantKey: %v", err)
@@ -52,7 +52,7 @@ func TestNewTenantKeyFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewManager(tt.kek, tt.random)
+			m := NewManager(Deps{KEK: tt.kek, Random: tt.random})
 			_, err := m.NewTenantKey(tt.tenant)
 			if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want an internal error containing %q", err, tt.want)
@@ -63,7 +63,7 @@ func TestNewTenantKeyFailures(t *testing.T) {
 
 func TestNewTenantKeyNonceFailure(t *testing.T) {
 	// 32 bytes are enough for the data key but none are left for the nonce.
-	m := NewManager(mustKEK(t, testKeyHex), bytes.NewReader(make([]byte, keySize)))
+	m := NewManager(Deps{KEK: mustKEK(t, testKeyHex), Random: bytes.NewReader(make([]byte, keySize))})
 	_, err := m.NewTenantKey(tenantA)
 	if !domain.IsKind(err, domain.KindInternal) || !strings.Contains(err.Error(), "could not wrap a data key with the key-encryption key") {
 		t.Fatalf("error %v, want a wrap failure", err)
@@ -72,13 +72,13 @@ func TestNewTenantKeyNonceFailure(t *testing.T) {
 
 func TestCheckWrapped(t *testing.T) {
 	kek := mustKEK(t, testKeyHex)
-	m := NewManager(kek, rand.Reader)
+	m := NewManager(Deps{KEK: kek, Random: rand.Reader})
 	good, err := m.NewTenantKey(tenantA)
 	if err != nil {
 		t.Fatalf("NewTenantKey: %v", err)
 	}
 	otherKEK := mustKEK(t, otherKeyHex)
-	byOther, err := NewManager(otherKEK, rand.Reader).NewTenantKey(tenantA)
+	byOther, err := NewManager(Deps{KEK: otherKEK, Random: rand.Reader}).NewTenantKey(tenantA)
 	if err != nil {
 		t.Fatalf("NewTenantKey: %v", err)
 	}
@@ -117,7 +117,7 @@ func TestCheckWrapped(t *testing.T) {
 		{name: "truncated", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID, Ciphertext: good.Ciphertext[:20]}, want: unwrapFailed},
 		{name: "empty", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID}, want: unwrapFailed},
 		{name: "wrong length", manager: m, tenant: tenantA, wrapped: domain.WrappedKey{KeyID: testKeyID, Ciphertext: short}, want: "has the wrong length"},
-		{name: "no KEK", manager: NewManager(nil, nil), tenant: tenantA, wrapped: good, want: "no key-encryption key is loaded"},
+		{name: "no KEK", manager: NewManager(Deps{}), tenant: tenantA, wrapped: good, want: "no key-encryption key is loaded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,7 +123,7 @@ func testConcurrency(t *testing.T, open Opener) {
 			}
 			prev = e.Hash
 		}
-		v, err := audit.NewService(tx).Verify(t.Context(), domain.SystemActor(tenant.ID))
+		v, err := audit.NewService(audit.Deps{Tx: tx}).Verify(t.Context(), domain.SystemActor(tenant.ID))
 		mustNot(t, err)
 		if !v.Valid || v.Entries != total || v.HeadHash != prev {
 			t.Errorf("Verify = %+v, want valid, %d entries, head %s", v, total, prev)

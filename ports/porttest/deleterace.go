@@ -28,7 +28,7 @@ func newCore(t *testing.T, tx ports.Transactor) *core.Core {
 	t.Helper()
 	kek, err := keys.ParseKEK(coreKEK)
 	mustNot(t, err)
-	return core.New(core.Options{Tx: tx, KEK: kek})
+	return core.New(core.Deps{Tx: tx, KEK: kek})
 }
 
 // raceOp is one operation of a delete race round.

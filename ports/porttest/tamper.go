@@ -17,14 +17,14 @@ const chainLength = 5
 func buildChain(t *testing.T, tx ports.Transactor) domain.TenantID {
 	t.Helper()
 	tenant := NewTenant(t, tx).ID
-	log := audit.NewLog(ports.SystemClock{})
+	log := audit.NewLog(audit.Deps{Clock: ports.SystemClock{}})
 	actor := domain.SystemActor(tenant)
 	for i := range chainLength {
 		MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
-			return log.Append(ctx, s, actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i, "slug": "a"})
+			return log.Append(ctx, s.Audit(), actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i, "slug": "a"})
 		})
 	}
-	v, err := audit.NewService(tx).Verify(t.Context(), actor)
+	v, err := audit.NewService(audit.Deps{Tx: tx}).Verify(t.Context(), actor)
 	mustNot(t, err)
 	if !v.Valid || v.Entries != chainLength {
 		t.Fatalf("untampered chain: Verify = %+v, want valid with %d entries", v, chainLength)
@@ -55,7 +55,7 @@ func testTamper(t *testing.T, open Opener, tamper func(t *testing.T, store ports
 			tx := open(t)
 			tenant := buildChain(t, tx)
 			c.edit(t, tamper(t, tx), tenant)
-			v, err := audit.NewService(tx).Verify(t.Context(), domain.SystemActor(tenant))
+			v, err := audit.NewService(audit.Deps{Tx: tx}).Verify(t.Context(), domain.SystemActor(tenant))
 			mustNot(t, err)
 			if v.Valid || v.FirstInvalidSeq != c.invalid {
 				t.Errorf("Verify after tampering = %+v, want invalid at seq %d", v, c.invalid)

@@ -48,6 +48,6 @@ func BenchmarkAuditAppend(b *testing.B) {
 // appendEntry appends one entry in a transaction of its own.
 func appendEntry(ctx context.Context, tx ports.Transactor, log *audit.Log, owner domain.Actor, writer, i int) error {
 	return tx.InTenant(ctx, owner.TenantID, func(ctx context.Context, st ports.TenantTx) error {
-		return log.Append(ctx, st, owner, "benchmark.appended", "benchmark:audit", map[string]any{"writer": writer, "i": i})
+		return log.Append(ctx, st.Audit(), owner, "benchmark.appended", "benchmark:audit", map[string]any{"writer": writer, "i": i})
 	})
 }

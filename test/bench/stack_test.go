@@ -33,12 +33,12 @@ func newKEK(tb testing.TB) *keys.KEK {
 // to the store.
 func newCore(tb testing.TB, store feedStore, kek *keys.KEK) *core.Core {
 	tb.Helper()
-	return core.New(core.Options{Tx: store, KEK: kek})
+	return core.New(core.Deps{Tx: store, KEK: kek})
 }
 
-// cachedStack is the core wired as cmd/configmat wires it: over the store
-// wrapped by the read cache, with the store's change feed keeping the cache
-// in step.
+// cachedStack is the core wired as cmd/configmat wires it: with the read
+// cache, which core.New wraps around the store, and the store's change feed
+// keeping the cache in step.
 type cachedStack struct {
 	core  *core.Core
 	cache *cache.Cache
@@ -51,9 +51,9 @@ type cachedStack struct {
 // change feed is live. The feed stops when tb ends.
 func newCachedStack(tb testing.TB, store feedStore, kek *keys.KEK) *cachedStack {
 	tb.Helper()
-	c := cache.New(cache.Options{})
+	c := cache.New(cache.Deps{})
 	s := &cachedStack{
-		core:      core.New(core.Options{Tx: cache.WrapTransactor(store, c), KEK: kek, Cache: c}),
+		core:      core.New(core.Deps{Tx: store, KEK: kek, Cache: c}),
 		cache:     c,
 		delivered: make(chan domain.Change, 1024),
 	}

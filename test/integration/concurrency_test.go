@@ -45,7 +45,7 @@ func TestConcurrentAuditAppends(t *testing.T) {
 	errs := concurrently(goroutines, func(g int) error {
 		for i := range each {
 			err := store.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantTx) error {
-				return c.AuditLog.Append(ctx, s, actor, "test.appended", fmt.Sprintf("goroutine:%d", g), map[string]any{"goroutine": g, "i": i})
+				return c.AuditLog.Append(ctx, s.Audit(), actor, "test.appended", fmt.Sprintf("goroutine:%d", g), map[string]any{"goroutine": g, "i": i})
 			})
 			if err != nil {
 				return err

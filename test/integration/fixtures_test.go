@@ -36,7 +36,7 @@ func newCore(t *testing.T, tx ports.Transactor) *core.Core {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return core.New(core.Options{Tx: tx, KEK: kek})
+	return core.New(core.Deps{Tx: tx, KEK: kek})
 }
 
 // newTenant creates a tenant (with its default environments and data key)

@@ -20,7 +20,7 @@ func buildChain(t *testing.T, c *core.Core, tx ports.Transactor) domain.Actor {
 	actor := newTenant(t, c, "tamper")
 	for i := range 4 {
 		err := tx.InTenant(t.Context(), actor.TenantID, func(ctx context.Context, s ports.TenantTx) error {
-			return c.AuditLog.Append(ctx, s, actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i})
+			return c.AuditLog.Append(ctx, s.Audit(), actor, domain.ActionAssetCreated, "asset:a", map[string]any{"index": i})
 		})
 		if err != nil {
 			t.Fatal(err)
