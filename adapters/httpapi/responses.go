@@ -33,10 +33,7 @@ func viewEnvironment(e domain.Environment) environmentView {
 
 // viewEnvironments maps a list of environments; none gives [].
 func viewEnvironments(envs []domain.Environment) environmentList {
-	views := make([]environmentView, len(envs))
-	for i, e := range envs {
-		views[i] = viewEnvironment(e)
-	}
+	views := viewAll(envs, viewEnvironment)
 	return environmentList{Environments: views}
 }
 
@@ -79,10 +76,7 @@ func viewAssetDetail(d catalog.AssetDetail) assetDetailView {
 // viewAssets maps one page of assets; none gives [] and the end of the
 // listing a null cursor.
 func viewAssets(assets []domain.Asset, cursor string) assetList {
-	views := make([]assetView, len(assets))
-	for i, a := range assets {
-		views[i] = viewAsset(a)
-	}
+	views := viewAll(assets, viewAsset)
 	return assetList{Assets: views, NextCursor: nextCursor(cursor)}
 }
 
@@ -282,10 +276,7 @@ func viewMember(m domain.Member) memberView { return memberView{User: viewUser(m
 
 // viewMembers maps the tenant's members; none give [].
 func viewMembers(members []domain.Member) memberList {
-	views := make([]memberView, len(members))
-	for i, m := range members {
-		views[i] = viewMember(m)
-	}
+	views := viewAll(members, viewMember)
 	return memberList{Members: views}
 }
 
@@ -391,10 +382,7 @@ func viewAuditEntry(e domain.AuditEntry) auditEntryView {
 // viewAuditPage maps one page of the audit chain; none gives [] and the end
 // of the chain a null cursor.
 func viewAuditPage(entries []domain.AuditEntry, cursor string) auditPage {
-	views := make([]auditEntryView, len(entries))
-	for i, e := range entries {
-		views[i] = viewAuditEntry(e)
-	}
+	views := viewAll(entries, viewAuditEntry)
 	return auditPage{Entries: views, NextCursor: nextCursor(cursor)}
 }
 
@@ -424,4 +412,14 @@ func viewVerification(v audit.Verification) any {
 		head = domain.GenesisHash
 	}
 	return auditVerifyValid{Valid: true, Entries: v.Entries, HeadHash: head}
+}
+
+// viewAll maps every element of a list with view; none gives an empty list,
+// which encodes as [].
+func viewAll[T, V any](list []T, view func(T) V) []V {
+	views := make([]V, len(list))
+	for i, x := range list {
+		views[i] = view(x)
+	}
+	return views
 }
