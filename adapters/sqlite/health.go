@@ -10,7 +10,7 @@ import (
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.probe.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Message: "The database is unavailable.", Cause: err}
+		return domain.StoreViolation(domain.KindUnavailable, err)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx c
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Message: "The database is unavailable.", Cause: err}
+		return domain.StoreViolation(domain.KindUnavailable, err)
 	}
 	defer func() {
 		if p := recover(); p != nil {

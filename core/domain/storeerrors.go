@@ -20,6 +20,7 @@ var storeMessages = map[Kind]string{
 	KindVersionConflict:     "The version was changed concurrently.",
 	KindConflict:            "The change conflicts with a concurrent one; try again.",
 	KindInvalid:             "A value is out of its allowed range.",
+	KindUnavailable:         "The database is unavailable.",
 }
 
 // StoreError returns the error a store answers for kind: a missing row, a
