@@ -1,0 +1,50 @@
+package upgrade_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/configmat/configmat/test/pgtest"
+	"github.com/configmat/configmat/test/upgrade/internal/fixture"
+)
+
+// TestPostgresUpgrade loads the old release's PostgreSQL data, as the
+// tables' owner, into a database the harness migrated (PostgreSQL's
+// migrations did not change with the shared store), and reads everything
+// back through the new adapter connected as the application role, under
+// row-level security.
+func TestPostgresUpgrade(t *testing.T) {
+	exp, err := fixture.Read(filepath.Join("testdata", "postgres", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := os.ReadFile(filepath.Join("testdata", "postgres", "data.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := pgtest.New(t).Fresh(t)
+	owner := db.Owner(t)
+	tx, err := owner.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(t.Context(), string(dump)); err != nil {
+		_ = tx.Rollback()
+		t.Fatalf("load the old data as the owner: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	admin := db.Admin(t)
+	var version int64
+	if err := admin.GetContext(t.Context(), &version, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`); err != nil {
+		t.Fatal(err)
+	}
+	if version != 5 {
+		t.Errorf("the harness database is at migration %d; the old release's last was 5", version)
+	}
+	assertEveryTableHasRows(t, admin.DB)
+
+	checkUpgraded(t, db.Store(t), exp)
+}
