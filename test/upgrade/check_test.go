@@ -23,13 +23,22 @@ func newCore(t *testing.T, tx ports.Transactor, kekHex string) *core.Core {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return core.New(core.Options{Tx: tx, KEK: kek})
+	return core.New(core.Deps{Tx: tx, KEK: kek})
 }
 
-// upgraded is an upgraded database seen through the new core.
+// resolvedAnswer is the body of GET /assets/{slug}/values.
+type resolvedAnswer struct {
+	Asset       string                                `json:"asset"`
+	Environment string                                `json:"environment"`
+	Version     int                                   `json:"version"`
+	Config      map[string]map[string]json.RawMessage `json:"config"`
+}
+
+// upgraded is an upgraded database seen through the new core and its API.
 type upgraded struct {
 	tx  ports.Transactor
 	c   *core.Core
+	api api
 	exp fixture.Expected
 	// owner is the tenant's owner, authenticated with the token the old
 	// release issued.
@@ -43,6 +52,7 @@ type upgraded struct {
 // chain again. Reads come first: nothing the test writes shows in them.
 func checkUpgraded(t *testing.T, tx ports.Transactor, exp fixture.Expected) {
 	u := &upgraded{tx: tx, c: newCore(t, tx, exp.EncryptionKey), exp: exp, assets: map[string]domain.AssetID{}}
+	u.api = newAPI(t, u.c)
 	u.owner = u.authenticate(t, exp.Users[0])
 	if u.owner.Role != domain.RoleOwner || string(u.owner.TenantID) != exp.Tenant.ID {
 		t.Fatalf("the old owner token authenticates as %+v, want the owner of tenant %s", u.owner, exp.Tenant.ID)
@@ -87,98 +97,47 @@ func run(t *testing.T, cases []readCase) {
 // checkTenant compares the tenant-wide answers: users, environments,
 // assets, members, API keys and the whole audit chain with its verification.
 func (u *upgraded) checkTenant(t *testing.T) {
-	c, owner, res := u.c, u.owner, u.exp.Responses
+	res, slug := u.exp.Responses, u.exp.Tenant.Slug
+	owner := asUser(u.exp.Users[0].Token, slug)
 	var cases []readCase
 	for _, user := range u.exp.Users {
-		cases = append(cases, readCase{"GET /me as " + user.Email, res.Me[user.Email], func(ctx context.Context) (any, error) {
-			actor, err := c.Identity.AuthenticateToken(ctx, user.Token, "")
-			if err != nil {
-				return nil, err
-			}
-			me, err := c.Identity.Me(ctx, actor)
-			if me.Memberships == nil {
-				me.Memberships = []domain.UserMembership{}
-			}
-			return me, err
-		}})
+		cases = append(cases, readCase{"GET /me as " + user.Email, res.Me[user.Email], u.api.reader("/me", asUser(user.Token, ""))})
 	}
 	cases = append(cases,
-		readCase{"GET /environments", res.Environments, func(ctx context.Context) (any, error) {
-			envs, err := c.Catalog.ListEnvironments(ctx, owner)
-			return viewEnvironments(envs), err
-		}},
-		readCase{"GET /assets", res.Assets, func(ctx context.Context) (any, error) {
-			assets, cursor, err := c.Catalog.ListAssets(ctx, owner, domain.Page{Limit: domain.MaxPageSize})
-			return viewAssets(assets, cursor), err
-		}},
-		readCase{"GET /members", res.Members, func(ctx context.Context) (any, error) {
-			members, err := c.Identity.ListMembers(ctx, owner)
-			return viewMembers(members), err
-		}},
-		readCase{"GET /api-keys", res.APIKeys, func(ctx context.Context) (any, error) {
-			keys, err := c.Identity.ListAPIKeys(ctx, owner)
-			return viewAPIKeys(keys), err
-		}},
-		readCase{"GET /audit/verify", res.AuditVerify, func(ctx context.Context) (any, error) {
-			v, err := c.Audit.Verify(ctx, owner)
-			return viewVerification(v), err
-		}},
+		readCase{"GET /environments", res.Environments, u.api.reader("/environments", owner)},
+		readCase{"GET /assets", res.Assets, u.api.reader("/assets?limit=200", owner)},
+		readCase{"GET /members", res.Members, u.api.reader("/members", owner)},
+		readCase{"GET /api-keys", res.APIKeys, u.api.reader("/api-keys", owner)},
+		readCase{"GET /audit/verify", res.AuditVerify, u.api.reader("/audit/verify", owner)},
 	)
-	for _, slug := range sortedKeys(res.AssetDetails) {
-		cases = append(cases, readCase{"GET /assets/" + slug, res.AssetDetails[slug], func(ctx context.Context) (any, error) {
-			d, err := c.Catalog.GetAsset(ctx, owner, slug)
-			return viewAsset(d), err
-		}})
+	for _, asset := range sortedKeys(res.AssetDetails) {
+		cases = append(cases, readCase{"GET /assets/" + asset, res.AssetDetails[asset], u.api.reader("/assets/"+asset, owner)})
 	}
 	run(t, cases)
 
 	t.Run("GET /audit", func(t *testing.T) {
-		entries := u.auditEntries(t)
+		entries := u.api.auditEntries(t, owner)
 		if len(entries) != len(res.Audit) {
 			t.Fatalf("%d audit entries, the old release listed %d", len(entries), len(res.Audit))
 		}
 		for i, e := range entries {
-			t.Run("seq "+strconv.FormatInt(e.Seq, 10), func(t *testing.T) { assertSameJSON(t, res.Audit[i], viewAuditEntry(e)) })
+			t.Run("entry "+strconv.Itoa(i+1), func(t *testing.T) { assertSameJSON(t, res.Audit[i], e) })
 		}
 	})
-}
-
-// auditEntries lists the whole chain through the audit service, page by page.
-func (u *upgraded) auditEntries(t *testing.T) []domain.AuditEntry {
-	t.Helper()
-	var all []domain.AuditEntry
-	var after int64
-	for {
-		page, next, err := u.c.Audit.List(t.Context(), u.owner, after, 7)
-		if err != nil {
-			t.Fatalf("list the audit chain after seq %d: %v", after, err)
-		}
-		all = append(all, page...)
-		if next == "" {
-			return all
-		}
-		if after, err = strconv.ParseInt(next, 10, 64); err != nil {
-			t.Fatalf("audit cursor %q: %v", next, err)
-		}
-	}
 }
 
 // checkPlaces compares, for every asset in every environment, the values,
 // the resolved configuration (as the owner, a viewer and each API key),
 // the version listing and every version's values.
 func (u *upgraded) checkPlaces(t *testing.T) {
-	c, owner := u.c, u.owner
-	viewer := u.authenticate(t, u.userWithRole(t, "viewer"))
-	keyActors := map[string]domain.Actor{}
+	slug := u.exp.Tenant.Slug
+	owner := asUser(u.exp.Users[0].Token, slug)
+	viewer := asUser(u.userWithRole(t, "viewer").Token, slug)
+	keys := map[string]credential{}
 	for _, k := range u.exp.APIKeys {
-		if k.Revoked {
-			continue
+		if !k.Revoked {
+			keys[k.Name] = withAPIKey(k.Key)
 		}
-		actor, err := c.Identity.AuthenticateAPIKey(t.Context(), k.Key)
-		if err != nil {
-			t.Fatalf("the API key %s the old release issued: %v", k.Name, err)
-		}
-		keyActors[k.Name] = actor
 	}
 	if len(u.exp.Places) == 0 {
 		t.Fatal("the fixture has no places")
@@ -186,31 +145,25 @@ func (u *upgraded) checkPlaces(t *testing.T) {
 	for _, p := range u.exp.Places {
 		asset, env := p.Asset, p.Environment
 		q := "?environment=" + env
+		resolved := "/assets/" + asset + "/values" + q
 		cases := []readCase{
-			{"GET " + values(asset, env), p.Values, func(ctx context.Context) (any, error) {
-				v, err := c.Catalog.GetValues(ctx, owner, asset, env)
-				return viewValues(v), err
-			}},
-			{"GET /assets/" + asset + "/values" + q + " as the owner", p.Resolved, resolve(c, owner, asset, env)},
-			{"GET /assets/" + asset + "/versions" + q, p.Versions, func(ctx context.Context) (any, error) {
-				return listVersions(ctx, c, owner, asset, env)
-			}},
+			{"GET " + values(asset, env), p.Values, u.api.reader(values(asset, env), owner)},
+			{"GET " + resolved + " as the owner", p.Resolved, u.api.reader(resolved, owner)},
+			{"GET /assets/" + asset + "/versions" + q, p.Versions, u.api.reader("/assets/"+asset+"/versions"+q+"&limit=200", owner)},
 		}
 		if p.ResolvedByViewer != nil {
-			cases = append(cases, readCase{"GET /assets/" + asset + "/values" + q + " as a viewer", p.ResolvedByViewer, resolve(c, viewer, asset, env)})
+			cases = append(cases, readCase{"GET " + resolved + " as a viewer", p.ResolvedByViewer, u.api.reader(resolved, viewer)})
 		}
 		for _, name := range sortedKeys(p.ResolvedByAPIKey) {
-			actor, ok := keyActors[name]
+			key, ok := keys[name]
 			if !ok {
 				t.Fatalf("the fixture reads with an unknown API key %s", name)
 			}
-			cases = append(cases, readCase{"GET /assets/" + asset + "/values" + q + " with the API key " + name, p.ResolvedByAPIKey[name], resolve(c, actor, asset, env)})
+			cases = append(cases, readCase{"GET " + resolved + " with the API key " + name, p.ResolvedByAPIKey[name], u.api.reader(resolved, key)})
 		}
 		for _, n := range sortedKeys(p.VersionValues) {
-			cases = append(cases, readCase{"GET /assets/" + asset + "/versions/" + strconv.Itoa(n) + q, p.VersionValues[n], func(ctx context.Context) (any, error) {
-				v, err := c.Catalog.GetVersion(ctx, owner, asset, env, n)
-				return viewValues(v), err
-			}})
+			path := "/assets/" + asset + "/versions/" + strconv.Itoa(n) + q
+			cases = append(cases, readCase{"GET " + path, p.VersionValues[n], u.api.reader(path, owner)})
 		}
 		t.Run(asset+"/"+env, func(t *testing.T) { run(t, cases) })
 	}
@@ -218,36 +171,6 @@ func (u *upgraded) checkPlaces(t *testing.T) {
 
 // values is the path of an environment's values.
 func values(asset, env string) string { return "/assets/" + asset + "/environments/" + env }
-
-// resolve reads a resolved configuration as the API encodes it.
-func resolve(c *core.Core, actor domain.Actor, asset, env string) func(ctx context.Context) (any, error) {
-	return func(ctx context.Context) (any, error) {
-		r, err := c.Catalog.Resolve(ctx, actor, asset, env)
-		if err != nil {
-			return nil, err
-		}
-		body, _, err := r.Encoded()
-		return json.RawMessage(body), err
-	}
-}
-
-// listVersions gathers every page of an environment's versions, as the API
-// does.
-func listVersions(ctx context.Context, c *core.Core, actor domain.Actor, asset, env string) (versionList, error) {
-	var all []catalog.VersionInfo
-	page := domain.Page{Limit: 2}
-	for {
-		batch, cursor, err := c.Catalog.ListVersions(ctx, actor, asset, env, page)
-		if err != nil {
-			return versionList{}, err
-		}
-		all = append(all, batch...)
-		if cursor == "" {
-			return viewVersions(all), nil
-		}
-		page.Cursor = cursor
-	}
-}
 
 // checkStoredVersions reads every stored version of every place through
 // the store and opens each of its secrets with the core's key manager: each
@@ -275,7 +198,7 @@ func (u *upgraded) checkStoredVersions(t *testing.T) {
 								continue
 							}
 							aad := keys.SecretAAD{TenantID: tenant, AssetID: id, Environment: p.Environment, Object: object, Key: key}
-							plain, err := u.c.Keys.Open(ctx, st, aad, sv.Sealed)
+							plain, err := u.c.Keys.Open(ctx, st.Tenants(), aad, sv.Sealed)
 							if err != nil {
 								return err
 							}
@@ -287,11 +210,7 @@ func (u *upgraded) checkStoredVersions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("read version %d: %v", n, err)
 				}
-				body, _, err := got.Encoded()
-				if err != nil {
-					t.Fatal(err)
-				}
-				assertSameJSON(t, p.History[n], json.RawMessage(body))
+				assertSameJSON(t, p.History[n], resolvedAnswer{got.Asset, got.Environment, got.Version, got.Config})
 			})
 		}
 	}
@@ -365,7 +284,7 @@ func (u *upgraded) checkCredentials(t *testing.T) {
 func (u *upgraded) checkNewChange(t *testing.T) {
 	ctx, c, owner := t.Context(), u.c, u.owner
 	old := u.placeOf(t, "billing", "prod")
-	var before catalog.Resolved
+	var before resolvedAnswer
 	if err := json.Unmarshal(old.Resolved, &before); err != nil {
 		t.Fatal(err)
 	}
@@ -387,31 +306,34 @@ func (u *upgraded) checkNewChange(t *testing.T) {
 	want.Version = v.Version
 	want.Config = maps.Clone(before.Config)
 	want.Config["upgrade"] = map[string]json.RawMessage{"checked": json.RawMessage(`1.50`), "token": json.RawMessage(`"new-secret ✓"`)}
-	wantBody, _, err := want.Encoded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := resolve(c, owner, "billing", "prod")(ctx)
+	ownerAPI := asUser(u.exp.Users[0].Token, u.exp.Tenant.Slug)
+	got, err := u.api.get(ctx, "/assets/billing/values?environment=prod", ownerAPI)
 	if err != nil {
 		t.Fatalf("resolve after the change: %v", err)
 	}
-	assertSameJSON(t, json.RawMessage(wantBody), got)
+	assertSameJSON(t, jsonOf(t, want), got)
 
 	oldChain := u.exp.Responses.Audit
-	entries := u.auditEntries(t)
+	entries := u.api.auditEntries(t, ownerAPI)
 	if len(entries) != len(oldChain)+1 {
 		t.Fatalf("%d audit entries after one change, want %d", len(entries), len(oldChain)+1)
 	}
 	for i, raw := range oldChain {
-		assertSameJSON(t, raw, viewAuditEntry(entries[i]))
+		assertSameJSON(t, raw, entries[i])
 	}
-	var oldHead struct {
-		Hash string `json:"hash"`
+	type entry struct {
+		Seq          int64  `json:"seq"`
+		Action       string `json:"action"`
+		PreviousHash string `json:"previous_hash"`
+		Hash         string `json:"hash"`
 	}
+	var oldHead, last entry
 	if err := json.Unmarshal(oldChain[len(oldChain)-1], &oldHead); err != nil {
 		t.Fatal(err)
 	}
-	last := entries[len(entries)-1]
+	if err := json.Unmarshal(entries[len(entries)-1], &last); err != nil {
+		t.Fatal(err)
+	}
 	if last.Action != "values.changed" || last.PreviousHash != oldHead.Hash || last.Seq != int64(len(oldChain)+1) {
 		t.Errorf("the new entry is %+v, want values.changed at seq %d after hash %s", last, len(oldChain)+1, oldHead.Hash)
 	}
