@@ -23,14 +23,7 @@ func legacyToShared(text []byte) (string, error) {
 	if err := json.Unmarshal(text, &doc); err != nil {
 		return "", domain.Wrap(err, "could not decode a legacy snapshot")
 	}
-	s := make(domain.Snapshot, len(doc))
-	for object, keys := range doc {
-		s[object] = make(map[string]domain.StoredValue, len(keys))
-		for key, v := range keys {
-			s[object][key] = domain.StoredValue(v)
-		}
-	}
-	return sqlstore.EncodeSnapshot(s)
+	return sqlstore.EncodeSnapshot(mapValues(doc, func(v legacyValue) domain.StoredValue { return domain.StoredValue(v) }))
 }
 
 // sharedToLegacy rewrites a snapshot of the shared store's format in the
@@ -40,15 +33,20 @@ func sharedToLegacy(text []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	doc := make(map[string]map[string]legacyValue, len(s))
-	for object, keys := range s {
-		doc[object] = make(map[string]legacyValue, len(keys))
+	b, err := json.Marshal(mapValues(s, func(v domain.StoredValue) legacyValue { return legacyValue(v) }))
+	return string(b), domain.Wrap(err, "could not encode a legacy snapshot")
+}
+
+// mapValues converts every value of a snapshot-shaped document.
+func mapValues[A, B any](doc map[string]map[string]A, convert func(A) B) map[string]map[string]B {
+	out := make(map[string]map[string]B, len(doc))
+	for object, keys := range doc {
+		out[object] = make(map[string]B, len(keys))
 		for key, v := range keys {
-			doc[object][key] = legacyValue(v)
+			out[object][key] = convert(v)
 		}
 	}
-	b, err := json.Marshal(doc)
-	return string(b), domain.Wrap(err, "could not encode a legacy snapshot")
+	return out
 }
 
 // convertSnapshots returns a migration that rewrites every stored snapshot

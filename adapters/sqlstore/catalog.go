@@ -214,9 +214,9 @@ func (s versionStore) Get(ctx context.Context, asset domain.AssetID, env string,
 	if !ok {
 		return domain.Version{}, domain.StoreError(domain.KindVersionNotFound)
 	}
-	var r versionRow
-	if err := s.t.one(ctx, &r, domain.KindVersionNotFound, "could not read the version",
-		versionColumns+`, snapshot`+ofPair+` AND number = ?`, string(s.t.tenant), id, env, number); err != nil {
+	r, err := fetch(ctx, s.t, domain.KindVersionNotFound, "could not read the version", func(r versionRow) versionRow { return r },
+		versionColumns+`, snapshot`+ofPair+` AND number = ?`, string(s.t.tenant), id, env, number)
+	if err != nil {
 		return domain.Version{}, err
 	}
 	return s.version(id, env, r)

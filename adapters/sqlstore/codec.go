@@ -4,7 +4,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -52,21 +55,12 @@ func (d *dbTime) Scan(src any) error {
 	return nil
 }
 
-// optionalTime scans a stored time that may be NULL.
-type optionalTime struct{ Time *time.Time }
-
-// Scan implements sql.Scanner.
-func (o *optionalTime) Scan(src any) error {
-	if src == nil {
-		o.Time = nil
+// orNil returns a stored time that may be NULL.
+func orNil(t sql.Null[dbTime]) *time.Time {
+	if !t.Valid {
 		return nil
 	}
-	var d dbTime
-	if err := d.Scan(src); err != nil {
-		return err
-	}
-	o.Time = &d.Time
-	return nil
+	return &t.V.Time
 }
 
 // nullable writes "" as NULL.
@@ -98,10 +92,48 @@ func requireUUID(field, s string) (string, error) {
 // version must read back exactly as it was written. The field names are the
 // disk format of both databases; migrations convert older formats.
 type storedValue struct {
-	JSON   *string `json:"json,omitempty"`
-	Secret bool    `json:"secret,omitempty"`
-	Sealed []byte  `json:"sealed,omitempty"`
+	JSON   jsonText `json:"json,omitempty"`
+	Secret bool     `json:"secret,omitempty"`
+	Sealed []byte   `json:"sealed,omitempty"`
 }
+
+// jsonText is a value's JSON text, stored as a JSON string.
+type jsonText []byte
+
+// MarshalJSON writes the text as a JSON string.
+func (j jsonText) MarshalJSON() ([]byte, error) { return json.Marshal(string(j)) }
+
+// UnmarshalJSON reads the text of a JSON string, which the decoder has
+// checked, in one allocation: every uncached read decodes one per key.
+func (j *jsonText) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' {
+		return fmt.Errorf("sqlstore: a stored value is %s, not a JSON string", b)
+	}
+	out := make(jsonText, 0, len(b)-2)
+	for i := 1; i < len(b)-1; i++ {
+		switch c := b[i]; {
+		case c != '\\':
+			out = append(out, c)
+		case b[i+1] != 'u':
+			out = append(out, unescaped[b[i+1]])
+			i++
+		default:
+			r, _ := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+			if utf16.IsSurrogate(rune(r)) { // written by neither database
+				var s string
+				err := json.Unmarshal(b, &s)
+				*j = jsonText(s)
+				return err
+			}
+			out, i = utf8.AppendRune(out, rune(r)), i+5
+		}
+	}
+	*j = out
+	return nil
+}
+
+// unescaped is the byte of each one-letter escape of a JSON string.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // EncodeSnapshot returns the stored JSON text of s; nil is the empty snapshot.
 func EncodeSnapshot(s domain.Snapshot) (string, error) {
@@ -109,12 +141,7 @@ func EncodeSnapshot(s domain.Snapshot) (string, error) {
 	for object, keys := range s {
 		values := make(map[string]storedValue, len(keys))
 		for key, v := range keys {
-			sv := storedValue{Secret: v.Secret, Sealed: v.Sealed}
-			if v.Value != nil {
-				text := string(v.Value)
-				sv.JSON = &text
-			}
-			values[key] = sv
+			values[key] = storedValue{JSON: jsonText(v.Value), Secret: v.Secret, Sealed: v.Sealed}
 		}
 		doc[object] = values
 	}
@@ -132,11 +159,7 @@ func DecodeSnapshot(b []byte) (domain.Snapshot, error) {
 	for object, keys := range doc {
 		values := make(map[string]domain.StoredValue, len(keys))
 		for key, sv := range keys {
-			v := domain.StoredValue{Secret: sv.Secret, Sealed: sv.Sealed}
-			if sv.JSON != nil {
-				v.Value = json.RawMessage(*sv.JSON)
-			}
-			values[key] = v
+			values[key] = domain.StoredValue{Value: json.RawMessage(sv.JSON), Secret: sv.Secret, Sealed: sv.Sealed}
 		}
 		s[object] = values
 	}

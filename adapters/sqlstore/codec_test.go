@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -14,9 +15,10 @@ func TestSnapshotRoundTripsExactly(t *testing.T) {
 		"Empty": {},
 		"Values": {
 			"app": {
-				"object": {Value: json.RawMessage(`{"b": 1,  "a":[1.50, 1e2]}`)},
-				"null":   {Value: json.RawMessage(`null`)},
-				"html":   {Value: json.RawMessage(`"<&>"`)},
+				"object":  {Value: json.RawMessage(`{"b": 1,  "a":[1.50, 1e2]}`)},
+				"null":    {Value: json.RawMessage(`null`)},
+				"html":    {Value: json.RawMessage(`"<&>"`)},
+				"escapes": {Value: json.RawMessage(`["a\"b\\c/d\n\t\u0000\u001f", "\u2028\u00e9\ud83d\ude00", "😀é", {"k\"": "\\"}]`)},
 			},
 			"secrets": {"password": {Secret: true, Sealed: []byte{0, 1, 0xfe, 0xff}}},
 		},
@@ -54,14 +56,49 @@ func TestTimesRoundTripInBothDatabasesForms(t *testing.T) {
 			t.Errorf("%s: Scan = %v, %v; want %v in UTC", name, d.Time, err, want)
 		}
 	}
-	var o optionalTime
-	if err := o.Scan(nil); err != nil || o.Time != nil {
-		t.Errorf("NULL: %v, %v", o.Time, err)
+	var o sql.Null[dbTime]
+	if err := o.Scan(nil); err != nil || orNil(o) != nil {
+		t.Errorf("NULL: %v, %v", orNil(o), err)
+	}
+	if err := o.Scan(text); err != nil || orNil(o) == nil || !orNil(o).Equal(want) {
+		t.Errorf("a stored time: %v, %v", orNil(o), err)
 	}
 	for _, bad := range []any{42, "yesterday"} {
 		var d dbTime
 		if err := d.Scan(bad); err == nil {
 			t.Errorf("Scan(%v) succeeded", bad)
 		}
+	}
+}
+
+// TestJSONTextDecodesAsEncodingJSON checks the hand-written string decoding
+// of stored values against encoding/json on every kind of escape.
+func TestJSONTextDecodesAsEncodingJSON(t *testing.T) {
+	for _, text := range []string{
+		``, `plain`, `"quoted"`, `back\\slash`, "\x00\x1f\t\n\r\b\f", `<&>`, "\u2028\u2029", "é😀\U0010ffff",
+		`{"a":[1.50,1e2,"\u00e9"]}`,
+	} {
+		encoded, err := json.Marshal(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got jsonText
+		if err := json.Unmarshal(encoded, &got); err != nil || string(got) != text {
+			t.Errorf("decode %s = %q, %v; want %q", encoded, got, err, text)
+		}
+	}
+	for _, literal := range []string{`"\ud83d\ude00"`, `"\ud800"`, `"\ud800\u0041"`, `"\udc00x"`, `"\/"`} {
+		var want string
+		if err := json.Unmarshal([]byte(literal), &want); err != nil {
+			t.Fatal(err)
+		}
+		var got jsonText
+		if err := json.Unmarshal([]byte(literal), &got); err != nil || string(got) != want {
+			t.Errorf("decode %s = %q, %v; want %q as encoding/json", literal, got, err, want)
+		}
+	}
+	var bad jsonText
+	if err := json.Unmarshal([]byte(`12`), &bad); err == nil {
+		t.Error("a stored value that is no JSON string decoded")
 	}
 }

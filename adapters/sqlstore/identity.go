@@ -55,18 +55,18 @@ func (s userStore) ByID(ctx context.Context, id domain.UserID) (domain.User, err
 type tokenStore struct{ t *txn }
 
 type tokenRow struct {
-	ID        string       `db:"id"`
-	UserID    string       `db:"user_id"`
-	Digest    []byte       `db:"digest"`
-	ExpiresAt dbTime       `db:"expires_at"`
-	RevokedAt optionalTime `db:"revoked_at"`
-	CreatedAt dbTime       `db:"created_at"`
+	ID        string           `db:"id"`
+	UserID    string           `db:"user_id"`
+	Digest    []byte           `db:"digest"`
+	ExpiresAt dbTime           `db:"expires_at"`
+	RevokedAt sql.Null[dbTime] `db:"revoked_at"`
+	CreatedAt dbTime           `db:"created_at"`
 }
 
 func (r tokenRow) token() domain.UserToken {
 	return domain.UserToken{
 		ID: r.ID, UserID: domain.UserID(r.UserID), Digest: r.Digest,
-		ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time, CreatedAt: r.CreatedAt.Time,
+		ExpiresAt: r.ExpiresAt.Time, RevokedAt: orNil(r.RevokedAt), CreatedAt: r.CreatedAt.Time,
 	}
 }
 
@@ -99,19 +99,10 @@ func (s tokenStore) Revoke(ctx context.Context, id string, at time.Time) error {
 // (PostgreSQL's SECURITY DEFINER functions, SQLite's tables).
 type directory struct{ t *txn }
 
-type credentialRow struct {
-	ID          string         `db:"id"`
-	TenantID    string         `db:"tenant_id"`
-	Digest      []byte         `db:"digest"`
-	Environment sql.NullString `db:"environment"`
-	ExpiresAt   optionalTime   `db:"expires_at"`
-	RevokedAt   optionalTime   `db:"revoked_at"`
-}
-
-func (r credentialRow) credential() domain.APIKeyCredential {
+func (r apiKeyRow) credential() domain.APIKeyCredential {
 	return domain.APIKeyCredential{
 		ID: domain.APIKeyID(r.ID), TenantID: domain.TenantID(r.TenantID), Digest: r.Digest,
-		Environment: r.Environment.String, ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time,
+		Environment: r.Environment.String, ExpiresAt: orNil(r.ExpiresAt), RevokedAt: orNil(r.RevokedAt),
 	}
 }
 
@@ -126,19 +117,13 @@ func (r membershipRow) membership() domain.UserMembership {
 	return domain.UserMembership{Tenant: domain.TenantRef{ID: domain.TenantID(r.TenantID), Slug: r.Slug, Name: r.Name}, Role: domain.Role(r.Role)}
 }
 
-type tenantRefRow struct {
-	ID   string `db:"id"`
-	Slug string `db:"slug"`
-	Name string `db:"name"`
-}
-
-func (r tenantRefRow) ref() domain.TenantRef {
+func (r tenantRow) ref() domain.TenantRef {
 	return domain.TenantRef{ID: domain.TenantID(r.ID), Slug: r.Slug, Name: r.Name}
 }
 
 // APIKeyByDigest finds an API key by digest; INVALID_API_KEY when none.
 func (d directory) APIKeyByDigest(ctx context.Context, digest []byte) (domain.APIKeyCredential, error) {
-	return fetch(ctx, d.t, domain.KindInvalidAPIKey, "could not look the API key up", credentialRow.credential,
+	return fetch(ctx, d.t, domain.KindInvalidAPIKey, "could not look the API key up", apiKeyRow.credential,
 		d.t.dialect.Directory().APIKeyByDigest, digest)
 }
 
@@ -155,7 +140,7 @@ func (d directory) MembershipsOfUser(ctx context.Context, userID domain.UserID) 
 
 // TenantBySlug finds a tenant by slug; TENANT_NOT_FOUND.
 func (d directory) TenantBySlug(ctx context.Context, slug string) (domain.TenantRef, error) {
-	return fetch(ctx, d.t, domain.KindTenantNotFound, "could not look the tenant up", tenantRefRow.ref,
+	return fetch(ctx, d.t, domain.KindTenantNotFound, "could not look the tenant up", tenantRow.ref,
 		d.t.dialect.Directory().TenantBySlug, slug)
 }
 
@@ -293,22 +278,24 @@ func (s memberStore) LockOwners(ctx context.Context) (int, error) {
 // apiKeyStore holds the bound tenant's API keys.
 type apiKeyStore struct{ t *txn }
 
+// apiKeyRow is a row of api_keys; tenant_id only in the pre-tenant lookup.
 type apiKeyRow struct {
-	ID          string         `db:"id"`
-	Name        string         `db:"name"`
-	Prefix      string         `db:"prefix"`
-	Digest      []byte         `db:"digest"`
-	Environment sql.NullString `db:"environment"`
-	ExpiresAt   optionalTime   `db:"expires_at"`
-	RevokedAt   optionalTime   `db:"revoked_at"`
-	CreatedAt   dbTime         `db:"created_at"`
-	CreatedBy   string         `db:"created_by"`
+	ID          string           `db:"id"`
+	TenantID    string           `db:"tenant_id"`
+	Name        string           `db:"name"`
+	Prefix      string           `db:"prefix"`
+	Digest      []byte           `db:"digest"`
+	Environment sql.NullString   `db:"environment"`
+	ExpiresAt   sql.Null[dbTime] `db:"expires_at"`
+	RevokedAt   sql.Null[dbTime] `db:"revoked_at"`
+	CreatedAt   dbTime           `db:"created_at"`
+	CreatedBy   string           `db:"created_by"`
 }
 
 func (s apiKeyStore) key(r apiKeyRow) domain.APIKey {
 	return domain.APIKey{
 		ID: domain.APIKeyID(r.ID), TenantID: s.t.tenant, Name: r.Name, Prefix: r.Prefix, Digest: r.Digest,
-		Environment: r.Environment.String, ExpiresAt: r.ExpiresAt.Time, RevokedAt: r.RevokedAt.Time,
+		Environment: r.Environment.String, ExpiresAt: orNil(r.ExpiresAt), RevokedAt: orNil(r.RevokedAt),
 		CreatedAt: r.CreatedAt.Time, CreatedBy: r.CreatedBy,
 	}
 }

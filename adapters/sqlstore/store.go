@@ -110,16 +110,6 @@ func (t *txn) list(ctx context.Context, dest any, query string, args ...any) err
 	return t.tx.SelectContext(ctx, dest, t.rebind(query), args...)
 }
 
-// one reads the row of a lookup into dest: no row is the kind's store error,
-// a driver failure the dialect's translation.
-func (t *txn) one(ctx context.Context, dest any, missing domain.Kind, what, query string, args ...any) error {
-	err := t.get(ctx, dest, query, args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.StoreError(missing)
-	}
-	return t.fail(err, what)
-}
-
 // execOne runs a statement that must change exactly one row; one that
 // changed none answers the kind's store error.
 func (t *txn) execOne(ctx context.Context, none domain.Kind, what, query string, args ...any) error {
@@ -274,9 +264,13 @@ func (t *txn) missingParent(ctx context.Context, parents []parent, otherwise dom
 // kind's store error.
 func fetch[R, T any](ctx context.Context, t *txn, missing domain.Kind, what string, conv func(R) T, query string, args ...any) (T, error) {
 	var r R
-	if err := t.one(ctx, &r, missing, what, query, args...); err != nil {
-		var zero T
-		return zero, err
+	var zero T
+	err := t.get(ctx, &r, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, domain.StoreError(missing)
+	}
+	if err != nil {
+		return zero, t.fail(err, what)
 	}
 	return conv(r), nil
 }
