@@ -11,7 +11,7 @@ import (
 func TestMigrationsGoDownAndUp(t *testing.T) {
 	s := openTest(t)
 	porttest.NewTenant(t, s)
-	p, err := migrations(s.db.DB)
+	p, err := Migrations(s.db.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func dsn(path string, readOnly bool) string {
 
 // Migrate applies the pending migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	p, err := migrations(s.db.DB)
+	p, err := Migrations(s.db.DB)
 	if err != nil {
 		return err
 	}
@@ -106,9 +106,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// migrations returns the migrations of db: the SQL files of
-// migrations.SQLite and the Go migrations of this package.
-func migrations(db *sql.DB) (*goose.Provider, error) {
+// Migrations returns the embedded store's migrations over db, for goose:
+// the SQL files of migrations.SQLite and the Go migrations of this package.
+func Migrations(db *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(sqlMigrations.SQLite, "sqlite")
 	if err != nil {
 		return nil, domain.Wrap(err, "could not read the SQLite migrations")

@@ -48,6 +48,54 @@ func TestSQLiteUpgrade(t *testing.T) {
 	checkUpgraded(t, store, exp)
 }
 
+// TestSQLiteDowngrade upgrades the old release's file, then migrates it down
+// to 2 and up again: going down gives back the very snapshot texts the old
+// release wrote, and going up again the very texts of the first upgrade.
+func TestSQLiteDowngrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "configmat.db")
+	createOldSQLite(t, path, filepath.Join("testdata", "sqlite", "data.sql"))
+	raw := openRaw(t, path)
+	legacy := snapshots(t, raw)
+	store, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("the new code cannot open the old database: %v", err)
+	}
+	upgraded := snapshots(t, raw)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	p, err := sqlite.Migrations(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		name    string
+		migrate func() error
+		want    map[string]string
+	}{
+		{"down to 2", func() error { _, err := p.DownTo(t.Context(), 2); return err }, legacy},
+		{"up again", func() error { _, err := p.Up(t.Context()); return err }, upgraded},
+	} {
+		if err := step.migrate(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		got := snapshots(t, raw)
+		if len(got) != len(step.want) {
+			t.Fatalf("%s: %d snapshots, want %d", step.name, len(got), len(step.want))
+		}
+		for id, text := range step.want {
+			if got[id] != text {
+				t.Errorf("%s: snapshot %s is\n%s\nwant\n%s", step.name, id, got[id], text)
+			}
+		}
+	}
+}
+
 // createOldSQLite creates path with the old release's only migration,
 // 00001, applied as it applied it (goose, no Go migrations), and loads the
 // data dump.
