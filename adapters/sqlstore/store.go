@@ -223,8 +223,12 @@ func (t *txn) insertUnder(ctx context.Context, what, insert string, values []any
 	if err != nil {
 		return t.fail(err, what)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
 		return domain.Wrap(err, "could not count the inserted rows")
+	}
+	if n == 1 {
+		return nil
 	}
 	return t.missingParent(ctx, parents, domain.KindConflict)
 }

@@ -116,7 +116,7 @@ type SecretAAD struct {
 // Deps are what a Manager needs.
 type Deps struct {
 	// KEK is the key-encryption key; without one, every wrap and unwrap fails
-	// with an error naming ENCRYPTION_KEY.
+	// with an internal error (no key-encryption key is loaded).
 	KEK *KEK
 	// Random is the source of nonces and data keys (crypto/rand when nil).
 	Random io.Reader
