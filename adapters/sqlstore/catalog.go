@@ -307,18 +307,15 @@ func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, r
 	if t.locking.WritableCTE {
 		query, args = `WITH head AS (`+head+` RETURNING 1) `+row+` FROM head`, append(append([]any(nil), headArgs...), rowArgs...)
 	}
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return t.fail(err, what)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return domain.Wrap(err, "could not count the changed rows")
-		}
+	n, err := t.execCount(ctx, what, query, args...)
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
 		return t.missingParent(ctx, parents, conflict)
+	case t.locking.WritableCTE:
+		return nil
 	}
-	if !t.locking.WritableCTE {
-		_, err = t.exec(ctx, row, rowArgs...)
-	}
+	_, err = t.exec(ctx, row, rowArgs...)
 	return t.fail(err, what)
 }

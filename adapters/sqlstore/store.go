@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 
@@ -17,6 +18,8 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	locking Locking
+	// rebound holds each statement in the dialect's placeholders.
+	rebound sync.Map
 }
 
 var _ ports.Transactor = (*Store)(nil)
@@ -67,7 +70,7 @@ func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx c
 			panic(p)
 		}
 	}()
-	t := &txn{tx: tx, dialect: s.dialect, locking: s.locking, tenant: tenant}
+	t := &txn{tx: tx, dialect: s.dialect, rebound: &s.rebound, locking: s.locking, tenant: tenant}
 	if err := body(context.WithValue(ctx, inTxKey{}, true), t); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, domain.Wrap(rbErr, "could not roll back the transaction"))
@@ -87,13 +90,22 @@ func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx c
 type txn struct {
 	tx      *sqlx.Tx
 	dialect Dialect
+	rebound *sync.Map
 	locking Locking
 	tenant  domain.TenantID
 	changes ChangeQueue
 }
 
-// rebind writes query's "?" placeholders in the dialect's style.
-func (t *txn) rebind(query string) string { return sqlx.Rebind(t.dialect.BindType(), query) }
+// rebind writes query's "?" placeholders in the dialect's style, once per
+// distinct statement (there are a few dozen): rebinding allocates.
+func (t *txn) rebind(query string) string {
+	if q, ok := t.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := sqlx.Rebind(t.dialect.BindType(), query)
+	t.rebound.Store(query, q)
+	return q
+}
 
 // exec runs a statement.
 func (t *txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -113,18 +125,22 @@ func (t *txn) list(ctx context.Context, dest any, query string, args ...any) err
 // execOne runs a statement that must change exactly one row; one that
 // changed none answers the kind's store error.
 func (t *txn) execOne(ctx context.Context, none domain.Kind, what, query string, args ...any) error {
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return t.fail(err, what)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return domain.Wrap(err, "could not count the changed rows")
-	}
-	if n == 0 {
+	n, err := t.execCount(ctx, what, query, args...)
+	if err == nil && n == 0 {
 		return domain.StoreError(none)
 	}
-	return nil
+	return err
+}
+
+// execCount runs a statement and returns how many rows it changed, a
+// driver failure translated.
+func (t *txn) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return 0, t.fail(err, what)
+	}
+	n, err := res.RowsAffected()
+	return n, domain.Wrap(err, "could not count the changed rows")
 }
 
 // fail turns a driver error into a domain error: a constraint violation the
@@ -219,16 +235,8 @@ func (t *txn) environmentParent(name string) parent {
 // the first missing parent.
 func (t *txn) insertUnder(ctx context.Context, what, insert string, values []any, parents ...parent) error {
 	query, args := underParents(insert, values, parents)
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return t.fail(err, what)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return domain.Wrap(err, "could not count the inserted rows")
-	}
-	if n == 1 {
-		return nil
+	if n, err := t.execCount(ctx, what, query, args...); err != nil || n == 1 {
+		return err
 	}
 	return t.missingParent(ctx, parents, domain.KindConflict)
 }
