@@ -1,0 +1,72 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
+	"github.com/configmat/configmat/ports/porttest"
+	"github.com/configmat/configmat/test/pgtest"
+)
+
+// TestLockBySlugKeepsTheAssetFromDeletion checks the lock that orders
+// deletions after writes, without timing: while a transaction holds
+// LockBySlug, the lock a DELETE needs on the asset row is refused at once
+// (FOR UPDATE NOWAIT, as the tables' owner bound to the tenant); once it
+// commits, the same lock is granted. BySlug alone takes no lock.
+func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t)
+	tenant := porttest.NewTenant(t, store)
+	asset := porttest.NewAsset(t, store, tenant.ID, "locked")
+
+	// deletable reports whether a deletion could take the asset row now.
+	deletable := func(t *testing.T) bool {
+		t.Helper()
+		tx, err := db.Owner(t).BeginTxx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		if _, err := tx.ExecContext(t.Context(), `SELECT set_config('app.current_tenant', $1, true)`, tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = tx.GetContext(t.Context(), &n, `SELECT count(*) FROM (SELECT 1 FROM assets WHERE id = $1 FOR UPDATE NOWAIT) AS a`, asset.ID)
+		if e := pq.As(err); e != nil && e.Code == pqerror.LockNotAvailable {
+			return false
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("lock the asset row: %d rows, %v", n, err)
+		}
+		return true
+	}
+
+	for _, c := range []struct {
+		name      string
+		find      func(s ports.AssetStore, ctx context.Context, slug string) (domain.Asset, error)
+		deletable bool
+	}{
+		{"LockBySlug", ports.AssetStore.LockBySlug, false},
+		{"BySlug", ports.AssetStore.BySlug, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+				if _, err := c.find(s.Assets(), ctx, asset.Slug); err != nil {
+					return err
+				}
+				if got := deletable(t); got != c.deletable {
+					t.Errorf("deletable while %s holds the asset: %v, want %v", c.name, got, c.deletable)
+				}
+				return nil
+			})
+			if !deletable(t) {
+				t.Error("the asset stays locked after the transaction ended")
+			}
+		})
+	}
+}
