@@ -11,7 +11,7 @@ import (
 // Credential headers.
 const (
 	headerAuthorization = "Authorization"
-	headerAPIKey        = "X-API-Key"
+	headerAPIKey        = "X-API-Key" // #nosec G101 -- a header name, not a credential
 	headerTenant        = "X-Tenant"
 )
 

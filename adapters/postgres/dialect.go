@@ -96,7 +96,7 @@ func (dialect) Violation(err error) (domain.Kind, bool) {
 // configmat_directory, each returns only the columns it needs, and the
 // service's role cannot read the tables themselves without a tenant bound.
 func (dialect) Directory() sqlstore.DirectoryQueries {
-	return sqlstore.DirectoryQueries{
+	return sqlstore.DirectoryQueries{ // #nosec G101 -- queries that read key digests, no credential
 		APIKeyByDigest:    `SELECT id, tenant_id, digest, environment, expires_at, revoked_at FROM directory_api_key_by_digest(?)`,
 		MembershipsOfUser: `SELECT tenant_id, slug, name, role FROM directory_memberships_of_user(?)`,
 		TenantBySlug:      `SELECT id, slug, name FROM directory_tenant_by_slug(?)`,

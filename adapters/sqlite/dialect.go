@@ -86,7 +86,7 @@ func violatedColumns(message string) string {
 // Directory returns the pre-tenant lookups, read from the tables: the
 // embedded store has no roles to keep apart.
 func (dialect) Directory() sqlstore.DirectoryQueries {
-	return sqlstore.DirectoryQueries{
+	return sqlstore.DirectoryQueries{ // #nosec G101 -- queries that read key digests, no credential
 		APIKeyByDigest: `SELECT id, tenant_id, digest, environment, expires_at, revoked_at FROM api_keys WHERE digest = ?`,
 		MembershipsOfUser: `SELECT t.id AS tenant_id, t.slug, t.name, m.role
 			FROM memberships AS m JOIN tenants AS t ON t.id = m.tenant_id

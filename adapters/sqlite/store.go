@@ -69,7 +69,7 @@ func prepareFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return domain.Wrap(err, "could not create the SQLite database directory")
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // #nosec G304 -- the database file DATABASE_URL names
 	if err != nil {
 		return domain.Wrap(err, "could not create the SQLite database file")
 	}

@@ -118,7 +118,7 @@ func (j *jsonText) UnmarshalJSON(b []byte) error {
 			out = append(out, unescaped[b[i+1]])
 			i++
 		default:
-			r, _ := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+			r, _ := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
 			if utf16.IsSurrogate(rune(r)) { // written by neither database
 				var s string
 				err := json.Unmarshal(b, &s)

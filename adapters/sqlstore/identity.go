@@ -300,6 +300,7 @@ func (s apiKeyStore) key(r apiKeyRow) domain.APIKey {
 	}
 }
 
+// #nosec G101 -- a query that reads key digests, no credential
 const selectAPIKey = `SELECT id, name, prefix, digest, environment, expires_at, revoked_at, created_at, created_by
 	FROM api_keys WHERE tenant_id = ?`
 

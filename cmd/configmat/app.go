@@ -191,7 +191,7 @@ func devKeyPath(s Settings) string {
 // developmentKey returns the key stored at path, creating it (0600, in a
 // 0700 folder) on first use.
 func developmentKey(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := os.ReadFile(path); err == nil { // #nosec G304 -- the development key file in the data folder
 		return strings.TrimSpace(string(b)), nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("reading the development key %s: %w", path, err)
@@ -203,7 +203,7 @@ func developmentKey(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the development key file in the data folder
 	if err != nil {
 		return "", fmt.Errorf("creating the development key %s: %w", path, err)
 	}

@@ -4,7 +4,7 @@ package domain
 // so that no store adapter phrases a message of its own and every store
 // answers the same error for the same case. Services that show an error to a
 // user often replace it with a more specific one (naming the slug, say).
-var storeMessages = map[Kind]string{
+var storeMessages = map[Kind]string{ // #nosec G101 -- error messages, no credential
 	KindTenantNotFound:      "The requested tenant does not exist.",
 	KindAssetNotFound:       "The requested asset does not exist.",
 	KindEnvironmentNotFound: "The requested environment does not exist.",

@@ -138,15 +138,18 @@ func parsePHC(encoded string) (PasswordParams, []byte, []byte, error) {
 	if err != nil {
 		return PasswordParams{}, nil, nil, err
 	}
+	// The lengths come from a stored row: bounded before they become uint32.
 	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
-	if err != nil || len(salt) < minSaltLength || len(salt) > maxParamLength {
+	saltLength := len(salt)
+	if err != nil || saltLength < minSaltLength || saltLength > maxParamLength {
 		return PasswordParams{}, nil, nil, errors.New("password hash salt is malformed")
 	}
 	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
-	if err != nil || len(key) < minKeyLength || len(key) > maxParamLength {
+	keyLength := len(key)
+	if err != nil || keyLength < minKeyLength || keyLength > maxParamLength {
 		return PasswordParams{}, nil, nil, errors.New("password hash key is malformed")
 	}
-	p.SaltLength, p.KeyLength = uint32(len(salt)), uint32(len(key))
+	p.SaltLength, p.KeyLength = uint32(saltLength), uint32(keyLength)
 	return p, salt, key, nil
 }
 

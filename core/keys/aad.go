@@ -16,7 +16,7 @@ const (
 // appendField appends s as its length in 4 big-endian bytes and its bytes,
 // which keeps a sequence of fields unambiguous.
 func appendField(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s))) // #nosec G115 -- an ID or slug, which validation bounds far below 4 GiB
 	return append(b, s...)
 }
 

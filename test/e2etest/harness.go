@@ -47,7 +47,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		_ = tmp.Close()
-		cmd := exec.Command("go", "build", "-race", "-o", tmp.Name(), "./cmd/configmat")
+		cmd := exec.Command("go", "build", "-race", "-o", tmp.Name(), "./cmd/configmat") // #nosec G204 -- builds the binary under test into a temp file
 		cmd.Dir = moduleRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			_ = os.Remove(tmp.Name())
@@ -150,7 +150,7 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 		_ = stdoutW.Close()
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary under test, with the test's arguments
 	cmd.Dir = o.Dir
 	cmd.Env = Environ(o.Env)
 	cmd.Stdout, cmd.Stderr = stdoutW, logsW
@@ -215,7 +215,7 @@ func Run(t testing.TB, o Options, stdin string) (int, string, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, Binary(t), o.Args...)
+	cmd := exec.CommandContext(ctx, Binary(t), o.Args...) // #nosec G204 -- the binary under test, with the test's arguments
 	cmd.Dir = o.Dir
 	cmd.Env = Environ(o.Env)
 	cmd.Stdin = strings.NewReader(stdin)

@@ -63,13 +63,13 @@ func scenarioOn(ctx context.Context, oldBinary, store string, settings, cliSetti
 
 // writeFixture writes a store's two fixture files.
 func writeFixture(dir string, exp fixture.Expected, dump string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	if err := fixture.Write(filepath.Join(dir, "expected.json"), exp); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "data.sql"), []byte(dump), 0o644)
+	return os.WriteFile(filepath.Join(dir, "data.sql"), []byte(dump), 0o600) // #nosec G703 -- the fixture folder the developer names on the command line
 }
 
 // dumpSQLite writes every row of fixture.Tables as INSERT statements, in primary-key
@@ -94,7 +94,7 @@ func dumpSQLite(ctx context.Context, path string) (string, error) {
 		for i, c := range columns {
 			quoted[i] = "quote(" + c + ")"
 		}
-		rows, err := db.QueryContext(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+table+" ORDER BY "+strings.Join(keys, ", "))
+		rows, err := db.QueryContext(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+table+" ORDER BY "+strings.Join(keys, ", ")) // #nosec G202 -- table names are fixture.Tables, columns come from the schema
 		if err != nil {
 			return "", fmt.Errorf("dump %s: %w", table, err)
 		}
@@ -224,7 +224,7 @@ func (r *pgRoles) drop(ctx context.Context) {
 		"DROP ROLE IF EXISTS " + pq.QuoteIdentifier(r.app),
 		"DROP ROLE IF EXISTS " + pq.QuoteIdentifier(r.owner),
 	} {
-		if _, err := r.admin.ExecContext(ctx, stmt); err != nil {
+		if _, err := r.admin.ExecContext(ctx, stmt); err != nil { // #nosec G701 -- every name is quoted with pq.QuoteIdentifier
 			fmt.Fprintf(os.Stderr, "fixturegen: %s: %v\n", stmt, err)
 		}
 	}
@@ -259,7 +259,7 @@ func dumpPostgres(ctx context.Context, r *pgRoles, tenant string) (string, error
 	}
 	args = append(args, "--dbname="+dbURL.String())
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "pg_dump", args...)
+	cmd := exec.CommandContext(ctx, "pg_dump", args...) // #nosec G702 -- no shell: pg_dump gets the developer's database URL as one argument
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("pg_dump: %w: %s", err, stderr.String())
