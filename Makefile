@@ -9,7 +9,18 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PKGS      := ./...
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-unit test-integration cover bench lint generate migrate tidy clean help
+# Linters, pinned and installed into the work tree on first use (.tools/ and
+# tools/spectral/node_modules/ are ignored by git): `make tools` installs both.
+TOOLS         := $(CURDIR)/.tools
+GOSEC_VERSION := v2.30.0
+GOSEC         := $(TOOLS)/gosec-$(GOSEC_VERSION)/gosec
+SPECTRAL_DIR  := tools/spectral
+SPECTRAL      := $(SPECTRAL_DIR)/node_modules/.bin/spectral
+SPECTRAL_OK   := $(SPECTRAL_DIR)/node_modules/.installed
+# FUZZTIME is how long `make fuzz` runs each fuzz target.
+FUZZTIME      ?= 30s
+
+.PHONY: build run test test-unit test-integration cover bench lint fuzz tools generate migrate tidy clean help
 
 ## build: compile the static binary to bin/configmat
 build:
@@ -44,11 +55,47 @@ cover:
 bench:
 	$(GO) test -v -run '^$$' -bench . -benchmem -benchtime 2s ./test/bench/... ./core/cache/
 
-## lint: gofmt, go vet and the import-boundary check
-lint:
+## lint: gofmt, go vet, the import-boundary check, gosec and spectral (spectral:oas over api/openapi.json)
+# gosec scans every package of the module, test/'s harnesses included, but not
+# _test.go files (its default): tests start processes, write temporary files
+# and hold sample credentials by design, which would only add suppressions.
+# Each suppression is a `#nosec G### -- reason` at its line. Spectral fails
+# on a warning as on an error.
+lint: $(GOSEC) $(SPECTRAL_OK)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -run TestImportBoundaries ./core/
+	$(GOSEC) -quiet $(PKGS) && echo "gosec: no issues"
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=warn api/openapi.json
+
+## fuzz: run every fuzz target (func Fuzz... in a _test.go) for FUZZTIME each (default 30s), one after another
+# go test fuzzes one target of one package per run, so the targets are listed
+# per package (`go test -list`) from every package whose tests define one: a
+# new target is picked up without editing this file. Their seed corpora
+# (f.Add and testdata/fuzz/) also run in `make test`. A crash is written to
+# the package's testdata/fuzz/FuzzXxx/: commit it with the fix.
+fuzz:
+	@set -e; \
+	pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=.tools --exclude-dir=node_modules \
+		'^func Fuzz' . | xargs -n1 dirname | sort -u); \
+	[ -n "$$pkgs" ] || { echo "no fuzz targets found"; exit 1; }; \
+	for pkg in $$pkgs; do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+		for target in $$(echo "$$list" | grep '^Fuzz'); do \
+			echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## tools: install the pinned linters (gosec with go install, spectral with npm ci) when missing
+tools: $(GOSEC) $(SPECTRAL_OK)
+
+$(GOSEC):
+	GOBIN=$(dir $(GOSEC)) $(GO) install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
+
+$(SPECTRAL_OK): $(SPECTRAL_DIR)/package.json $(SPECTRAL_DIR)/package-lock.json
+	npm ci --prefix $(SPECTRAL_DIR) --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 ## generate: regenerate mocks (mockgen from go.uber.org/mock)
 generate:
@@ -62,7 +109,7 @@ migrate: build
 tidy:
 	$(GO) mod tidy
 
-## clean: remove bin/ and coverage.out
+## clean: remove bin/ and coverage.out (`rm -rf .tools tools/spectral/node_modules` removes the linters)
 clean:
 	rm -rf bin coverage.out
 
