@@ -43,8 +43,9 @@ type assetUpdate struct {
 }
 
 // valueInput is one value of a change set: any JSON value, optionally secret.
+// A missing value stays missing when encoded (it is not null).
 type valueInput struct {
-	Value  json.RawMessage `json:"value"`
+	Value  json.RawMessage `json:"value,omitempty"`
 	Secret bool            `json:"secret"`
 }
 
