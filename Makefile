@@ -9,14 +9,15 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PKGS      := ./...
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-# Linters, pinned and installed into the work tree on first use (.tools/ and
-# tools/spectral/node_modules/ are ignored by git): `make tools` installs both.
+# Linters, pinned and installed into .tools/ on first use (ignored by git and,
+# as a dot folder, by ./...): `make tools` installs both. Spectral's version
+# and its dependencies' are locked in tools/spectral/.
 TOOLS         := $(CURDIR)/.tools
 GOSEC_VERSION := v2.30.0
 GOSEC         := $(TOOLS)/gosec-$(GOSEC_VERSION)/gosec
-SPECTRAL_DIR  := tools/spectral
-SPECTRAL      := $(SPECTRAL_DIR)/node_modules/.bin/spectral
-SPECTRAL_OK   := $(SPECTRAL_DIR)/node_modules/.installed
+SPECTRAL_LOCK := tools/spectral/package.json tools/spectral/package-lock.json
+SPECTRAL      := $(TOOLS)/spectral/node_modules/.bin/spectral
+SPECTRAL_OK   := $(TOOLS)/spectral/node_modules/.installed
 # FUZZTIME is how long `make fuzz` runs each fuzz target.
 FUZZTIME      ?= 30s
 
@@ -93,8 +94,9 @@ tools: $(GOSEC) $(SPECTRAL_OK)
 $(GOSEC):
 	GOBIN=$(dir $(GOSEC)) $(GO) install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
 
-$(SPECTRAL_OK): $(SPECTRAL_DIR)/package.json $(SPECTRAL_DIR)/package-lock.json
-	npm ci --prefix $(SPECTRAL_DIR) --ignore-scripts --no-audit --no-fund
+$(SPECTRAL_OK): $(SPECTRAL_LOCK)
+	mkdir -p $(TOOLS)/spectral && cp $(SPECTRAL_LOCK) $(TOOLS)/spectral/
+	npm ci --prefix $(TOOLS)/spectral --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 ## generate: regenerate mocks (mockgen from go.uber.org/mock)
@@ -109,7 +111,7 @@ migrate: build
 tidy:
 	$(GO) mod tidy
 
-## clean: remove bin/ and coverage.out (`rm -rf .tools tools/spectral/node_modules` removes the linters)
+## clean: remove bin/ and coverage.out (`rm -rf .tools` removes the linters)
 clean:
 	rm -rf bin coverage.out
 
