@@ -208,6 +208,9 @@ func (st *composeStack) startServer(t *testing.T) *e2etest.Server {
 	t.Helper()
 	srv := e2etest.Start(t, e2etest.Options{Env: st.env, Args: st.compose.Services[configmatService].Command})
 	t.Cleanup(func() {
+		if t.Failed() {
+			logErrorLines(t, srv)
+		}
 		if code := srv.Stop(t); code != 0 && !st.killed[srv] {
 			t.Errorf("exit status after SIGTERM %d, want 0; log:\n%s", code, srv.Logs())
 		}
@@ -216,6 +219,19 @@ func (st *composeStack) startServer(t *testing.T) *e2etest.Server {
 		}
 	})
 	return srv
+}
+
+// logErrorLines logs the first error lines of a server's log, to explain a
+// failure.
+func logErrorLines(t *testing.T, srv *e2etest.Server) {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(srv.Logs(), "\n") {
+		if entries, _ := logEntries(line); len(entries) == 1 && entries[0].Level == "error" && n < 10 {
+			t.Logf("%s logged: %s", srv.URL, line)
+			n++
+		}
+	}
 }
 
 // kill ends a server with SIGKILL and waits for it to exit.
