@@ -123,6 +123,7 @@ func (p *Postgres) ping() error {
 // first error.
 func (p *Postgres) RunFile(t testing.TB, path string) {
 	t.Helper()
+	// #nosec G204 -- psql of the cluster's own installation, on a file of the repository.
 	cmd := exec.Command(filepath.Join(p.bin, "psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
 		"--file", path, p.URL("postgres", "postgres"))
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -21,7 +21,7 @@ type User struct {
 	Name     string
 	uid, gid uint32
 	// switchTo says whether commands switch to the user (the test runs as
-	// root).
+	// root); uid and gid are then the user's.
 	switchTo bool
 }
 
@@ -49,7 +49,7 @@ func findUser() (*User, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &User{Name: me.Username, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}, nil
+		return &User{Name: me.Username}, nil
 	}
 	u, err := user.Lookup(unprivilegedName)
 	if errors.As(err, new(user.UnknownUserError)) {
@@ -78,6 +78,7 @@ func findUser() (*User, error) {
 
 // Command returns a command that runs as the user.
 func (u *User) Command(name string, args ...string) *exec.Cmd {
+	// #nosec G204 -- the test harness runs the servers it found (PostgreSQL, PgBouncer) with arguments it made.
 	cmd := exec.Command(name, args...)
 	cmd.Dir = "/"
 	if u.switchTo {
