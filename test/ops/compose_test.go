@@ -118,8 +118,8 @@ func sharedBackend(t *testing.T, c *stack.Compose) composeBackend {
 
 // privateBackend runs the stack on a private PostgreSQL cluster that the
 // test may restart, prepared by deploy/postgres-init.sql as compose's
-// postgres service is: the compose file's roles, passwords and database as
-// they are.
+// postgres service is: the compose file's roles, passwords (checked by
+// SCRAM, as in the postgres image) and database as they are.
 func privateBackend(t *testing.T, c *stack.Compose) composeBackend {
 	t.Helper()
 	pg := stack.StartPostgres(t, stack.Unprivileged(t))
@@ -128,7 +128,7 @@ func privateBackend(t *testing.T, c *stack.Compose) composeBackend {
 	return composeBackend{
 		mapping:  stack.Mapping{Hosts: map[string]string{postgresService: pg.Addr}},
 		database: database,
-		adminURL: pg.URL("postgres", database),
+		adminURL: pg.SuperuserURL(database),
 		postgres: pg,
 	}
 }

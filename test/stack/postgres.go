@@ -2,8 +2,10 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
-	"fmt"
+	"encoding/hex"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -17,18 +19,20 @@ import (
 )
 
 // Postgres is a private PostgreSQL cluster (initdb in a temporary folder,
-// trust authentication on 127.0.0.1 and a free port) that a test may stop
-// and start again; its superuser is postgres.
+// on 127.0.0.1 and a free port) that a test may stop and start again. As in
+// the postgres image, connections over TCP authenticate with SCRAM-SHA-256;
+// its superuser is postgres, with a random password.
 type Postgres struct {
 	// Addr is where it listens, 127.0.0.1:port.
 	Addr string
 
-	bin  string
-	user *User
-	data string
-	sock string
-	port int
-	proc *process
+	password string
+	bin      string
+	user     *User
+	data     string
+	sock     string
+	port     int
+	proc     *process
 }
 
 // StartPostgres creates a cluster as u and starts it; it is stopped when t
@@ -37,10 +41,12 @@ func StartPostgres(t testing.TB, u *User) *Postgres {
 	t.Helper()
 	bin := postgresBinDir(t)
 	dir := u.TempDir(t)
-	p := &Postgres{bin: bin, user: u, data: filepath.Join(dir, "data"), sock: dir, port: FreePort(t)}
+	p := &Postgres{bin: bin, user: u, data: filepath.Join(dir, "data"), sock: dir, port: FreePort(t), password: randomHex(t, 16)}
 	p.Addr = "127.0.0.1:" + strconv.Itoa(p.port)
-	initdb := u.Command(filepath.Join(bin, "initdb"), "--pgdata", p.data, "--username", "postgres",
-		"--auth", "trust", "--encoding", "UTF8", "--locale", "C", "--no-sync")
+	pwfile := filepath.Join(dir, "superuser-password")
+	writeFileAs(t, u, pwfile, p.password+"\n")
+	initdb := u.Command(filepath.Join(bin, "initdb"), "--pgdata", p.data, "--username", "postgres", "--pwfile", pwfile,
+		"--auth-local", "trust", "--auth-host", "scram-sha-256", "--encoding", "UTF8", "--locale", "C", "--no-sync")
 	if out, err := initdb.CombinedOutput(); err != nil {
 		t.Fatalf("stack: initdb: %v\n%s", err, out)
 	}
@@ -102,14 +108,15 @@ func (p *Postgres) Logs() string {
 	return p.proc.logs()
 }
 
-// URL returns the URL of database db as user (no password: trust).
-func (p *Postgres) URL(user, db string) string {
-	return fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", user, p.Addr, db)
+// SuperuserURL returns the URL of database db as the superuser.
+func (p *Postgres) SuperuserURL(db string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword("postgres", p.password), Host: p.Addr, Path: "/" + db, RawQuery: "sslmode=disable"}
+	return u.String()
 }
 
 // ping connects as the superuser.
 func (p *Postgres) ping() error {
-	db, err := sql.Open("postgres", p.URL("postgres", "postgres")+"&connect_timeout=2")
+	db, err := sql.Open("postgres", p.SuperuserURL("postgres")+"&connect_timeout=2")
 	if err != nil {
 		return err
 	}
@@ -125,8 +132,18 @@ func (p *Postgres) RunFile(t testing.TB, path string) {
 	t.Helper()
 	// #nosec G204 -- psql of the cluster's own installation, on a file of the repository.
 	cmd := exec.Command(filepath.Join(p.bin, "psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
-		"--file", path, p.URL("postgres", "postgres"))
+		"--file", path, p.SuperuserURL("postgres"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("stack: psql --file %s: %v\n%s", filepath.Base(path), err, out)
 	}
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }
