@@ -97,7 +97,10 @@ type composeBackend struct {
 }
 
 // sharedBackend runs the stack on a fresh database of the test server
-// (pgtest), its roles in place of the compose file's.
+// (pgtest), its roles in place of the compose file's. PgBouncer checks the
+// services' logins with the compose file's AUTH_TYPE against the pgtest
+// roles' passwords; the test server itself trusts its clients, so there the
+// password PgBouncer passes on is not checked again (privateBackend's is).
 func sharedBackend(t *testing.T, c *stack.Compose) composeBackend {
 	t.Helper()
 	db := pgtest.New(t).Fresh(t)

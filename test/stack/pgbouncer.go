@@ -111,7 +111,10 @@ func cmpOr(v, def string) string {
 // ini is the configuration file for PgBouncer listening on port, with its
 // auth_file at authFile. Like the image, the database line names the
 // database under its own name with an auth_user, and no Unix socket is
-// opened.
+// opened. What differs from the image, and why: it listens on 127.0.0.1 and
+// a free port (the image: 0.0.0.0:5432), so that tests on one machine never
+// meet; and there is no "user = postgres" line, as the harness starts it as
+// the unprivileged user itself.
 func (c PgBouncerConfig) ini(port int, authFile string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[databases]\n%s = host=%s port=%s auth_user=%s\n\n[pgbouncer]\n", c.Database, c.Host, c.Port, c.User)
