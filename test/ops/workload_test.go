@@ -108,7 +108,7 @@ func startWorkload(t *testing.T, servers []*e2etest.Server, tenants []loadTenant
 	for _, lt := range tenants {
 		w.baseline = append(w.baseline, w.counts(t, lt, servers[0]))
 	}
-	t.Cleanup(func() { cancel(); w.stop() })
+	t.Cleanup(func() { w.cancel(); w.stop(); w.client.CloseIdleConnections() })
 	for i := range o.writers {
 		w.wg.Add(1)
 		go w.write(ctx, i)
