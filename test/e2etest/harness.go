@@ -7,6 +7,8 @@ package e2etest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,10 +35,14 @@ var (
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		// One binary shared by every test process: each builds to a private
-		// file and renames it into place, so no run leaves a copy behind and
-		// a process already running the old file keeps it.
-		dir := filepath.Join(os.TempDir(), "configmat-e2e")
+		// One binary shared by every test process of this checkout: each
+		// builds to a private file and renames it into place, so no run
+		// leaves a copy behind and a process already running the old file
+		// keeps it. The folder is named after the checkout, so that tests of
+		// two checkouts running at once never run each other's binary.
+		root := moduleRoot()
+		sum := sha256.Sum256([]byte(root))
+		dir := filepath.Join(os.TempDir(), "configmat-e2e-"+hex.EncodeToString(sum[:6]))
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			buildErr = err
 			return
@@ -48,7 +54,7 @@ func Binary(t testing.TB) string {
 		}
 		_ = tmp.Close()
 		cmd := exec.Command("go", "build", "-race", "-o", tmp.Name(), "./cmd/configmat") // #nosec G204 -- builds the binary under test into a temp file
-		cmd.Dir = moduleRoot()
+		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			_ = os.Remove(tmp.Name())
 			buildErr = &buildError{out: string(out), err: err}
