@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -17,8 +18,15 @@ func invalidField(field, problem string) error {
 	return p.Err()
 }
 
-// pathVar returns a route variable.
-func pathVar(r *http.Request, name string) string { return mux.Vars(r)[name] }
+// pathVar returns a route variable, decoded: the router matches the encoded
+// path (see routingPath), so "billing%2Fx" is the slug "billing/x".
+func pathVar(r *http.Request, name string) string {
+	v := mux.Vars(r)[name]
+	if text, err := url.PathUnescape(v); err == nil {
+		return text
+	}
+	return v
+}
 
 // requiredQuery returns a query parameter that must be present and non-empty.
 func requiredQuery(r *http.Request, name string) (string, error) {

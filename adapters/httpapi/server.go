@@ -30,7 +30,7 @@ type server struct {
 // service is missing, a wiring mistake that must not reach production.
 func New(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.withRequestState(s.accessLog(recoverPanics(trimTrailingSlash(s.router()))))
+	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.router()))))
 }
 
 // newServer checks cfg and fills in its defaults.
