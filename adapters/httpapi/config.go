@@ -24,6 +24,10 @@ type Config struct {
 	Limiter ports.RateLimiter
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// RateLimitIPv6Prefix is the prefix length (1 to 128) of the IPv6
+	// networks anonymous clients are counted per; 0 means
+	// DefaultIPv6Prefix, and a length over 128 counts per address.
+	RateLimitIPv6Prefix int
 	// Logger receives the access log and error details; nil uses logrus's
 	// standard logger.
 	Logger logrus.FieldLogger

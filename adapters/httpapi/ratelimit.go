@@ -15,6 +15,9 @@ import (
 type rateLimiter struct {
 	limiter ports.RateLimiter
 	now     func() time.Time
+	// ipv6Prefix is the length of the IPv6 networks anonymous clients count
+	// per (see anonymousKey).
+	ipv6Prefix int
 }
 
 // rateSubject is what one request counts against: a class and an opaque key
@@ -25,15 +28,16 @@ type rateSubject struct {
 }
 
 // subjectOf returns the rate subject of a request made by actor (the zero
-// actor when authentication failed or was not attempted) from clientIP.
-func subjectOf(actor domain.Actor, clientIP string) rateSubject {
+// actor when authentication failed or was not attempted) from clientIP,
+// which anonymous requests count under as anonymousKey groups it.
+func (l rateLimiter) subjectOf(actor domain.Actor, clientIP string) rateSubject {
 	switch {
 	case actor.APIKeyID != "":
 		return rateSubject{ports.RateAPIKey, string(actor.APIKeyID)}
 	case actor.UserID != "":
 		return rateSubject{ports.RateUser, string(actor.UserID)}
 	}
-	return rateSubject{ports.RateAnonymous, clientIP}
+	return rateSubject{ports.RateAnonymous, anonymousKey(clientIP, l.ipv6Prefix)}
 }
 
 // take counts the request and sets the X-RateLimit-* headers. It returns a

@@ -61,7 +61,14 @@ func newServer(cfg Config) *server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now}
+	prefix := cfg.RateLimitIPv6Prefix
+	switch {
+	case prefix <= 0:
+		prefix = DefaultIPv6Prefix
+	case prefix > 128:
+		prefix = 128
+	}
+	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now, ipv6Prefix: prefix}
 	return s
 }
 

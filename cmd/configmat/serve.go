@@ -74,6 +74,8 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http
 		Health:         a.healthChecks(redisClient),
 		Version:        version,
 		OpenAPI:        api.OpenAPIJSON,
+
+		RateLimitIPv6Prefix: a.settings.RateLimitIPv6Prefix,
 	})
 }
 
