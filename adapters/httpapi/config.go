@@ -44,6 +44,11 @@ type Config struct {
 	Now func() time.Time
 	// OpenAPI is served at GET /api/v1/openapi.json.
 	OpenAPI []byte
+	// ETagKey keys the ETag of resolved configurations (HMAC-SHA-256 of the
+	// body); every process must be given the same key, derived from
+	// ENCRYPTION_KEY (keys.KEK.ETagKey), and it must never be logged. Empty
+	// means a random key of this process, so ETags differ between processes.
+	ETagKey []byte
 }
 
 // HealthCheck probes one dependency. status is shown to anyone as is, so it

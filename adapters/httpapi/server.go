@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
 	"time"
 
@@ -50,7 +52,7 @@ func newServer(cfg Config) *server {
 		version:       cfg.Version,
 		now:           cfg.Now,
 		openapi:       cfg.OpenAPI,
-		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes),
+		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes, etagKeyOf(cfg)),
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()
@@ -70,6 +72,17 @@ func newServer(cfg Config) *server {
 	}
 	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now, ipv6Prefix: prefix}
 	return s
+}
+
+// etagKeyOf returns cfg's ETag key, or a random key of this process when
+// it has none.
+func etagKeyOf(cfg Config) []byte {
+	if len(cfg.ETagKey) > 0 {
+		return cfg.ETagKey
+	}
+	key := make([]byte, sha256.Size)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	return key
 }
 
 // NewServer returns an http.Server for h with timeouts that protect against

@@ -76,6 +76,7 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http
 		OpenAPI:        api.OpenAPIJSON,
 
 		RateLimitIPv6Prefix: a.settings.RateLimitIPv6Prefix,
+		ETagKey:             a.kek.ETagKey(),
 	})
 }
 
