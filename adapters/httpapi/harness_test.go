@@ -1,10 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
