@@ -150,11 +150,9 @@ func routingPath(next http.Handler) http.Handler {
 		if len(escaped) > 1 {
 			escaped = strings.TrimSuffix(escaped, "/")
 		}
-		path := r.URL.Path
+		path := escaped // without an escape, the path is its own encoding
 		if strings.Contains(escaped, "%") {
 			escaped, path = canonicalPath(escaped)
-		} else {
-			path = escaped
 		}
 		if escaped != sent {
 			r2 := r.Clone(r.Context())
