@@ -40,7 +40,7 @@ func (s *server) guard(rt route, next http.Handler) http.Handler {
 		if authErr != nil {
 			actor = domain.Actor{}
 		}
-		if err := s.limiter.take(r.Context(), w, subjectOf(actor, st.clientIP)); err != nil {
+		if err := s.limiter.take(r.Context(), w, s.limiter.subjectOf(actor, st.clientIP)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -52,6 +53,8 @@ type encodedBody struct {
 type resolvedBodies struct {
 	maxEntries int
 	maxBytes   int
+	// etagKey keys the ETags (see encodeResolved).
+	etagKey []byte
 
 	mu      sync.RWMutex
 	entries map[bodyKey]*encodedBody
@@ -60,9 +63,10 @@ type resolvedBodies struct {
 	bytes int
 }
 
-// newResolvedBodies returns an empty buffer with the given bounds.
-func newResolvedBodies(maxEntries, maxBytes int) *resolvedBodies {
-	return &resolvedBodies{maxEntries: maxEntries, maxBytes: maxBytes, entries: map[bodyKey]*encodedBody{}}
+// newResolvedBodies returns an empty buffer with the given bounds whose
+// ETags are keyed by etagKey.
+func newResolvedBodies(maxEntries, maxBytes int, etagKey []byte) *resolvedBodies {
+	return &resolvedBodies{maxEntries: maxEntries, maxBytes: maxBytes, etagKey: etagKey, entries: map[bodyKey]*encodedBody{}}
 }
 
 // answer returns the encoded answer of r, resolved for tenant: from the
@@ -70,7 +74,7 @@ func newResolvedBodies(maxEntries, maxBytes int) *resolvedBodies {
 // asset ID has no identity and is encoded every time.
 func (b *resolvedBodies) answer(tenant domain.TenantID, r catalog.Resolved) (*encodedBody, error) {
 	if r.AssetID == "" {
-		return encodeResolved(r)
+		return encodeResolved(r, b.etagKey)
 	}
 	k := bodyKey{tenant: tenant, asset: r.AssetID, environment: r.Environment, version: r.Version, withSecrets: r.WithSecrets}
 	b.mu.RLock()
@@ -82,7 +86,7 @@ func (b *resolvedBodies) answer(tenant domain.TenantID, r catalog.Resolved) (*en
 		}
 		return e, nil
 	}
-	e, err := encodeResolved(r)
+	e, err := encodeResolved(r, b.etagKey)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +137,16 @@ func entrySize(k bodyKey, e *encodedBody) int {
 }
 
 // encodeResolved encodes r as the answer of GET /assets/{slug}/values with
-// the lower-case hex SHA-256 of the body as its strong ETag.
-func encodeResolved(r catalog.Resolved) (*encodedBody, error) {
+// its strong ETag: the lower-case hex HMAC-SHA-256 of the body under
+// etagKey. The body holds secrets, so a plain digest in a proxy's log would
+// confirm a guessed secret; a keyed one does not, and every process with the
+// same key gives the same ETag.
+func encodeResolved(r catalog.Resolved, etagKey []byte) (*encodedBody, error) {
 	body, err := json.Marshal(viewResolved(r))
 	if err != nil {
 		return nil, domain.Wrap(err, "could not encode the resolved configuration")
 	}
-	sum := sha256.Sum256(body)
-	return &encodedBody{body: body, etag: `"` + hex.EncodeToString(sum[:]) + `"`}, nil
+	mac := hmac.New(sha256.New, etagKey)
+	mac.Write(body)
+	return &encodedBody{body: body, etag: `"` + hex.EncodeToString(mac.Sum(nil)) + `"`}, nil
 }

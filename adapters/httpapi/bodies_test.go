@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,14 +23,13 @@ func resolvedAt(id domain.AssetID, version int, withSecrets bool, value string) 
 }
 
 func TestResolvedBodiesEncodeOncePerIdentity(t *testing.T) {
-	b := newResolvedBodies(100, 1<<20)
+	b := newResolvedBodies(100, 1<<20, testETagKey)
 	first, err := b.answer(tenantID, resolvedAt("asset-1", 3, true, "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"asset":"billing","environment":"prod","version":3,"config":{"db":{"host":"a"}}}`
-	sum := sha256.Sum256([]byte(want))
-	if string(first.body) != want || first.etag != `"`+hex.EncodeToString(sum[:])+`"` {
+	if string(first.body) != want || first.etag != keyedETag([]byte(want)) {
 		t.Fatalf("answer = %s with ETag %s", first.body, first.etag)
 	}
 	again, _ := b.answer(tenantID, resolvedAt("asset-1", 3, true, "a"))
@@ -65,7 +62,7 @@ func TestResolvedBodiesEncodeOncePerIdentity(t *testing.T) {
 }
 
 func TestResolvedBodiesWithoutAssetIDAreNotKept(t *testing.T) {
-	b := newResolvedBodies(100, 1<<20)
+	b := newResolvedBodies(100, 1<<20, testETagKey)
 	one, _ := b.answer(tenantID, resolvedAt("", 3, true, "a"))
 	two, _ := b.answer(tenantID, resolvedAt("", 3, true, "b"))
 	if string(one.body) == string(two.body) || b.count() != 0 {
@@ -75,7 +72,7 @@ func TestResolvedBodiesWithoutAssetIDAreNotKept(t *testing.T) {
 
 func TestResolvedBodiesStayBounded(t *testing.T) {
 	t.Run("entries", func(t *testing.T) {
-		b := newResolvedBodies(3, 1<<20)
+		b := newResolvedBodies(3, 1<<20, testETagKey)
 		for v := 1; v <= 10; v++ {
 			if _, err := b.answer(tenantID, resolvedAt("asset-1", v, true, "x")); err != nil {
 				t.Fatal(err)
@@ -90,9 +87,9 @@ func TestResolvedBodiesStayBounded(t *testing.T) {
 		}
 	})
 	t.Run("bytes", func(t *testing.T) {
-		one, _ := encodeResolved(resolvedAt("asset-1", 1, true, "x"))
+		one, _ := encodeResolved(resolvedAt("asset-1", 1, true, "x"), testETagKey)
 		size := entrySize(bodyKey{tenant: tenantID, asset: "asset-1", environment: "prod", version: 1, withSecrets: true}, one)
-		b := newResolvedBodies(100, 2*size+size/2)
+		b := newResolvedBodies(100, 2*size+size/2, testETagKey)
 		for v := 1; v <= 5; v++ {
 			_, _ = b.answer(tenantID, resolvedAt("asset-1", v, true, "x"))
 			if b.count() > 2 || b.bytes > b.maxBytes {
@@ -101,14 +98,14 @@ func TestResolvedBodiesStayBounded(t *testing.T) {
 		}
 	})
 	t.Run("a body larger than the buffer", func(t *testing.T) {
-		b := newResolvedBodies(100, 64)
+		b := newResolvedBodies(100, 64, testETagKey)
 		got, err := b.answer(tenantID, resolvedAt("asset-1", 1, true, "x"))
 		if err != nil || len(got.body) == 0 || b.count() != 0 {
 			t.Errorf("answer = %s, %v with %d kept; want the body, not kept", got.body, err, b.count())
 		}
 	})
 	t.Run("a polled answer gets a second chance", func(t *testing.T) {
-		b := newResolvedBodies(3, 1<<20)
+		b := newResolvedBodies(3, 1<<20, testETagKey)
 		hot, _ := b.answer(tenantID, resolvedAt("hot", 1, true, "x"))
 		for v := 1; v <= 10; v++ {
 			_, _ = b.answer(tenantID, resolvedAt("cold", v, true, "x"))
@@ -120,7 +117,7 @@ func TestResolvedBodiesStayBounded(t *testing.T) {
 }
 
 func TestResolvedBodiesConcurrentReaders(t *testing.T) {
-	b := newResolvedBodies(8, 1<<20)
+	b := newResolvedBodies(8, 1<<20, testETagKey)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -147,7 +144,7 @@ func TestResolvedBodiesConcurrentReaders(t *testing.T) {
 }
 
 func TestResolvedBodiesHitAllocatesNothing(t *testing.T) {
-	b := newResolvedBodies(100, 1<<20)
+	b := newResolvedBodies(100, 1<<20, testETagKey)
 	r := resolvedAt("asset-1", 3, true, "a")
 	if _, err := b.answer(tenantID, r); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,27 @@ import (
 	"strings"
 )
 
+// DefaultIPv6Prefix is the prefix length of the IPv6 networks anonymous
+// clients are counted per, unless Config says otherwise: a /64 is what one
+// subscriber holds, so counting per address would leave them unlimited.
+const DefaultIPv6Prefix = 64
+
+// anonymousKey is what an anonymous request from clientIP counts under: an
+// IPv4 address itself (an IPv4-mapped IPv6 address is unmapped by clientIP),
+// an IPv6 address its network of ipv6Prefix bits ("2001:db8:1:2::/64"),
+// anything unparsable as it is.
+func anonymousKey(clientIP string, ipv6Prefix int) string {
+	addr, err := netip.ParseAddr(clientIP)
+	if err != nil || !addr.Is6() {
+		return clientIP
+	}
+	network, err := addr.Prefix(ipv6Prefix)
+	if err != nil {
+		return clientIP
+	}
+	return network.String()
+}
+
 // trustedProxies are the peers whose X-Forwarded-For is believed.
 type trustedProxies []netip.Prefix
 

@@ -24,6 +24,10 @@ type Config struct {
 	Limiter ports.RateLimiter
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// RateLimitIPv6Prefix is the prefix length (1 to 128) of the IPv6
+	// networks anonymous clients are counted per; 0 means
+	// DefaultIPv6Prefix, and a length over 128 counts per address.
+	RateLimitIPv6Prefix int
 	// Logger receives the access log and error details; nil uses logrus's
 	// standard logger.
 	Logger logrus.FieldLogger
@@ -40,6 +44,11 @@ type Config struct {
 	Now func() time.Time
 	// OpenAPI is served at GET /api/v1/openapi.json.
 	OpenAPI []byte
+	// ETagKey keys the ETag of resolved configurations (HMAC-SHA-256 of the
+	// body); every process must be given the same key, derived from
+	// ENCRYPTION_KEY (keys.KEK.ETagKey), and it must never be logged. Empty
+	// means a random key of this process, so ETags differ between processes.
+	ETagKey []byte
 }
 
 // HealthCheck probes one dependency. status is shown to anyone as is, so it

@@ -54,7 +54,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+		return decodeError(body, err)
 	}
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -84,12 +84,19 @@ func errPayloadTooLarge() error {
 	return domain.Errorf(kindPayloadTooLarge, "The request body is larger than 1 MiB.").WithDetail("max_bytes", maxBodyBytes)
 }
 
-// decodeError maps a json.Decoder error to the contract's codes.
-func decodeError(err error) error {
+// decodeError maps a json.Decoder error on body to the contract's codes. A
+// value of the wrong type is named by its full path ("set.database.k.secret"):
+// encoding/json names only the struct fields on the way, without the map
+// keys between them, so the path is read from body at the error's offset.
+func decodeError(body []byte, err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		field := typeErr.Field
+		if path, ok := memberEndingAt(body, typeErr.Offset); ok {
+			field = path
+		}
 		return domain.Errorf(domain.KindInvalid, "The request is invalid.").
-			WithDetail("fields", map[string]any{typeErr.Field: "must be " + jsonTypeName(typeErr.Type)})
+			WithDetail("fields", map[string]any{field: "must be " + jsonTypeName(typeErr.Type)})
 	}
 	if field, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
 		return errUnknownField(strings.TrimSuffix(field, `"`))
@@ -99,6 +106,52 @@ func decodeError(err error) error {
 		return errNotJSON().WithDetail("offset", syntaxErr.Offset)
 	}
 	return errNotJSON()
+}
+
+// memberEndingAt returns the path of the member of the JSON text body whose
+// value is the first to reach offset: a scalar that ends there or an object
+// or array that opens there, which is where encoding/json reports a type
+// error. Names are joined with dots; array elements add no name, as in
+// checkStrictJSON. It reports false for the whole body or a text it cannot
+// walk.
+func memberEndingAt(body []byte, offset int64) (string, bool) {
+	type container struct{ object, wantKey bool }
+	var open []container
+	var path []string
+	// done ends a value: in an object, its member's name goes.
+	done := func() {
+		if top := len(open) - 1; top >= 0 && open[top].object {
+			path = path[:len(path)-1]
+			open[top].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(open) - 1
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			open = open[:top]
+			done()
+			continue
+		}
+		if top >= 0 && open[top].wantKey {
+			name, _ := tok.(string)
+			path = append(path, name)
+			open[top].wantKey = false
+			continue
+		}
+		if dec.InputOffset() >= offset {
+			return strings.Join(path, "."), len(path) > 0
+		}
+		if d, ok := tok.(json.Delim); ok {
+			open = append(open, container{object: d == '{', wantKey: d == '{'})
+			continue
+		}
+		done()
+	}
 }
 
 // errNotJSON is the answer to a body that is not JSON.

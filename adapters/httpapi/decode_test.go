@@ -153,9 +153,18 @@ func TestJSONTypeNames(t *testing.T) {
 		{"expected_version", `{"expected_version":1.5}`, "must be an integer"},
 		{"expected_version", `{"expected_version":"1"}`, "must be an integer"},
 		{"set", `{"set":[]}`, "must be an object"},
-		// encoding/json names nested fields without the map keys between them.
-		{"unset", `{"unset":{"db":"k"}}`, "must be an array"},
-		{"set.secret", `{"set":{"db":{"k":{"value":1,"secret":"yes"}}}}`, "must be a boolean"},
+		// encoding/json names nested fields without the map keys between
+		// them; the answer names the full path.
+		{"unset.db", `{"unset":{"db":"k"}}`, "must be an array"},
+		{"unset.db", `{"unset":{"db":[1]}}`, "must be a string"},
+		{"unset.cache", `{"unset":{"db":["a"],"cache":["b",{"c":1}]}}`, "must be a string"},
+		{"set.db", `{"set":{"db":[]}}`, "must be an object"},
+		{"set.db.k", `{"set":{"db":{"k":"v"}}}`, "must be an object"},
+		{"set.db.k.secret", `{"set":{"db":{"k":{"value":1,"secret":"yes"}}}}`, "must be a boolean"},
+		{"set.database.k.secret", `{"set":{"db":{"a":{"value":{"x":[1,{"y":2}]},"secret":true}},"database":{"j":{"value":"s"},"k":{"secret":1}}}}`, "must be a boolean"},
+		{"set.database.k.secret", "{ \"set\" : { \"database\" : { \"k\" : { \"secret\" : [ ] } } } }", "must be a boolean"},
+		{"set.d.b.k.secret", `{"set":{"d.b":{"k":{"secret":null,"value":"x"}},"d":{"b.k":{"secret":"no"}}}}`, "must be a boolean"},
+		{"expected_version", `{"set":{"db":{"k":{"value":"x"}}},"expected_version":{}}`, "must be an integer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.body, func(t *testing.T) {

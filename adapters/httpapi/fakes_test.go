@@ -313,12 +313,17 @@ type fakeLimiter struct {
 	calls    []takeCall
 	decision ports.RateDecision
 	err      error
+	// onTake, when set, runs inside every Take.
+	onTake func()
 }
 
 func (l *fakeLimiter) Take(_ context.Context, class ports.RateClass, key string) (ports.RateDecision, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, takeCall{class, key})
+	if l.onTake != nil {
+		l.onTake()
+	}
 	return l.decision, l.err
 }
 

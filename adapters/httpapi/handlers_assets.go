@@ -13,12 +13,16 @@ func (s *server) listAssets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := domain.Page{Limit: limit, Cursor: r.URL.Query().Get("cursor")}
-	assets, cursor, err := s.catalog.ListAssets(r.Context(), actorFrom(r.Context()), page)
+	cursor, err := cursorQuery(r)
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewAssets(assets, cursor))
+	page := domain.Page{Limit: limit, Cursor: cursor}
+	assets, next, err := s.catalog.ListAssets(r.Context(), actorFrom(r.Context()), page)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewAssets(assets, pageCursor(next)))
 }
 
 // createAsset creates an asset.

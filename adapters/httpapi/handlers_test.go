@@ -320,7 +320,7 @@ func TestEnvironmentAndAssetRoutes(t *testing.T) {
 		},
 		{
 			name: "list assets with limit and cursor",
-			req:  get("/api/v1/assets?limit=1&cursor=abc"),
+			req:  get("/api/v1/assets?limit=1&cursor=" + pageCursor("abc")),
 			setup: func(a *testAPI) {
 				a.catalog.listAssets = func(_ domain.Actor, p domain.Page) ([]domain.Asset, string, error) {
 					if p != (domain.Page{Limit: 1, Cursor: "abc"}) {
@@ -329,7 +329,67 @@ func TestEnvironmentAndAssetRoutes(t *testing.T) {
 					return []domain.Asset{sampleAsset}, "next", nil
 				}
 			},
-			status: http.StatusOK, body: `{"assets":[` + sampleAssetJSON + `],"next_cursor":"next"}`,
+			status: http.StatusOK, body: `{"assets":[` + sampleAssetJSON + `],"next_cursor":"` + pageCursor("next") + `"}`,
+		},
+		{
+			name: "cursor: garbage", req: get("/api/v1/assets?cursor=garbage"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
+		},
+		{
+			name: "cursor: a bare slug", req: get("/api/v1/assets?cursor=abc"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
+		},
+		{
+			name: "cursor: base64 without the prefix", req: get("/api/v1/assets?cursor=YWJj"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
+		},
+		{
+			name: "cursor: the prefix without a position", req: get("/api/v1/assets?cursor=Y29uZmlnbWF0LXBhZ2U6"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
+		},
+		{
+			name: "cursor: padded base64", req: get("/api/v1/assets?cursor=Y29uZmlnbWF0LXBhZ2U6YWJj%3D"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
+		},
+		{
+			name: "cursor: not base64", req: get("/api/v1/assets?cursor=%2A%2A%2A"),
+			setup:  func(a *testAPI) { a.catalog.listAssets = nil },
+			status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			check: func(t *testing.T, _ *testAPI, rec *httptest.ResponseRecorder) {
+				if fields, _ := decodeErrorBody(t, rec).Details["fields"].(map[string]any); fields["cursor"] == nil {
+					t.Errorf("details %s do not name the cursor", rec.Body)
+				}
+			},
 		},
 		{
 			name: "the last page of assets has a null cursor",

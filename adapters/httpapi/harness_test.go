@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,12 +57,23 @@ func newTestAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 		Health:      map[string]HealthCheck{"database": healthy, "cache": healthy, "encryption": healthy},
 		Version:     "1.2.3",
 		Now:         func() time.Time { return testNow },
+		ETagKey:     testETagKey,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	a.handler = New(cfg)
 	return a
+}
+
+// testETagKey is the ETag key of the handler under test.
+var testETagKey = []byte("an ETag key of thirty-two bytes!")
+
+// keyedETag is the ETag of body under testETagKey.
+func keyedETag(body []byte) string {
+	mac := hmac.New(sha256.New, testETagKey)
+	mac.Write(body)
+	return `"` + hex.EncodeToString(mac.Sum(nil)) + `"`
 }
 
 // serve runs one request and checks its answer against the contract.

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -17,8 +20,15 @@ func invalidField(field, problem string) error {
 	return p.Err()
 }
 
-// pathVar returns a route variable.
-func pathVar(r *http.Request, name string) string { return mux.Vars(r)[name] }
+// pathVar returns a route variable, decoded: the router matches the encoded
+// path (see routingPath), so "billing%2Fx" is the slug "billing/x".
+func pathVar(r *http.Request, name string) string {
+	v := mux.Vars(r)[name]
+	if text, err := url.PathUnescape(v); err == nil {
+		return text
+	}
+	return v
+}
 
 // requiredQuery returns a query parameter that must be present and non-empty.
 func requiredQuery(r *http.Request, name string) (string, error) {
@@ -64,6 +74,37 @@ func positivePathInt(r *http.Request, name string) (int, error) {
 		return 0, invalidField(name, "must be an integer of 1 or more")
 	}
 	return n, nil
+}
+
+// cursorPrefix starts every page cursor the API hands out, before base64,
+// so that a cursor the API did not write is told apart and refused.
+const cursorPrefix = "configmat-page:"
+
+// cursorQuery reads ?cursor=, a next_cursor this API answered, and returns
+// the store's position inside it ("" when absent). Anything else is a
+// VALIDATION_ERROR naming cursor: a cursor is opaque, never a slug or an
+// offset a client writes, and a bad one must not silently restart the
+// listing from its first page.
+func cursorQuery(r *http.Request) (string, error) {
+	raw := r.URL.Query().Get("cursor")
+	if raw == "" {
+		return "", nil
+	}
+	decoded, err := base64.RawURLEncoding.DecodeString(raw)
+	position, ok := strings.CutPrefix(string(decoded), cursorPrefix)
+	if err != nil || !ok || position == "" {
+		return "", invalidField("cursor", "must be a next_cursor of an earlier page")
+	}
+	return position, nil
+}
+
+// pageCursor writes the store's position as the next_cursor that
+// cursorQuery reads back; "" (the end) stays "".
+func pageCursor(position string) string {
+	if position == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + position))
 }
 
 // nextCursor is the JSON value of a listing's next_cursor: null at the end.

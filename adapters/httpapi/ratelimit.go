@@ -15,6 +15,9 @@ import (
 type rateLimiter struct {
 	limiter ports.RateLimiter
 	now     func() time.Time
+	// ipv6Prefix is the length of the IPv6 networks anonymous clients count
+	// per (see anonymousKey).
+	ipv6Prefix int
 }
 
 // rateSubject is what one request counts against: a class and an opaque key
@@ -25,33 +28,40 @@ type rateSubject struct {
 }
 
 // subjectOf returns the rate subject of a request made by actor (the zero
-// actor when authentication failed or was not attempted) from clientIP.
-func subjectOf(actor domain.Actor, clientIP string) rateSubject {
+// actor when authentication failed or was not attempted) from clientIP,
+// which anonymous requests count under as anonymousKey groups it.
+func (l rateLimiter) subjectOf(actor domain.Actor, clientIP string) rateSubject {
 	switch {
 	case actor.APIKeyID != "":
 		return rateSubject{ports.RateAPIKey, string(actor.APIKeyID)}
 	case actor.UserID != "":
 		return rateSubject{ports.RateUser, string(actor.UserID)}
 	}
-	return rateSubject{ports.RateAnonymous, clientIP}
+	return rateSubject{ports.RateAnonymous, anonymousKey(clientIP, l.ipv6Prefix)}
 }
 
 // take counts the request and sets the X-RateLimit-* headers. It returns a
 // RATE_LIMITED error (after setting Retry-After) when over the limit. When
-// the counter store fails, authenticated traffic passes (the failure is
-// logged) and anonymous traffic is refused with SERVICE_UNAVAILABLE.
+// the counter store fails, authenticated traffic passes and anonymous
+// traffic is refused with SERVICE_UNAVAILABLE; the limiter reports the
+// store's state in the log (one line per interval, not one per request), so
+// each request only logs at debug level. A request whose context ended is
+// no store failure: its error is returned as it is.
 func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject rateSubject) error {
 	if l.limiter == nil {
 		return nil
 	}
 	d, err := l.limiter.Take(ctx, subject.class, subject.key)
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		log := LoggerFromContext(ctx).WithError(err).WithField("rate_class", string(subject.class))
 		if subject.class != ports.RateAnonymous {
-			log.Error("rate limiter unavailable; letting the authenticated request through")
+			log.Debug("rate limiter unavailable; letting the authenticated request through")
 			return nil
 		}
-		log.Error("rate limiter unavailable; refusing the anonymous request")
+		log.Debug("rate limiter unavailable; refusing the anonymous request")
 		return domain.Errorf(domain.KindUnavailable, "The service is temporarily unavailable; retry later.")
 	}
 	remaining := max(d.Remaining, 0)

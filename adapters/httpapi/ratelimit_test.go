@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"reflect"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/identity"
@@ -170,16 +174,43 @@ func TestRateLimiterStoreFailure(t *testing.T) {
 			if rec.Header().Get("X-RateLimit-Limit") != "" {
 				t.Errorf("rate headers without a decision")
 			}
+			// The limiter reports its store's state; a request only notes
+			// the failure at debug level, with its request ID.
 			logged := false
 			for _, e := range a.logs.AllEntries() {
-				if err, _ := e.Data["error"].(error); err != nil && strings.Contains(err.Error(), "redis") && e.Data["request_id"] != nil {
-					logged = true
+				err, _ := e.Data["error"].(error)
+				if err == nil || !strings.Contains(err.Error(), "redis") {
+					continue
 				}
+				if e.Level != logrus.DebugLevel {
+					t.Errorf("store failure logged per request at %s: %s", e.Level, e.Message)
+				}
+				logged = logged || e.Data["request_id"] != nil
 			}
 			if !logged {
-				t.Errorf("store failure not logged with the request ID")
+				t.Errorf("store failure not noted with the request ID")
 			}
 		})
+	}
+}
+
+// TestRateLimiterEndedRequest: a request whose client went away is not
+// taken for a store failure: no "unavailable" line, and an authenticated
+// request is not let through on that account.
+func TestRateLimiterEndedRequest(t *testing.T) {
+	a := newTestAPI(t)
+	a.catalog.listEnvironments = func(domain.Actor) ([]domain.Environment, error) { return nil, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	a.limiter.err = fmt.Errorf("the request ended: %w", context.Canceled)
+	a.limiter.onTake = cancel
+	rec := a.serve(t, userRequest("GET", "/api/v1/environments", "").WithContext(ctx))
+	if rec.Code == http.StatusOK {
+		t.Fatalf("a request whose context ended in the limiter was served: %d %s", rec.Code, rec.Body)
+	}
+	for _, e := range a.logs.AllEntries() {
+		if strings.Contains(e.Message, "rate limiter unavailable") {
+			t.Errorf("a canceled request logged %q", e.Message)
+		}
 	}
 }
 

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/sirupsen/logrus"
@@ -22,8 +24,13 @@ var resolvedConfig = catalog.Resolved{
 
 func TestResolvedValuesAndETag(t *testing.T) {
 	body := []byte(`{"asset":"billing","environment":"prod","version":3,"config":{"database":{"host":"db","password":"s3cret"}}}`)
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:]) + `"`
+	etag := keyedETag(body)
+	plain := sha256.Sum256(body)
+	for _, unsalted := range []string{hex.EncodeToString(plain[:]), base64.StdEncoding.EncodeToString(plain[:]), base64.RawURLEncoding.EncodeToString(plain[:])} {
+		if strings.Contains(etag, unsalted) {
+			t.Fatalf("the ETag %s is the body's plain SHA-256", etag)
+		}
+	}
 	resolveOK := func(a *testAPI) {
 		a.catalog.resolve = func(_ domain.Actor, slug, env string) (catalog.Resolved, error) {
 			if slug != "billing" || env != "prod" {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -83,10 +84,13 @@ func (s *server) routes() []route {
 }
 
 // router registers every route. Paths are matched as sent (no cleaning, no
-// redirect); unknown paths and methods answer the contract's error body.
+// redirect) and encoded (see routingPath), so that an encoded slash stays
+// inside its segment; unknown paths and methods answer the contract's error
+// body.
 func (s *server) router() *mux.Router {
 	r := mux.NewRouter()
 	r.SkipClean(true)
+	r.UseEncodedPath()
 	for _, rt := range s.routes() {
 		methods := []string{rt.method}
 		if rt.access == accessOpen && rt.method == http.MethodGet {
@@ -132,18 +136,46 @@ func (s *server) handle(h handlerFunc) http.Handler {
 	})
 }
 
-// trimTrailingSlash makes a trailing slash optional on every route by
-// removing one before routing, instead of redirecting.
-func trimTrailingSlash(next http.Handler) http.Handler {
+// routingPath prepares the path the router matches. It routes on the
+// encoded path, one segment at a time, so that /assets/billing%2Fenvironments
+// is the asset "billing/environments" and never the environment route: each
+// segment is decoded and encoded again in one canonical form (%61 is "a",
+// %2F stays %2F), kept as the URL's RawPath, which the router matches and
+// pathVar decodes once. It also makes a trailing slash optional on every
+// route by removing one, instead of redirecting.
+func routingPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		sent := r.URL.EscapedPath()
+		escaped := sent
+		if len(escaped) > 1 {
+			escaped = strings.TrimSuffix(escaped, "/")
+		}
+		path := escaped // without an escape, the path is its own encoding
+		if strings.Contains(escaped, "%") {
+			escaped, path = canonicalPath(escaped)
+		}
+		if escaped != sent {
 			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimSuffix(p, "/")
-			if rp := r2.URL.RawPath; rp != "" {
-				r2.URL.RawPath = strings.TrimSuffix(rp, "/")
-			}
+			r2.URL.Path, r2.URL.RawPath = path, escaped
 			r = r2
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// canonicalPath returns an encoded path with each segment decoded and
+// encoded again by url.PathEscape, and the decoded path. A segment that does
+// not decode (which Go's server refuses before any handler) is kept as is.
+func canonicalPath(escaped string) (canonical, decoded string) {
+	segments := strings.Split(escaped, "/")
+	plain := make([]string, len(segments))
+	for i, seg := range segments {
+		text, err := url.PathUnescape(seg)
+		if err != nil {
+			text = seg
+		}
+		plain[i] = text
+		segments[i] = url.PathEscape(text)
+	}
+	return strings.Join(segments, "/"), strings.Join(plain, "/")
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
 	"time"
 
@@ -30,7 +32,7 @@ type server struct {
 // service is missing, a wiring mistake that must not reach production.
 func New(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.withRequestState(s.accessLog(recoverPanics(trimTrailingSlash(s.router()))))
+	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.router()))))
 }
 
 // newServer checks cfg and fills in its defaults.
@@ -50,7 +52,7 @@ func newServer(cfg Config) *server {
 		version:       cfg.Version,
 		now:           cfg.Now,
 		openapi:       cfg.OpenAPI,
-		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes),
+		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes, etagKeyOf(cfg)),
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()
@@ -61,8 +63,26 @@ func newServer(cfg Config) *server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now}
+	prefix := cfg.RateLimitIPv6Prefix
+	switch {
+	case prefix <= 0:
+		prefix = DefaultIPv6Prefix
+	case prefix > 128:
+		prefix = 128
+	}
+	s.limiter = rateLimiter{limiter: cfg.Limiter, now: s.now, ipv6Prefix: prefix}
 	return s
+}
+
+// etagKeyOf returns cfg's ETag key, or a random key of this process when
+// it has none.
+func etagKeyOf(cfg Config) []byte {
+	if len(cfg.ETagKey) > 0 {
+		return cfg.ETagKey
+	}
+	key := make([]byte, sha256.Size)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	return key
 }
 
 // NewServer returns an http.Server for h with timeouts that protect against

@@ -95,7 +95,7 @@ func TestWireFormat(t *testing.T) {
 					return []domain.Asset{wireAsset}, "next-page", nil
 				}
 			},
-			want: `{"assets":[{"id":"55555555-5555-4555-8555-555555555555","slug":"billing","name":"Billing","description":"The \u003cbilling\u003e \u0026 co","created_at":"2025-01-02T03:04:05.123456789Z","updated_at":"2025-06-07T08:09:10+02:00"}],"next_cursor":"next-page"}`,
+			want: `{"assets":[{"id":"55555555-5555-4555-8555-555555555555","slug":"billing","name":"Billing","description":"The \u003cbilling\u003e \u0026 co","created_at":"2025-01-02T03:04:05.123456789Z","updated_at":"2025-06-07T08:09:10+02:00"}],"next_cursor":"Y29uZmlnbWF0LXBhZ2U6bmV4dC1wYWdl"}`,
 		},
 		{
 			name: "no assets",

@@ -36,13 +36,48 @@ type Rates struct {
 type Limiter struct {
 	store limiter.Store
 	rates Rates
+	// fallback counts authenticated requests in process while circuit is
+	// open; both are nil for a Limiter built by New.
+	fallback limiter.Store
+	circuit  *circuit
 }
 
 var _ ports.RateLimiter = (*Limiter)(nil)
 
-// New returns a Limiter counting in store with the given rates.
+// New returns a Limiter counting in store with the given rates. Every
+// failure of store is an error of Take.
 func New(store limiter.Store, r Rates) *Limiter {
 	return &Limiter{store: store, rates: r}
+}
+
+// NewWithFallback returns a Limiter counting in shared (Redis) that
+// survives its failures: after one, no request waits on shared for a
+// back-off, authenticated requests are counted in process with the same
+// rates and anonymous ones get a KindUnavailable error, and the circuit logs
+// one line when it opens, one per interval with its counts, and one when
+// shared answers again (see CircuitOptions).
+func NewWithFallback(shared limiter.Store, r Rates, o CircuitOptions) *Limiter {
+	return &Limiter{store: shared, rates: r, fallback: NewMemoryStore(), circuit: newCircuit(o)}
+}
+
+// counter is one counter a request of a class counts on.
+type counter struct {
+	class ports.RateClass
+	rate  limiter.Rate
+}
+
+// countersOf lists the counters of class: an API-key request counts on its
+// sustained and its burst counter.
+func (l *Limiter) countersOf(class ports.RateClass) ([]counter, error) {
+	switch class {
+	case ports.RateAnonymous:
+		return []counter{{class, l.rates.Anonymous}}, nil
+	case ports.RateUser:
+		return []counter{{class, l.rates.User}}, nil
+	case ports.RateAPIKey:
+		return []counter{{class, l.rates.APIKey}, {burstClass, l.rates.APIKeyBurst}}, nil
+	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown rate class %q", class)
 }
 
 // Take counts one request of class for key and says whether it is allowed.
@@ -51,52 +86,84 @@ func New(store limiter.Store, r Rates) *Limiter {
 // that is reached, else the one with fewer requests remaining. Reset is the
 // first whole second at which that window has certainly ended.
 //
-// A failing counter store gives a KindUnavailable error, an unknown class a
-// KindInternal error.
+// A failing counter store gives a KindUnavailable error (with a fallback:
+// only for anonymous requests), an unknown class a KindInternal error. A
+// request whose context ended gives a KindUnavailable error whose cause is
+// the context's error; it is no failure of the store.
 func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (ports.RateDecision, error) {
-	digest := keyDigest(key)
-	switch class {
-	case ports.RateAnonymous:
-		return l.take(ctx, class, digest, l.rates.Anonymous)
-	case ports.RateUser:
-		return l.take(ctx, class, digest, l.rates.User)
-	case ports.RateAPIKey:
-		// Both counters at once: with Redis that is one round trip of
-		// latency instead of two.
-		type result struct {
-			d   ports.RateDecision
-			err error
-		}
-		burstDone := make(chan result, 1)
-		go func() {
-			d, err := l.take(ctx, burstClass, digest, l.rates.APIKeyBurst)
-			burstDone <- result{d, err}
-		}()
-		sustained, err := l.take(ctx, class, digest, l.rates.APIKey)
-		burst := <-burstDone
-		if err != nil {
-			return ports.RateDecision{}, err
-		}
-		if burst.err != nil {
-			return ports.RateDecision{}, burst.err
-		}
-		return mostRestrictive(sustained, burst.d), nil
-	default:
-		return ports.RateDecision{}, domain.Errorf(domain.KindInternal, "unknown rate class %q", class)
+	counters, err := l.countersOf(class)
+	if err != nil {
+		return ports.RateDecision{}, err
 	}
+	digest := keyDigest(key)
+	if l.circuit == nil {
+		return l.count(ctx, l.store, counters, digest)
+	}
+	useStore, probe := l.circuit.admit()
+	if useStore {
+		d, err := l.count(ctx, l.store, counters, digest)
+		switch {
+		case err == nil:
+			l.circuit.succeeded(probe)
+			return d, nil
+		case ctx.Err() != nil:
+			l.circuit.released(probe)
+			return ports.RateDecision{}, ended(ctx.Err())
+		}
+		l.circuit.failed(probe, err)
+	}
+	if class == ports.RateAnonymous {
+		l.circuit.refusedAnonymous()
+		return ports.RateDecision{}, unavailable(l.circuit.lastCause())
+	}
+	d, err := l.count(ctx, l.fallback, counters, digest)
+	l.circuit.countedInProcess()
+	return d, err
 }
 
-// take counts one request on the counter of class and digest.
-func (l *Limiter) take(ctx context.Context, class ports.RateClass, digest string, rate limiter.Rate) (ports.RateDecision, error) {
-	c, err := l.store.Get(ctx, counterKey(class, digest), rate)
+// count takes one request on each counter in store, all at once (with Redis
+// that is one round trip of latency instead of two), and combines the
+// decisions.
+func (l *Limiter) count(ctx context.Context, store limiter.Store, counters []counter, digest string) (ports.RateDecision, error) {
+	if len(counters) == 1 {
+		return take(ctx, store, counters[0], digest)
+	}
+	type result struct {
+		d   ports.RateDecision
+		err error
+	}
+	others := make(chan result, len(counters)-1)
+	for _, c := range counters[1:] {
+		go func() {
+			d, err := take(ctx, store, c, digest)
+			others <- result{d, err}
+		}()
+	}
+	d, err := take(ctx, store, counters[0], digest)
+	for range counters[1:] {
+		other := <-others
+		if err == nil && other.err != nil {
+			err = other.err
+		}
+		d = mostRestrictive(d, other.d)
+	}
+	if err != nil {
+		return ports.RateDecision{}, err
+	}
+	return d, nil
+}
+
+// take counts one request on counter c of digest in store.
+func take(ctx context.Context, store limiter.Store, c counter, digest string) (ports.RateDecision, error) {
+	lc, err := store.Get(ctx, counterKey(c.class, digest), c.rate)
 	if err != nil {
 		return ports.RateDecision{}, unavailable(err)
 	}
 	return ports.RateDecision{
-		Limit:     c.Limit,
-		Remaining: c.Remaining,
-		Reset:     time.Unix(c.Reset+1, 0),
-		Allowed:   !c.Reached,
+		Limit:     lc.Limit,
+		Remaining: lc.Remaining,
+		Reset:     time.Unix(lc.Reset+1, 0),
+		Allowed:   !lc.Reached,
 	}, nil
 }
 

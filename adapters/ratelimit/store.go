@@ -43,3 +43,13 @@ func unavailable(cause error) error {
 		Cause:   cause,
 	}
 }
+
+// ended reports a request that ended (its client went away, or its deadline
+// passed) before its count was taken: no failure of the store.
+func ended(cause error) error {
+	return &domain.Error{
+		Kind:    domain.KindUnavailable,
+		Message: "the request ended before its rate limit was counted",
+		Cause:   cause,
+	}
+}

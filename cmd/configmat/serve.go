@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 
 	redis.SetLogger(redisLogger{logger: logger})
-	rateLimiter, redisClient, err := newLimiter(s)
+	rateLimiter, redisClient, err := newLimiter(s, logger)
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,9 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http
 		Health:         a.healthChecks(redisClient),
 		Version:        version,
 		OpenAPI:        api.OpenAPIJSON,
+
+		RateLimitIPv6Prefix: a.settings.RateLimitIPv6Prefix,
+		ETagKey:             a.kek.ETagKey(),
 	})
 }
 
@@ -139,8 +142,10 @@ func storeName(s Settings) string {
 	return kind
 }
 
-// newLimiter builds the rate limiter: in process, or shared through Redis.
-func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
+// newLimiter builds the rate limiter: in process, or shared through Redis
+// behind a circuit that counts authenticated requests in process while Redis
+// fails and logs the outage to logger once per interval.
+func newLimiter(s Settings, logger logrus.FieldLogger) (ports.RateLimiter, *redis.Client, error) {
 	if s.RedisURL == "" {
 		return ratelimit.New(ratelimit.NewMemoryStore(), s.RateLimits), nil, nil
 	}
@@ -155,7 +160,7 @@ func newLimiter(s Settings) (ports.RateLimiter, *redis.Client, error) {
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("REDIS_URL: Redis is unreachable: %v", plain(err))
 	}
-	return ratelimit.New(store, s.RateLimits), client, nil
+	return ratelimit.NewWithFallback(store, s.RateLimits, ratelimit.CircuitOptions{Logger: logger}), client, nil
 }
 
 // failFast shortens the Redis client's timeouts and retries that REDIS_URL

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ulule/limiter/v3"
 
+	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
 )
 
@@ -34,6 +35,10 @@ type Settings struct {
 	LogFormat      string
 	AllowSignup    bool
 	TokenTTL       time.Duration
+
+	// RateLimitIPv6Prefix is the prefix length of the IPv6 networks
+	// anonymous clients are counted per.
+	RateLimitIPv6Prefix int
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -172,6 +177,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		LogFormat:      r.oneOf("LOG_FORMAT", "json", "json", "text"),
 		TokenTTL:       r.duration("TOKEN_TTL", 24*time.Hour),
 	}
+	s.RateLimitIPv6Prefix = r.integer("RATE_LIMIT_IPV6_PREFIX", httpapi.DefaultIPv6Prefix, 1, 128)
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
 	s.AllowSignup = r.boolean("ALLOW_SIGNUP", s.Debug)

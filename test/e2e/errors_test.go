@@ -158,6 +158,24 @@ func errorCases() []errorCase {
 		{name: "value over 64 KiB", prepare: onAsset(ownerOf, http.MethodPatch, "/environments/stage",
 			map[string]any{"set": objects{"db": {"big": plain(strings.Repeat("x", 70000))}}}),
 			status: 400, code: "VALIDATION_ERROR", field: "set.db.big.value"},
+		{name: "a type error deep in a change set", prepare: onAsset(ownerOf, http.MethodPatch, "/environments/stage",
+			`{"set":{"db":{"host":{"value":"h"}},"database":{"k":{"value":1,"secret":"yes"}}}}`),
+			status: 400, code: "VALIDATION_ERROR", field: "set.database.k.secret"},
+		{name: "a cursor the API did not answer", prepare: call(ownerOf, http.MethodGet, "/api/v1/assets?cursor=garbage", nil),
+			status: 400, code: "VALIDATION_ERROR", field: "cursor"},
+		{name: "a slug as a cursor", prepare: func(_ *testing.T, w *errorWorld) (*client, request) {
+			return ownerOf(w), request{method: http.MethodGet, path: "/api/v1/assets?cursor=" + w.slug}
+		}, status: 400, code: "VALIDATION_ERROR", field: "cursor"},
+		// An encoded slash stays inside its slug: the environment route
+		// does not answer, the slug is refused like any malformed slug.
+		{name: "an encoded slash in a slug", prepare: onAsset(ownerOf, http.MethodGet, "%2Fenvironments%2Fstage", nil),
+			status: 400, code: "VALIDATION_ERROR", field: "slug"},
+		{name: "an encoded slash in a slug, lower case", prepare: onAsset(ownerOf, http.MethodGet, "%2fenvironments%2fstage", nil),
+			status: 400, code: "VALIDATION_ERROR", field: "slug"},
+		{name: "encoded dots as a slug", prepare: call(ownerOf, http.MethodGet, "/api/v1/assets/%2e%2e/environments/stage", nil),
+			status: 400, code: "VALIDATION_ERROR", field: "slug"},
+		{name: "an encoded NUL in a slug", prepare: call(ownerOf, http.MethodGet, "/api/v1/assets/a%00b", nil),
+			status: 400, code: "VALIDATION_ERROR", field: "slug"},
 		{name: "API key expiring in the past", prepare: call(ownerOf, http.MethodPost, "/api/v1/api-keys",
 			map[string]string{"name": "old", "expires_at": "2001-01-01T00:00:00Z"}), status: 400, code: "VALIDATION_ERROR", field: "expires_at"},
 

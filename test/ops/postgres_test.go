@@ -46,16 +46,22 @@ type pair struct {
 // waits until both change feeds are live.
 func startPair(t *testing.T) *pair {
 	t.Helper()
+	return startPairWith(t, nil)
+}
+
+// startPairWith is startPair with extra settings for both servers.
+func startPairWith(t *testing.T, extra map[string]string) *pair {
+	t.Helper()
 	db := pgtest.New(t).Fresh(t)
 	p := &pair{db: db, admin: db.Admin(t)}
 	key := newEncryptionKey(t)
-	p.writer = startServer(t, e2etest.Options{Env: postgresEnv(db, key, nil)})
+	p.writer = startServer(t, e2etest.Options{Env: postgresEnv(db, key, extra)})
 	var pids []int
 	if !waitFor(10*time.Second, func() bool { pids = p.listeners(t); return len(pids) == 1 }) {
 		t.Fatalf("the first server's change feed is not connected (listeners %v)", pids)
 	}
 	p.writerListener = pids[0]
-	p.reader = startServer(t, e2etest.Options{Env: postgresEnv(db, key, nil)})
+	p.reader = startServer(t, e2etest.Options{Env: postgresEnv(db, key, extra)})
 	p.readerListener(t)
 	for _, srv := range []*e2etest.Server{p.writer, p.reader} {
 		requireFeedLive(t, srv)

@@ -76,6 +76,7 @@ func redisURL(opts *redis.Options) string {
 // ownRedis is a redis-server child process that a test may kill.
 type ownRedis struct {
 	URL  string
+	port int
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -84,25 +85,40 @@ type ownRedis struct {
 // ends. Without redis-server in PATH, t is skipped (failed when CI=true).
 func startOwnRedis(t *testing.T) *ownRedis {
 	t.Helper()
+	port := freePort(t)
+	r := &ownRedis{URL: "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", port: port}
+	r.start(t)
+	t.Cleanup(r.Kill)
+	return r
+}
+
+// Restart starts the killed server again on its port, empty.
+func (r *ownRedis) Restart(t *testing.T) {
+	t.Helper()
+	r.Kill()
+	r.start(t)
+}
+
+// start runs redis-server on r's port and waits until it answers.
+func (r *ownRedis) start(t *testing.T) {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		missingService(t, "no redis-server in PATH: this test starts and kills its own Redis")
 	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	cmd := exec.Command(bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no")
 	cmd.Dir = t.TempDir()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
-	r := &ownRedis{URL: "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(r.done) }()
-	t.Cleanup(r.Kill)
+	done := make(chan struct{})
+	r.cmd, r.done = cmd, done
+	go func() { _ = cmd.Wait(); close(done) }()
 	opts, _ := redis.ParseURL(r.URL)
 	if !waitFor(10*time.Second, func() bool { return ping(opts) == nil }) {
-		t.Fatalf("redis-server on port %d did not answer within 10s", port)
+		t.Fatalf("redis-server on port %d did not answer within 10s", r.port)
 	}
-	return r
 }
 
 // Kill stops the server at once (SIGKILL) and waits for it to exit.
