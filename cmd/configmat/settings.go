@@ -30,10 +30,12 @@ type Settings struct {
 	DBPoolSize     int
 	DBMaxOverflow  int
 	DBPoolRecycle  time.Duration
-	LogLevel       string
-	LogFormat      string
-	AllowSignup    bool
-	TokenTTL       time.Duration
+	// DBStatementTimeout bounds each database transaction of a request.
+	DBStatementTimeout time.Duration
+	LogLevel           string
+	LogFormat          string
+	AllowSignup        bool
+	TokenTTL           time.Duration
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -164,13 +166,14 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 			APIKey:      r.rate("RATE_LIMIT_API_KEY", "10000/hour"),
 			APIKeyBurst: r.rate("RATE_LIMIT_API_KEY_BURST", "100/minute"),
 		},
-		TrustedProxies: r.prefixes("TRUSTED_PROXIES"),
-		DBPoolSize:     r.integer("DB_POOL_SIZE", 10, 1, 1000),
-		DBMaxOverflow:  r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
-		DBPoolRecycle:  time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
-		LogLevel:       r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:      r.oneOf("LOG_FORMAT", "json", "json", "text"),
-		TokenTTL:       r.duration("TOKEN_TTL", 24*time.Hour),
+		TrustedProxies:     r.prefixes("TRUSTED_PROXIES"),
+		DBPoolSize:         r.integer("DB_POOL_SIZE", 10, 1, 1000),
+		DBMaxOverflow:      r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
+		DBPoolRecycle:      time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
+		DBStatementTimeout: r.duration("DB_STATEMENT_TIMEOUT", 5*time.Second),
+		LogLevel:           r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:          r.oneOf("LOG_FORMAT", "json", "json", "text"),
+		TokenTTL:           r.duration("TOKEN_TTL", 24*time.Hour),
 	}
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
