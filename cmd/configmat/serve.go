@@ -280,18 +280,21 @@ func encryptionCheck(store backend, km *keys.Manager, keyID string) httpapi.Heal
 }
 
 // cacheCheck reports the read cache, which is always this process's memory
-// ("backend"), whether its invalidation is live or bypassed, and where the
+// ("backend"), whether its invalidation is live or bypassed (the change
+// feed is down or has not proven itself: degraded), and where the
 // rate limits are counted ("rate_limit_store": "memory", or "redis" when
 // REDIS_URL is set). Redis holds only the rate limits, but the contract has
 // the cache reported degraded while Redis is unreachable.
 func cacheCheck(c *cache.Cache, redisClient *redis.Client) httpapi.HealthCheck {
 	return func(ctx context.Context) (map[string]any, bool) {
 		status := map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "memory"}
-		if !c.Live() {
+		healthy := c.Live()
+		if !healthy {
+			status["status"] = "degraded"
 			status["invalidation"] = "bypassed"
 		}
 		if redisClient == nil {
-			return status, true
+			return status, healthy
 		}
 		status["rate_limit_store"] = "redis"
 		if err := redisClient.Ping(ctx).Err(); err != nil {
@@ -299,7 +302,7 @@ func cacheCheck(c *cache.Cache, redisClient *redis.Client) httpapi.HealthCheck {
 			status["error"] = "redis unreachable"
 			return status, false
 		}
-		return status, true
+		return status, healthy
 	}
 }
 
