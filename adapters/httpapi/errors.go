@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -16,6 +17,12 @@ const (
 	kindUnsupportedMediaType domain.Kind = "UNSUPPORTED_MEDIA_TYPE"
 	kindRateLimited          domain.Kind = "RATE_LIMITED"
 )
+
+// statusClientClosedRequest is what the access log records for a request
+// whose client went away before it was answered: nginx's 499 "client closed
+// request". It is never sent (no one is there to read it) and is no
+// contract code.
+const statusClientClosedRequest = 499
 
 // documentationBase prefixes an error code to link its explanation.
 const documentationBase = "https://docs.configmat.io/errors/"
@@ -97,13 +104,25 @@ func describeError(err error) (status int, code, message string, details map[str
 
 // writeError answers err with the contract's error body. Server-side errors
 // are logged with their full text (cause included) under the request ID;
-// the body never carries it.
+// the body never carries it. A request whose client went away is answered
+// nothing and logged by the access log alone, as a 499.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientWentAway(r, err) {
+		stateFrom(r.Context()).clientGone = true
+		return
+	}
 	status, code, message, details := describeError(err)
 	if status >= http.StatusInternalServerError {
 		LoggerFromContext(r.Context()).WithError(err).WithField("code", code).Error("request failed")
 	}
 	writeErrorBody(w, r, status, code, message, details)
+}
+
+// clientWentAway reports whether err ended r because its client went away:
+// the core says CANCELED, or r's context is canceled, which net/http does
+// when the client's connection closes (and never on a graceful shutdown).
+func clientWentAway(r *http.Request, err error) bool {
+	return domain.IsKind(err, domain.KindCanceled) || errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // writeErrorBody sends the contract's error body; a 401 also names the

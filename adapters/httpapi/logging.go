@@ -39,7 +39,9 @@ func (rec *statusRecorder) wroteHeader() bool { return rec.status != 0 }
 
 // accessLog writes one line per request: info, or error for a 5xx answer. It
 // names the route template, never the headers, body or query. A request whose
-// connection was aborted by a panic is logged as such.
+// connection was aborted by a panic is logged as such; one whose client went
+// away before the answer is status 499 (nginx's "client closed request") at
+// info: the client's doing, not a server error.
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
@@ -59,9 +61,13 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 func (s *server) logRequest(r *http.Request, status int, took time.Duration, aborted bool) {
 	st := stateFrom(r.Context())
 	if status == 0 {
-		status = http.StatusOK
-		if aborted {
+		switch {
+		case aborted:
 			status = http.StatusInternalServerError
+		case st.clientGone:
+			status = statusClientClosedRequest
+		default:
+			status = http.StatusOK
 		}
 	}
 	fields := logrus.Fields{
@@ -74,6 +80,9 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	}
 	if aborted {
 		fields["aborted"] = true
+	}
+	if st.clientGone {
+		fields["client_gone"] = true
 	}
 	if st.actor.TenantID != "" {
 		fields["tenant_id"] = string(st.actor.TenantID)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -152,5 +153,64 @@ func TestLoggerFromContext(t *testing.T) {
 	entry, ok := inner.(*logrus.Entry)
 	if !ok || entry.Data["request_id"] != "ctx-1" || entry.Data["tenant_id"] != string(tenantID) {
 		t.Errorf("request logger = %#v", inner)
+	}
+}
+
+// TestClientGoneIsLoggedAs499: a request whose client went away, whether the
+// core says CANCELED or the request's context is canceled while a driver
+// error comes back, is answered nothing and logged once, as 499 at info,
+// with no "request failed" line.
+func TestClientGoneIsLoggedAs499(t *testing.T) {
+	cases := []struct {
+		name   string
+		err    error
+		cancel bool
+	}{
+		{name: "the core's CANCELED", err: domain.Canceled(context.Canceled)},
+		{name: "an internal error after the client left", err: domain.Wrap(errors.New("pq: canceling statement due to user request"), "could not list"), cancel: true},
+		{name: "SERVICE_UNAVAILABLE after the client left", err: domain.Unavailable(errors.New("driver: bad connection")), cancel: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTestAPI(t)
+			a.catalog.listEnvironments = func(domain.Actor) ([]domain.Environment, error) { return nil, tc.err }
+			r := userRequest(http.MethodGet, "/api/v1/environments", "")
+			if tc.cancel {
+				ctx, cancel := context.WithCancel(r.Context())
+				cancel()
+				r = r.WithContext(ctx)
+			}
+			rec := httptest.NewRecorder()
+			a.handler.ServeHTTP(rec, r)
+			if rec.Body.Len() != 0 || rec.Header().Get("Content-Type") != "" {
+				t.Errorf("an answer was written to the gone client: %d %q", rec.Code, rec.Body.String())
+			}
+			if failed := a.logsWith("request failed"); len(failed) != 0 {
+				t.Errorf("logged %q", failed[0].Message)
+			}
+			lines := a.logsWith("request")
+			if len(lines) != 1 {
+				t.Fatalf("%d access log lines, want 1", len(lines))
+			}
+			if got := lines[0]; got.Data["status"] != statusClientClosedRequest || got.Level != logrus.InfoLevel || got.Data["client_gone"] != true {
+				t.Errorf("access line at %v: %v, want status 499 at info with client_gone", got.Level, got.Data)
+			}
+		})
+	}
+}
+
+// TestUnavailableAnswers503: a request whose context is
+// live answers SERVICE_UNAVAILABLE as 503, logged as a failure.
+func TestUnavailableAnswers503(t *testing.T) {
+	a := newTestAPI(t)
+	a.catalog.listEnvironments = func(domain.Actor) ([]domain.Environment, error) {
+		return nil, domain.Unavailable(errors.New("driver: bad connection"))
+	}
+	rec := a.serve(t, userRequest(http.MethodGet, "/api/v1/environments", ""))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"SERVICE_UNAVAILABLE"`) {
+		t.Fatalf("answer %d %s, want 503 SERVICE_UNAVAILABLE", rec.Code, rec.Body.String())
+	}
+	if strings.Contains(rec.Body.String(), "bad connection") {
+		t.Errorf("the body holds the driver's text: %s", rec.Body.String())
 	}
 }

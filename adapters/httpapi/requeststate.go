@@ -26,6 +26,9 @@ type requestState struct {
 	route  string
 	actor  domain.Actor
 	logger *logrus.Entry
+	// clientGone records that the request ended because its client went
+	// away: nothing was answered, and the access log says 499.
+	clientGone bool
 }
 
 type stateKey struct{}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -89,6 +90,32 @@ func (dialect) Violation(err error) (domain.Kind, bool) {
 		return domain.KindInvalid, true
 	}
 	return "", false
+}
+
+// Unavailable recognizes the server saying it cannot do the work now:
+// any connection exception (class 08), an administrator's or a crash's
+// shutdown of the backend (57P01, 57P02; pg_terminate_backend sends
+// 57P01), a server not yet accepting connections (57P03), a statement
+// canceled (57014: statement_timeout, or our own cancellation when a
+// context ends), too many connections or another lack of resources
+// (class 53), and lib/pq's errors of a connection that is gone.
+func (dialect) Unavailable(err error) bool {
+	if errors.Is(err, pq.ErrSSLNotSupported) {
+		return true
+	}
+	pqErr := pq.As(err)
+	if pqErr == nil {
+		return false
+	}
+	switch pqErr.Code {
+	case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow, pqerror.QueryCanceled:
+		return true
+	}
+	switch pqErr.Code.Class() {
+	case pqerror.ClassConnectionException, pqerror.ClassInsufficientResources:
+		return true
+	}
+	return false
 }
 
 // Directory returns the SECURITY DEFINER functions of the pre-tenant lookups

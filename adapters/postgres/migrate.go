@@ -31,7 +31,7 @@ func Migrate(ctx context.Context, migrationURL string) error {
 	}
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Message: "The migration database is unreachable.", Cause: err}
+		return &domain.Error{Kind: domain.KindUnavailable, Message: "Could not connect to the database: " + connectionProblem(err), Cause: err}
 	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {

@@ -75,16 +75,15 @@ func (c Config) validate() error {
 
 // Open connects to PostgreSQL with c's pool settings mapped to database/sql:
 // SetMaxIdleConns(PoolSize), SetMaxOpenConns(PoolSize+MaxOverflow) and
-// SetConnMaxLifetime(Recycle). It pings the server once; an unreachable
-// server is SERVICE_UNAVAILABLE.
+// SetConnMaxLifetime(Recycle). It pings the server once; a server that
+// cannot be reached or refuses the connection is SERVICE_UNAVAILABLE, whose
+// message names the cause (connectionProblem) without the URL.
 func Open(ctx context.Context, c Config) (*Store, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	listenDSN, err := withApplicationName(cmp.Or(c.ListenURL, c.URL), listenerApplicationName)
-	if err != nil {
-		return nil, err
-	}
+	// A listen URL that is not valid is Listen's error, which names it.
+	listenDSN, _ := withApplicationName(cmp.Or(c.ListenURL, c.URL), listenerApplicationName)
 	db, err := sqlx.Open(cmp.Or(c.DriverName, driverName), c.URL)
 	if err != nil {
 		return nil, domain.Wrap(err, "could not open the database")
@@ -94,7 +93,7 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	db.SetConnMaxLifetime(c.Recycle)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, &domain.Error{Kind: domain.KindUnavailable, Message: "The database is unreachable.", Cause: err}
+		return nil, &domain.Error{Kind: domain.KindUnavailable, Message: "Could not connect to the database: " + connectionProblem(err), Cause: err}
 	}
 	return &Store{Store: sqlstore.New(db, dialect{}), db: db, listenDSN: listenDSN}, nil
 }

@@ -42,31 +42,38 @@ func TestWithApplicationName(t *testing.T) {
 
 func TestFeedStateReportsTransitions(t *testing.T) {
 	type step struct {
-		listened bool
-		event    pq.ListenerEventType
+		listened, proved bool
+		event            pq.ListenerEventType
 	}
-	listen := step{listened: true}
+	listen, prove := step{listened: true}, step{proved: true}
 	ev := func(e pq.ListenerEventType) step { return step{event: e} }
 	cases := []struct {
 		name  string
 		steps []step
 		want  []bool
 	}{
-		{"ListenThenConnected", []step{listen, ev(pq.ListenerEventConnected)}, []bool{true}},
-		{"ConnectedThenListen", []step{ev(pq.ListenerEventConnected), listen}, []bool{true}},
+		{"ListenThenConnected", []step{listen, ev(pq.ListenerEventConnected), prove}, []bool{true}},
+		{"ConnectedThenListen", []step{ev(pq.ListenerEventConnected), listen, prove}, []bool{true}},
+		{"NotLiveUntilProven", []step{listen, ev(pq.ListenerEventConnected)}, nil},
 		{"LostBeforeListenReturned", []step{ev(pq.ListenerEventConnected), ev(pq.ListenerEventDisconnected), listen}, nil},
-		{"Reconnect", []step{listen, ev(pq.ListenerEventConnected), ev(pq.ListenerEventDisconnected),
-			ev(pq.ListenerEventConnectionAttemptFailed), ev(pq.ListenerEventReconnected)}, []bool{true, false, true}},
-		{"FailingStart", []step{ev(pq.ListenerEventConnectionAttemptFailed), listen, ev(pq.ListenerEventConnected)}, []bool{true}},
+		{"Reconnect", []step{listen, ev(pq.ListenerEventConnected), prove, ev(pq.ListenerEventDisconnected),
+			ev(pq.ListenerEventConnectionAttemptFailed), ev(pq.ListenerEventReconnected), prove}, []bool{true, false, true}},
+		{"ReconnectedUnproven", []step{listen, ev(pq.ListenerEventConnected), prove, ev(pq.ListenerEventDisconnected),
+			ev(pq.ListenerEventReconnected)}, []bool{true, false}},
+		{"ProofOfAnEarlierConnection", []step{listen, ev(pq.ListenerEventConnected), prove, ev(pq.ListenerEventReconnected)}, []bool{true, false}},
+		{"FailingStart", []step{ev(pq.ListenerEventConnectionAttemptFailed), listen, ev(pq.ListenerEventConnected), prove}, []bool{true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []bool
 			f := feedState{onState: func(live bool) { got = append(got, live) }}
 			for _, s := range tc.steps {
-				if s.listened {
+				switch {
+				case s.listened:
 					f.listening()
-				} else {
+				case s.proved:
+					f.prove()
+				default:
 					f.event(s.event)
 				}
 			}

@@ -69,6 +69,22 @@ func (dialect) Violation(err error) (domain.Kind, bool) {
 	return "", false
 }
 
+// Unavailable recognizes a database that another writer (a process
+// sharing the file) held past the busy timeout, SQLITE_BUSY or
+// SQLITE_LOCKED in any of their extended forms, and a statement
+// interrupted because its context ended (SQLITE_INTERRUPT).
+func (dialect) Unavailable(err error) bool {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT:
+		return true
+	}
+	return false
+}
+
 // violatedColumns returns the columns of SQLite's "UNIQUE constraint failed:
 // t.a, t.b (2067)" message.
 func violatedColumns(message string) string {

@@ -24,6 +24,13 @@ type Dialect interface {
 	// dialect's table knows (by constraint name, or by SQLite's code and
 	// columns); ok is false for any other error.
 	Violation(err error) (kind domain.Kind, ok bool)
+	// Unavailable reports whether err is the database's own way of saying
+	// that it cannot do the work now (the server shutting down, refusing
+	// connections or overloaded, the database locked past its timeout),
+	// which answers SERVICE_UNAVAILABLE. The broken connections, network
+	// errors and deadlines of database/sql and the standard library are
+	// recognized by this package.
+	Unavailable(err error) bool
 	// Directory returns the queries of the pre-tenant lookups.
 	Directory() DirectoryQueries
 	// Changes returns the queue of one transaction's change notifications.

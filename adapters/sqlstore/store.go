@@ -3,8 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -18,6 +23,8 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	locking Locking
+	// timeout bounds each transaction; 0 leaves it unbounded.
+	timeout time.Duration
 	// rebound holds each statement in the dialect's placeholders.
 	rebound sync.Map
 }
@@ -28,6 +35,13 @@ var _ ports.Transactor = (*Store)(nil)
 func New(db *sqlx.DB, d Dialect) *Store {
 	return &Store{db: db, dialect: d, locking: d.Locking()}
 }
+
+// SetStatementTimeout bounds every transaction that InTenant and Global
+// run, from BEGIN to COMMIT, every statement in it and the wait for a pooled
+// connection included, to d (DB_STATEMENT_TIMEOUT); 0, the default, leaves
+// them unbounded. Work past the bound is rolled back and answers
+// SERVICE_UNAVAILABLE. Call it before the store is used.
+func (s *Store) SetStatementTimeout(d time.Duration) { s.timeout = d }
 
 // inTxKey marks the context of a running transaction: a transaction begun
 // inside another would wait forever on a single-connection pool, and would
@@ -54,15 +68,30 @@ func (s *Store) Global(ctx context.Context, fn func(ctx context.Context, st port
 }
 
 // run begins a transaction, runs body, and commits when body returns nil or
-// rolls back otherwise (and when body panics, re-raising the panic). A failed
-// BEGIN is SERVICE_UNAVAILABLE; changes are delivered only after the commit.
+// rolls back otherwise (and when body panics, re-raising the panic). Changes
+// are delivered only after the commit. The transaction runs under the
+// store's timeout, and its failures answer by what ended it (outcome).
 func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx context.Context, t *txn) error) error {
 	if ctx.Value(inTxKey{}) != nil {
 		return domain.Errorf(domain.KindInternal, "a transaction cannot begin inside another one")
 	}
+	txCtx := ctx
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		txCtx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	return s.outcome(ctx, txCtx, s.attempt(txCtx, tenant, body))
+}
+
+// attempt is run's transaction. When ctx ends before the commit,
+// database/sql rolls the transaction back by itself; the Rollback and
+// Commit here then answer sql.ErrTxDone or ctx's error, which outcome
+// reads as the end of ctx, never as a transaction finished twice.
+func (s *Store) attempt(ctx context.Context, tenant domain.TenantID, body func(ctx context.Context, t *txn) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return domain.StoreViolation(domain.KindUnavailable, err)
+		return domain.Unavailable(err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -70,10 +99,10 @@ func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx c
 			panic(p)
 		}
 	}()
-	t := &txn{tx: tx, dialect: s.dialect, rebound: &s.rebound, locking: s.locking, tenant: tenant}
+	t := &txn{store: s, tx: tx, dialect: s.dialect, rebound: &s.rebound, locking: s.locking, tenant: tenant}
 	if err := body(context.WithValue(ctx, inTxKey{}, true), t); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, domain.Wrap(rbErr, "could not roll back the transaction"))
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && ctx.Err() == nil {
+			return errors.Join(err, t.fail(rbErr, "could not roll back the transaction"))
 		}
 		return err
 	}
@@ -86,8 +115,60 @@ func (s *Store) run(ctx context.Context, tenant domain.TenantID, body func(ctx c
 	return nil
 }
 
+// outcome answers a transaction's error by what ended it. An answer the
+// stores or the core chose (a missing row, a conflict, a validation error)
+// stands. Otherwise: when the caller's ctx was canceled (the client went
+// away) the outcome is CANCELED; when txCtx, the store's timeout, ran out
+// first, or ctx's own deadline did, SERVICE_UNAVAILABLE; when the error is
+// a lost connection or an unavailable server (lost), SERVICE_UNAVAILABLE.
+// In none of these cases did anything commit, except after a commit whose
+// answer was lost with the connection, which is then SERVICE_UNAVAILABLE.
+func (s *Store) outcome(ctx, txCtx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if kind := domain.KindOf(err); kind != domain.KindInternal && kind != domain.KindUnavailable {
+		return err
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return domain.Canceled(err)
+	case txCtx.Err() != nil:
+		return domain.TimedOut(err)
+	case domain.IsKind(err, domain.KindInternal) && s.lost(err):
+		return domain.Unavailable(err)
+	}
+	return err
+}
+
+// errDBClosed is database/sql's text for a pool that was closed, an error
+// it does not export.
+const errDBClosed = "sql: database is closed"
+
+// lost reports whether err says that the database could not do the work,
+// rather than that the work was wrong: a broken or closed connection or
+// pool, a network failure, an exhausted deadline, or what the dialect
+// recognizes (a server shutting down, a database locked too long).
+func (s *Store) lost(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == errDBClosed {
+			return true
+		}
+	}
+	return s.dialect.Unavailable(err)
+}
+
 // txn is one transaction, bound to a tenant or (tenant "") to none.
 type txn struct {
+	store   *Store
 	tx      *sqlx.Tx
 	dialect Dialect
 	rebound *sync.Map
@@ -144,8 +225,11 @@ func (t *txn) execCount(ctx context.Context, what, query string, args ...any) (i
 }
 
 // fail turns a driver error into a domain error: a constraint violation the
-// dialect knows becomes its kind's store error, anything else an internal
-// error that keeps err for the logs and says what failed. nil stays nil.
+// dialect knows becomes its kind's store error, a lost connection or an
+// unavailable database (Store.lost) SERVICE_UNAVAILABLE, anything else an
+// internal error that keeps err for the logs and says what failed. nil
+// stays nil. Errors that the end of the transaction's context caused are
+// answered by Store.outcome.
 func (t *txn) fail(err error, what string) error {
 	if err == nil {
 		return nil
@@ -156,6 +240,9 @@ func (t *txn) fail(err error, what string) error {
 	}
 	if kind, ok := t.dialect.Violation(err); ok {
 		return domain.StoreViolation(kind, err)
+	}
+	if t.store.lost(err) {
+		return domain.Unavailable(err)
 	}
 	return domain.Wrap(err, what)
 }

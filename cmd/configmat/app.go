@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -30,6 +31,8 @@ type app struct {
 	// warnings are the start-up's, logged once the store is open (serve
 	// logs them just before it says where it listens).
 	warnings []string
+	// shutdownTimeout bounds serve's drain of in-flight requests.
+	shutdownTimeout time.Duration
 }
 
 // loadSettings reads the settings and builds the logger they describe; a
@@ -77,6 +80,9 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 	store, err := openStore(ctx, s, logger)
 	if err != nil {
 		return nil, err
+	}
+	if serving {
+		store.SetStatementTimeout(s.DBStatementTimeout)
 	}
 	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
 	a.cache = cache.New(cache.Deps{})
@@ -215,7 +221,9 @@ func developmentKey(path string) (string, error) {
 }
 
 // checkKEK proves that the key-encryption key unwraps a stored data key, so
-// a wrong ENCRYPTION_KEY stops the program before it serves anything.
+// a wrong ENCRYPTION_KEY stops the program before it serves anything. A key
+// that does not unwrap is an *exitError; a data key that could not be read
+// is any other error.
 func checkKEK(ctx context.Context, store backend, km *keys.Manager) error {
 	var (
 		tenant  domain.TenantID

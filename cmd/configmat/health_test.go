@@ -31,7 +31,7 @@ func TestCacheCheck(t *testing.T) {
 		{"in-process limiter", live, nil,
 			map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "memory"}, true},
 		{"change feed down", cache.New(cache.Deps{}), nil,
-			map[string]any{"status": "healthy", "backend": "memory", "invalidation": "bypassed", "rate_limit_store": "memory"}, true},
+			map[string]any{"status": "degraded", "backend": "memory", "invalidation": "bypassed", "rate_limit_store": "memory"}, false},
 		{"Redis unreachable", live, unreachable,
 			map[string]any{"status": "unhealthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "redis", "error": "redis unreachable"}, false},
 	}

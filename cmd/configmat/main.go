@@ -67,8 +67,11 @@ Settings are read from the environment; see .env.example.
 `
 
 // run executes one command line and returns the exit status.
-func run(ctx context.Context, e env) int {
-	err := dispatch(ctx, e)
+func run(ctx context.Context, e env) int { return exitStatus(e, dispatch(ctx, e)) }
+
+// exitStatus prints err's lines, if any, and returns the exit status it
+// stands for.
+func exitStatus(e env, err error) int {
 	var ee *exitError
 	switch {
 	case err == nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
 	"github.com/configmat/configmat/core/cache"
+	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -23,7 +24,10 @@ import (
 const shutdownTimeout = 30 * time.Second
 
 // cmdServe runs the HTTP server until SIGTERM or SIGINT, then drains
-// in-flight requests, closes Redis and the pool, and returns nil (exit 0).
+// in-flight requests, closes Redis and the pool, and returns nil (exit 0),
+// or an exit status 1 when the drain took longer than shutdownTimeout.
+// It does not listen before the change feed is live: a feed that cannot
+// connect or does not receive its own notification stops it.
 func cmdServe(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "serve", "serve")
 	if err := parseFlags(fs, args, nil); err != nil {
@@ -51,13 +55,18 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		defer func() { _ = redisClient.Close() }()
 	}
 
-	defer a.startFeed()()
+	stopFeed, err := a.startFeed()
+	if err != nil {
+		return err
+	}
+	defer stopFeed()
 
 	ln, err := net.Listen("tcp", s.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", s.ListenAddr, err)
 	}
 	srv := httpapi.NewServer(ln.Addr().String(), a.handler(rateLimiter, redisClient))
+	a.shutdownTimeout = shutdownTimeout
 	return a.serve(ctx, e, srv, ln)
 }
 
@@ -80,20 +89,34 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http
 	})
 }
 
-// startFeed runs the change feed in the background; the returned function
-// stops it and waits for it.
-func (a *app) startFeed() (stop func()) {
+// startFeed runs the change feed in the background once it is live; the
+// returned function stops it and waits for it. A feed that fails before it
+// is first live (PostgreSQL: a LISTEN_DATABASE_URL that does not connect,
+// or that does not deliver the feed's own probe notification) is an error
+// naming LISTEN_DATABASE_URL, and nothing keeps running.
+func (a *app) startFeed() (stop func(), err error) {
 	ctx, cancel := context.WithCancel(context.Background())
+	live := make(chan struct{})
+	failed := make(chan error, 1)
 	var done sync.WaitGroup
 	done.Add(1)
 	go func() {
 		defer done.Done()
-		a.runFeed(ctx)
+		a.runFeed(ctx, live, failed)
 	}()
-	return func() { cancel(); done.Wait() }
+	stop = func() { cancel(); done.Wait() }
+	select {
+	case <-live:
+		return stop, nil
+	case err := <-failed:
+		stop()
+		return nil, fmt.Errorf("LISTEN_DATABASE_URL (default: DATABASE_URL): %v", plain(err))
+	}
 }
 
-// serve answers on ln until ctx ends, then lets in-flight requests finish.
+// serve answers on ln until ctx ends, then lets in-flight requests finish
+// within a.shutdownTimeout; past it their connections are closed and serve
+// answers exit status 1, so that a supervisor sees the forced stop.
 func (a *app) serve(ctx context.Context, e env, srv *http.Server, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -116,10 +139,12 @@ func (a *app) serve(ctx context.Context, e env, srv *http.Server, ln net.Listene
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down: finishing in-flight requests")
-	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		a.logger.WithError(err).Error("graceful shutdown did not finish in time")
+		_ = srv.Close()
+		a.logger.WithField("limit", a.shutdownTimeout.String()).Error("shutdown forced: in-flight requests did not finish within the limit; their connections were closed")
+		return &exitError{code: 1}
 	}
 	a.logger.Info("stopped")
 	return nil
@@ -158,7 +183,7 @@ func newLimiter(s Settings, logger logrus.FieldLogger) (ports.RateLimiter, *redi
 	store, err := ratelimit.NewRedisStore(client)
 	if err != nil {
 		_ = client.Close()
-		return nil, nil, fmt.Errorf("REDIS_URL: Redis is unreachable: %v", plain(err))
+		return nil, nil, fmt.Errorf("REDIS_URL: %s", redisProblem(err))
 	}
 	return ratelimit.NewWithFallback(store, s.RateLimits, ratelimit.CircuitOptions{Logger: logger}), client, nil
 }
@@ -185,12 +210,23 @@ func failFast(opts *redis.Options) {
 }
 
 // runFeed keeps the cache in step with every process's committed changes.
-func (a *app) runFeed(ctx context.Context) {
-	onState := func(live bool) {
-		a.cache.SetLive(live)
-		if live {
+// It closes live when the feed is first live; an error before that is sent
+// on failed and ends it. Later failures are retried every second, the cache
+// bypassed meanwhile. The end of ctx (a shutdown) is logged as no failure.
+func (a *app) runFeed(ctx context.Context, live chan<- struct{}, failed chan<- error) {
+	// started is only touched by onState, which Listen calls on this
+	// goroutine.
+	started := false
+	onState := func(up bool) {
+		a.cache.SetLive(up)
+		switch {
+		case up:
+			if !started {
+				started = true
+				close(live)
+			}
 			a.logger.Info("change feed live: read cache enabled")
-		} else {
+		case ctx.Err() == nil:
 			a.logger.Warn("change feed down: read cache dropped and bypassed")
 		}
 	}
@@ -198,6 +234,13 @@ func (a *app) runFeed(ctx context.Context) {
 		err := a.store.Listen(ctx, a.cache.Apply, onState)
 		a.cache.SetLive(false)
 		if ctx.Err() != nil {
+			return
+		}
+		if !started {
+			if err == nil {
+				err = errors.New("the change feed stopped before it was live")
+			}
+			failed <- err
 			return
 		}
 		a.logger.WithError(err).Error("change feed stopped; retrying")
@@ -213,33 +256,50 @@ func (a *app) runFeed(ctx context.Context) {
 // with REDIS_URL, the Redis that holds the shared rate-limit counters.
 func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthCheck {
 	return map[string]httpapi.HealthCheck{
-		"database": a.store.Health,
-		"cache":    cacheCheck(a.cache, redisClient),
-		"encryption": func(ctx context.Context) (map[string]any, bool) {
-			status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": a.kek.ID()}
-			if err := checkKEK(ctx, a.store, a.core.Keys); err != nil {
-				status["status"] = "unhealthy"
-				status["error"] = "the key-encryption key does not unwrap the stored data keys"
-				return status, false
-			}
+		"database":   a.store.Health,
+		"cache":      cacheCheck(a.cache, redisClient),
+		"encryption": encryptionCheck(a.store, a.core.Keys, a.kek.ID()),
+	}
+}
+
+// encryptionCheck reports whether the key-encryption key unwraps a stored
+// data key. When no data key can be read (the database is down) the check
+// cannot run: it says "unknown", and why, instead of blaming the key.
+func encryptionCheck(store backend, km *keys.Manager, keyID string) httpapi.HealthCheck {
+	return func(ctx context.Context) (map[string]any, bool) {
+		status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": keyID}
+		err := checkKEK(ctx, store, km)
+		var wrongKey *exitError
+		switch {
+		case err == nil:
 			return status, true
-		},
+		case errors.As(err, &wrongKey):
+			status["status"] = "unhealthy"
+			status["error"] = "the key-encryption key does not unwrap the stored data keys"
+		default:
+			status["status"] = "unknown"
+			status["reason"] = "could not run: the database is unavailable, so no stored data key could be read"
+		}
+		return status, false
 	}
 }
 
 // cacheCheck reports the read cache, which is always this process's memory
-// ("backend"), whether its invalidation is live or bypassed, and where the
+// ("backend"), whether its invalidation is live or bypassed (the change
+// feed is down or has not proven itself: degraded), and where the
 // rate limits are counted ("rate_limit_store": "memory", or "redis" when
 // REDIS_URL is set). Redis holds only the rate limits, but the contract has
 // the cache reported degraded while Redis is unreachable.
 func cacheCheck(c *cache.Cache, redisClient *redis.Client) httpapi.HealthCheck {
 	return func(ctx context.Context) (map[string]any, bool) {
 		status := map[string]any{"status": "healthy", "backend": "memory", "invalidation": "live", "rate_limit_store": "memory"}
-		if !c.Live() {
+		healthy := c.Live()
+		if !healthy {
+			status["status"] = "degraded"
 			status["invalidation"] = "bypassed"
 		}
 		if redisClient == nil {
-			return status, true
+			return status, healthy
 		}
 		status["rate_limit_store"] = "redis"
 		if err := redisClient.Ping(ctx).Err(); err != nil {
@@ -247,7 +307,7 @@ func cacheCheck(c *cache.Cache, redisClient *redis.Client) httpapi.HealthCheck {
 			status["error"] = "redis unreachable"
 			return status, false
 		}
-		return status, true
+		return status, healthy
 	}
 }
 

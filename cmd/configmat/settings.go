@@ -31,10 +31,12 @@ type Settings struct {
 	DBPoolSize     int
 	DBMaxOverflow  int
 	DBPoolRecycle  time.Duration
-	LogLevel       string
-	LogFormat      string
-	AllowSignup    bool
-	TokenTTL       time.Duration
+	// DBStatementTimeout bounds each database transaction of a request.
+	DBStatementTimeout time.Duration
+	LogLevel           string
+	LogFormat          string
+	AllowSignup        bool
+	TokenTTL           time.Duration
 
 	// RateLimitIPv6Prefix is the prefix length of the IPv6 networks
 	// anonymous clients are counted per.
@@ -169,13 +171,14 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 			APIKey:      r.rate("RATE_LIMIT_API_KEY", "10000/hour"),
 			APIKeyBurst: r.rate("RATE_LIMIT_API_KEY_BURST", "100/minute"),
 		},
-		TrustedProxies: r.prefixes("TRUSTED_PROXIES"),
-		DBPoolSize:     r.integer("DB_POOL_SIZE", 10, 1, 1000),
-		DBMaxOverflow:  r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
-		DBPoolRecycle:  time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
-		LogLevel:       r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:      r.oneOf("LOG_FORMAT", "json", "json", "text"),
-		TokenTTL:       r.duration("TOKEN_TTL", 24*time.Hour),
+		TrustedProxies:     r.prefixes("TRUSTED_PROXIES"),
+		DBPoolSize:         r.integer("DB_POOL_SIZE", 10, 1, 1000),
+		DBMaxOverflow:      r.integer("DB_MAX_OVERFLOW", 20, 0, 1000),
+		DBPoolRecycle:      time.Duration(r.integer("DB_POOL_RECYCLE", 300, 1, 86400)) * time.Second,
+		DBStatementTimeout: r.duration("DB_STATEMENT_TIMEOUT", 5*time.Second),
+		LogLevel:           r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:          r.oneOf("LOG_FORMAT", "json", "json", "text"),
+		TokenTTL:           r.duration("TOKEN_TTL", 24*time.Hour),
 	}
 	s.RateLimitIPv6Prefix = r.integer("RATE_LIMIT_IPV6_PREFIX", httpapi.DefaultIPv6Prefix, 1, 128)
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)

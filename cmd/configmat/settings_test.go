@@ -37,6 +37,7 @@ func TestLoadSettingsDefaults(t *testing.T) {
 		{"LOG_FORMAT", s.LogFormat, "json"},
 		{"ALLOW_SIGNUP", s.AllowSignup, false},
 		{"TOKEN_TTL", s.TokenTTL, 24 * time.Hour},
+		{"DB_STATEMENT_TIMEOUT", s.DBStatementTimeout, 5 * time.Second},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -47,11 +48,12 @@ func TestLoadSettingsDefaults(t *testing.T) {
 
 func TestLoadSettingsValues(t *testing.T) {
 	s, err := LoadSettings(envOf(map[string]string{
-		"DEBUG":           "true",
-		"DATABASE_URL":    "postgres://app@db/configmat",
-		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
-		"DB_POOL_RECYCLE": "60",
-		"LOG_FORMAT":      "TEXT",
+		"DEBUG":                "true",
+		"DATABASE_URL":         "postgres://app@db/configmat",
+		"TRUSTED_PROXIES":      "10.0.0.0/8, 192.168.1.7",
+		"DB_POOL_RECYCLE":      "60",
+		"LOG_FORMAT":           "TEXT",
+		"DB_STATEMENT_TIMEOUT": "750ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +68,8 @@ func TestLoadSettingsValues(t *testing.T) {
 	if len(s.TrustedProxies) != 2 || s.TrustedProxies[0] != want[0] || s.TrustedProxies[1] != want[1] {
 		t.Errorf("TRUSTED_PROXIES = %v, want %v", s.TrustedProxies, want)
 	}
-	if s.DBPoolRecycle != time.Minute || s.LogFormat != "text" {
-		t.Errorf("got recycle %v format %q", s.DBPoolRecycle, s.LogFormat)
+	if s.DBPoolRecycle != time.Minute || s.LogFormat != "text" || s.DBStatementTimeout != 750*time.Millisecond {
+		t.Errorf("got recycle %v format %q statement timeout %v", s.DBPoolRecycle, s.LogFormat, s.DBStatementTimeout)
 	}
 	if kind, loc, _ := s.Store(); kind != storePostgres || loc != "postgres://app@db/configmat" {
 		t.Errorf("Store() = %s %s", kind, loc)
@@ -96,6 +98,8 @@ func TestLoadSettingsRefusesBadValuesOneLineEach(t *testing.T) {
 		{"LOG_LEVEL", "verbose"},
 		{"LOG_FORMAT", "xml"},
 		{"TOKEN_TTL", "forever"},
+		{"DB_STATEMENT_TIMEOUT", "5"},
+		{"DB_STATEMENT_TIMEOUT", "-1s"},
 		{"DATABASE_URL", "mysql://db"},
 		{"DATABASE_URL", "sqlite:"},
 		{"REDIS_URL", "localhost:6379"},

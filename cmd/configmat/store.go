@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/configmat/configmat/adapters/postgres"
 	"github.com/configmat/configmat/adapters/sqlite"
+	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -18,6 +20,8 @@ type backend interface {
 	Close() error
 	// Health reports the store's state for GET /health/detailed.
 	Health(ctx context.Context) (map[string]any, bool)
+	// SetStatementTimeout bounds each transaction (DB_STATEMENT_TIMEOUT).
+	SetStatementTimeout(d time.Duration)
 }
 
 // rlsChecker is implemented by stores with row-level security.
@@ -92,6 +96,9 @@ func migrate(ctx context.Context, s Settings) error {
 	}
 	if kind == storePostgres {
 		if err := postgres.Migrate(ctx, s.MigrationDatabaseURL); err != nil {
+			if domain.IsKind(err, domain.KindUnavailable) {
+				return fmt.Errorf("MIGRATION_DATABASE_URL (default: DATABASE_URL): %v", plain(err))
+			}
 			return fmt.Errorf("MIGRATION_DATABASE_URL (default: DATABASE_URL) must connect as the tables' owner to apply migrations; set it, or MIGRATE_ON_START=false: %v", describe(err))
 		}
 		return nil

@@ -6,7 +6,8 @@ import (
 )
 
 // Kind classifies an error. Each kind corresponds to exactly one error code of
-// the product contract; the HTTP adapter maps kinds to status codes in one table.
+// the product contract, except KindCanceled, which no client ever sees; the
+// HTTP adapter maps kinds to status codes in one table.
 type Kind string
 
 // The error kinds, named after the contract's error codes.
@@ -34,6 +35,11 @@ const (
 	KindConflict            Kind = "CONFLICT"
 	KindUnavailable         Kind = "SERVICE_UNAVAILABLE"
 	KindInternal            Kind = "INTERNAL_ERROR"
+	// KindCanceled is the outcome of work whose caller went away (its
+	// context was canceled) before it finished: not a failure of the
+	// service, and answered to no one, so it has no contract code. A
+	// transaction that ends so has committed nothing.
+	KindCanceled Kind = "CANCELED"
 )
 
 // Error is a domain error: a kind, a message safe to show to the caller, optional

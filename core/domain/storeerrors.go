@@ -21,6 +21,7 @@ var storeMessages = map[Kind]string{ // #nosec G101 -- error messages, no creden
 	KindConflict:            "The change conflicts with a concurrent one; try again.",
 	KindInvalid:             "A value is out of its allowed range.",
 	KindUnavailable:         "The database is unavailable.",
+	KindCanceled:            "The request was canceled before the database finished its work.",
 }
 
 // StoreError returns the error a store answers for kind: a missing row, a
@@ -40,6 +41,21 @@ func StoreViolation(kind Kind, cause error) *Error {
 	e.Cause = cause
 	return e
 }
+
+// Unavailable is the SERVICE_UNAVAILABLE of a database that could not do
+// the work: the connection was lost, the server is shutting down or
+// overloaded, or the work ran past its time limit. cause is kept for the logs.
+func Unavailable(cause error) *Error { return StoreViolation(KindUnavailable, cause) }
+
+// TimedOut is the SERVICE_UNAVAILABLE of database work that ran past its
+// time limit; cause is kept for the logs.
+func TimedOut(cause error) *Error {
+	return &Error{Kind: KindUnavailable, Message: "The database did not answer in time.", Cause: cause}
+}
+
+// Canceled is the outcome of database work whose caller went away first;
+// cause is kept for the logs.
+func Canceled(cause error) *Error { return StoreViolation(KindCanceled, cause) }
 
 // NotUUID is the VALIDATION_ERROR of an identifier that must be a UUID;
 // field names it in the message and the details.

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/configmat/configmat/test/e2etest"
+	"github.com/configmat/configmat/test/pgtest"
 )
 
 // TestShutdownFinishesInFlightRequest: a request whose body is still
@@ -92,5 +94,41 @@ func writeAll(t *testing.T, conn net.Conn, b []byte) {
 	t.Helper()
 	if _, err := conn.Write(b); err != nil {
 		t.Fatalf("writing the request: %v", err)
+	}
+}
+
+// TestCleanShutdownLogsNoWarning: a SIGTERM with nothing in flight exits 0
+// and logs no warning or error, on either store (the change feed's end is
+// part of the shutdown, not a failure).
+func TestCleanShutdownLogsNoWarning(t *testing.T) {
+	tests := []struct {
+		name string
+		env  func(t *testing.T) map[string]string
+	}{
+		{"embedded store", func(t *testing.T) map[string]string { return embeddedEnv(t, nil) }},
+		{"PostgreSQL", func(t *testing.T) map[string]string {
+			return postgresEnv(pgtest.New(t).Fresh(t), newEncryptionKey(t), nil)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := e2etest.Start(t, e2etest.Options{Env: tt.env(t)})
+			registerAccount(t, srv)
+			if code := srv.Stop(t); code != 0 {
+				t.Fatalf("exit status after SIGTERM %d, want 0; log:\n%s", code, srv.Logs())
+			}
+			entries, other := logEntries(srv.Logs())
+			for _, e := range entries {
+				if e.Level == "warning" || e.Level == "error" || e.Level == "fatal" {
+					t.Errorf("a clean shutdown logged %s %q", e.Level, e.Msg)
+				}
+			}
+			if len(other) > 0 {
+				t.Errorf("lines that are not JSON log entries: %q", other)
+			}
+			if !strings.Contains(srv.Logs(), `"msg":"stopped"`) {
+				t.Errorf("no stopped line:\n%s", srv.Logs())
+			}
+		})
 	}
 }

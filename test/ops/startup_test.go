@@ -4,12 +4,17 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/configmat/configmat/test/e2etest"
+	"github.com/configmat/configmat/test/pgtest"
 )
 
 // requireRefused fails t unless the run exited non-zero without listening
@@ -102,6 +107,77 @@ func TestMalformedSetting(t *testing.T) {
 			if lines := linesContaining(res.stderr, tt.name); len(lines) != 1 {
 				t.Fatalf("%d stderr lines name %s, want exactly one:\n%s", len(lines), tt.name, res.stderr)
 			}
+		})
+	}
+}
+
+// requireOneLine fails t unless stderr is exactly one line, which names
+// setting and says want, and holds none of the secrets.
+func requireOneLine(t *testing.T, res exitResult, setting, want string, secrets ...string) {
+	t.Helper()
+	t.Logf("stderr: %s", res.stderr)
+	requireRefused(t, res, want)
+	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], setting) {
+		t.Fatalf("stderr should be one line naming %s, got %d:\n%s", setting, len(lines), res.stderr)
+	}
+	for _, s := range secrets {
+		if strings.Contains(res.stderr, s) {
+			t.Fatalf("stderr holds %q:\n%s", s, res.stderr)
+		}
+	}
+}
+
+// TestDatabaseStartupMessages: a database that cannot be used at start
+// stops serve with one line that names the real cause (a wrong password, a
+// missing database, TLS refused, nothing listening), never the URL, on the
+// migration's connection as on the service's.
+func TestDatabaseStartupMessages(t *testing.T) {
+	cluster := pgtest.StartCluster(t)
+	const wrongPassword = "not-the-password-4711"
+	closed := "postgres://app:" + wrongPassword + "@127.0.0.1:" + strconv.Itoa(freePort(t)) + "/configmat?sslmode=disable"
+	tests := []struct {
+		name, url string
+		migrate   bool
+		setting   string
+		want      string
+	}{
+		{"wrong password", cluster.URL("postgres", wrongPassword, "postgres", nil), false,
+			"DATABASE_URL", "authentication failed: check the user name and password"},
+		{"wrong password while migrating", cluster.URL("postgres", wrongPassword, "postgres", nil), true,
+			"MIGRATION_DATABASE_URL", "authentication failed: check the user name and password"},
+		{"missing database", cluster.URL("postgres", cluster.Password, "configmat_missing_db", nil), false,
+			"DATABASE_URL", "the database does not exist"},
+		{"TLS refused", cluster.URL("postgres", cluster.Password, "postgres", url.Values{"sslmode": {"require"}}), false,
+			"DATABASE_URL", "TLS was refused"},
+		{"nothing listening", closed, false,
+			"DATABASE_URL", "the connection was refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := embeddedEnv(t, map[string]string{"DATABASE_URL": tt.url, "MIGRATE_ON_START": strconv.FormatBool(tt.migrate)})
+			res := runServe(t, t.TempDir(), env)
+			requireOneLine(t, res, tt.setting, tt.want, wrongPassword, cluster.Password, "configmat_missing_db", "127.0.0.1:")
+		})
+	}
+}
+
+// TestRedisStartupMessages: a REDIS_URL whose database index the server
+// does not have says so; a Redis port where nothing listens stops serve
+// with one line, and go-redis prints nothing of its own.
+func TestRedisStartupMessages(t *testing.T) {
+	shared, err := redis.ParseURL(sharedRedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, url, want string }{
+		{"database index out of range", "redis://" + shared.Addr + "/4711", "the database index is out of range"},
+		{"nothing listening", "redis://127.0.0.1:" + strconv.Itoa(freePort(t)) + "/0", "Redis is unreachable: the connection was refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runServe(t, t.TempDir(), embeddedEnv(t, map[string]string{"REDIS_URL": tt.url}))
+			requireOneLine(t, res, "REDIS_URL", tt.want)
 		})
 	}
 }
