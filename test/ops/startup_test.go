@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/configmat/configmat/test/e2etest"
-	"github.com/configmat/configmat/test/pgtest"
+	"github.com/configmat/configmat/test/stack"
 )
 
 // requireRefused fails t unless the run exited non-zero without listening
@@ -133,7 +133,7 @@ func requireOneLine(t *testing.T, res exitResult, setting, want string, secrets 
 // missing database, TLS refused, nothing listening), never the URL, on the
 // migration's connection as on the service's.
 func TestDatabaseStartupMessages(t *testing.T) {
-	cluster := pgtest.StartCluster(t)
+	cluster := stack.StartPostgres(t, stack.Unprivileged(t))
 	const wrongPassword = "not-the-password-4711"
 	closed := "postgres://app:" + wrongPassword + "@127.0.0.1:" + strconv.Itoa(freePort(t)) + "/configmat?sslmode=disable"
 	tests := []struct {
@@ -146,9 +146,9 @@ func TestDatabaseStartupMessages(t *testing.T) {
 			"DATABASE_URL", "authentication failed: check the user name and password"},
 		{"wrong password while migrating", cluster.URL("postgres", wrongPassword, "postgres", nil), true,
 			"MIGRATION_DATABASE_URL", "authentication failed: check the user name and password"},
-		{"missing database", cluster.URL("postgres", cluster.Password, "configmat_missing_db", nil), false,
+		{"missing database", cluster.URL("postgres", cluster.SuperuserPassword(), "configmat_missing_db", nil), false,
 			"DATABASE_URL", "the database does not exist"},
-		{"TLS refused", cluster.URL("postgres", cluster.Password, "postgres", url.Values{"sslmode": {"require"}}), false,
+		{"TLS refused", cluster.URL("postgres", cluster.SuperuserPassword(), "postgres", url.Values{"sslmode": {"require"}}), false,
 			"DATABASE_URL", "TLS was refused"},
 		{"nothing listening", closed, false,
 			"DATABASE_URL", "the connection was refused"},
@@ -157,7 +157,7 @@ func TestDatabaseStartupMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := embeddedEnv(t, map[string]string{"DATABASE_URL": tt.url, "MIGRATE_ON_START": strconv.FormatBool(tt.migrate)})
 			res := runServe(t, t.TempDir(), env)
-			requireOneLine(t, res, tt.setting, tt.want, wrongPassword, cluster.Password, "configmat_missing_db", "127.0.0.1:")
+			requireOneLine(t, res, tt.setting, tt.want, wrongPassword, cluster.SuperuserPassword(), "configmat_missing_db", "127.0.0.1:")
 		})
 	}
 }

@@ -110,7 +110,20 @@ func (p *Postgres) Logs() string {
 
 // SuperuserURL returns the URL of database db as the superuser.
 func (p *Postgres) SuperuserURL(db string) string {
-	u := url.URL{Scheme: "postgres", User: url.UserPassword("postgres", p.password), Host: p.Addr, Path: "/" + db, RawQuery: "sslmode=disable"}
+	return p.URL("postgres", p.password, db, nil)
+}
+
+// SuperuserPassword is the superuser's random password.
+func (p *Postgres) SuperuserPassword() string { return p.password }
+
+// URL returns the URL of database db as user with password, with query's
+// options (sslmode=disable unless query sets it).
+func (p *Postgres) URL(user, password, db string, query url.Values) string {
+	q := url.Values{"sslmode": {"disable"}}
+	for k, v := range query {
+		q[k] = v
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: p.Addr, Path: "/" + db, RawQuery: q.Encode()}
 	return u.String()
 }
 
