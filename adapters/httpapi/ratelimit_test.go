@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"reflect"
 	"strconv"
@@ -194,23 +195,30 @@ func TestRateLimiterStoreFailure(t *testing.T) {
 	}
 }
 
-// TestRateLimiterEndedRequest: a request whose client went away is not
-// taken for a store failure: no "unavailable" line, and an authenticated
-// request is not let through on that account.
+// TestRateLimiterEndedRequest: a request whose client went away in the
+// limiter is not taken for a store failure: no "unavailable" line, the
+// authenticated request is not let through on that account (the handler
+// never runs), nothing is written, and the access log says 499.
 func TestRateLimiterEndedRequest(t *testing.T) {
 	a := newTestAPI(t)
-	a.catalog.listEnvironments = func(domain.Actor) ([]domain.Environment, error) { return nil, nil }
+	served := false
+	a.catalog.listEnvironments = func(domain.Actor) ([]domain.Environment, error) { served = true; return nil, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	a.limiter.err = fmt.Errorf("the request ended: %w", context.Canceled)
 	a.limiter.onTake = cancel
-	rec := a.serve(t, userRequest("GET", "/api/v1/environments", "").WithContext(ctx))
-	if rec.Code == http.StatusOK {
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, userRequest("GET", "/api/v1/environments", "").WithContext(ctx))
+	if served || rec.Body.Len() != 0 {
 		t.Fatalf("a request whose context ended in the limiter was served: %d %s", rec.Code, rec.Body)
 	}
 	for _, e := range a.logs.AllEntries() {
 		if strings.Contains(e.Message, "rate limiter unavailable") {
 			t.Errorf("a canceled request logged %q", e.Message)
 		}
+	}
+	lines := a.logsWith("request")
+	if len(lines) != 1 || lines[0].Data["status"] != statusClientClosedRequest {
+		t.Fatalf("access log lines %v, want one with status 499", lines)
 	}
 }
 
