@@ -2,7 +2,9 @@ package ops
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -174,4 +176,30 @@ func requireRevocationSeen(t *testing.T, acct account, key apiKey, other *e2etes
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestFeedSelfCheckRefusesPgBouncer: the operator's mistake the self-check
+// exists for. With compose's settings but LISTEN_DATABASE_URL left out (so
+// the change feed LISTENs through PgBouncer in transaction mode, which
+// accepts LISTEN and never delivers a notification), serve stops at start
+// with one line naming LISTEN_DATABASE_URL, without the URL or password.
+func TestFeedSelfCheckRefusesPgBouncer(t *testing.T) {
+	c := loadCompose(t)
+	st := startComposeStack(t, c, sharedBackend(t, c), 0)
+	env := maps.Clone(st.env)
+	if _, ok := env["LISTEN_DATABASE_URL"]; !ok {
+		t.Fatal("the configmat service sets no LISTEN_DATABASE_URL; the compose stack's feed would go through PgBouncer")
+	}
+	delete(env, "LISTEN_DATABASE_URL")
+	through, err := url.Parse(env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := through.User.Password()
+	secrets := []string{env["DATABASE_URL"], st.bouncer.Addr}
+	if password != "" {
+		secrets = append(secrets, password)
+	}
+	res := runServe(t, t.TempDir(), env)
+	requireOneLine(t, res, "LISTEN_DATABASE_URL", "did not receive its own notification", secrets...)
 }
