@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/configmat/configmat/test/e2etest"
+	"github.com/configmat/configmat/test/stack"
 )
 
 // refusalTimeout bounds how long a server that must refuse to start may run.
@@ -88,15 +89,4 @@ func detailedHealth(t *testing.T, srv *e2etest.Server) healthDetailed {
 }
 
 // waitFor polls cond every 20ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func waitFor(timeout time.Duration, cond func() bool) bool { return stack.WaitFor(timeout, cond) }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/configmat/configmat/test/stack"
 )
 
 const (
@@ -133,15 +135,7 @@ func (r *ownRedis) Kill() {
 }
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { t.Helper(); return stack.FreePort(t) }
 
 // missingService fails t when CI=true, else skips it; reason names what
 // is missing and the variable (or program) that provides it.

@@ -167,7 +167,7 @@ func (b *PgBouncer) Start(t testing.TB) {
 	if b.proc, err = startProcess(b.user.Command(b.bin, b.ini)); err != nil {
 		t.Fatalf("stack: starting pgbouncer: %v", err)
 	}
-	if !waitUntil(20*time.Second, func() bool { return b.proc.running() && dialable(b.Addr) }) {
+	if !WaitFor(20*time.Second, func() bool { return b.proc.running() && dialable(b.Addr) }) {
 		t.Fatalf("stack: pgbouncer did not listen on %s within 20s; its log:\n%s", b.Addr, b.proc.logs())
 	}
 }
@@ -233,8 +233,8 @@ func missing(t testing.TB, reason string) {
 	t.Skip("stack: " + reason)
 }
 
-// waitUntil polls cond every 20ms until it holds or timeout passes.
-func waitUntil(timeout time.Duration, cond func() bool) bool {
+// WaitFor polls cond every 20ms until it holds or timeout passes.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for {
 		if cond() {

@@ -87,7 +87,7 @@ func (p *Postgres) Start(t testing.TB) {
 	if p.proc, err = startProcess(cmd); err != nil {
 		t.Fatalf("stack: starting postgres: %v", err)
 	}
-	if !waitUntil(60*time.Second, func() bool { return p.proc.running() && p.ping() == nil }) {
+	if !WaitFor(60*time.Second, func() bool { return p.proc.running() && p.ping() == nil }) {
 		t.Fatalf("stack: postgres did not accept connections on %s within 60s: %v; its log:\n%s", p.Addr, p.ping(), p.proc.logs())
 	}
 }

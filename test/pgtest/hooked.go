@@ -1,0 +1,163 @@
+package pgtest
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/lib/pq"
+)
+
+// stepKind is what a hooked connection is about to do.
+type stepKind int
+
+const (
+	stepBegin     stepKind = iota // BEGIN of a transaction
+	stepStatement                 // an Exec or Query, prepared or not
+	stepCommit                    // COMMIT of a transaction
+)
+
+// hooks observe the steps of the connections opened with one DSN: step is
+// called before each step and returns what to call once it has returned.
+type hooks interface {
+	step(kind stepKind) (done func())
+}
+
+var (
+	hookedMu  sync.Mutex
+	hookedBy  = map[string]hooks{}
+	hookedSeq int
+)
+
+// hookedDSN registers h for rawURL with a unique application_name (name and
+// a number) and returns that DSN, which the hooked drivers open.
+func hookedDSN(t testing.TB, rawURL, name string, h hooks) string {
+	t.Helper()
+	hookedMu.Lock()
+	defer hookedMu.Unlock()
+	hookedSeq++
+	dsn, err := withQuery(rawURL, "application_name", name+"-"+strconv.Itoa(hookedSeq))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	hookedBy[dsn] = h
+	return dsn
+}
+
+// hookedDriver opens lib/pq connections whose steps go through the hooks
+// registered for their DSN.
+type hookedDriver struct{}
+
+// Open opens a hooked lib/pq connection.
+func (hookedDriver) Open(dsn string) (driver.Conn, error) {
+	hookedMu.Lock()
+	h := hookedBy[dsn]
+	hookedMu.Unlock()
+	if h == nil {
+		return nil, errors.New("pgtest: DSN not made by NewCounter or NewCanceler")
+	}
+	conn, err := pq.Driver{}.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &hookedConn{Conn: conn, h: h}, nil
+}
+
+// hookedConn passes every call to lib/pq's connection, through the hooks.
+type hookedConn struct {
+	driver.Conn
+	h hooks
+}
+
+// The interfaces that lib/pq's connection implements and database/sql uses.
+var (
+	_ driver.ConnBeginTx        = (*hookedConn)(nil)
+	_ driver.ConnPrepareContext = (*hookedConn)(nil)
+	_ driver.ExecerContext      = (*hookedConn)(nil)
+	_ driver.QueryerContext     = (*hookedConn)(nil)
+	_ driver.Pinger             = (*hookedConn)(nil)
+	_ driver.SessionResetter    = (*hookedConn)(nil)
+	_ driver.Validator          = (*hookedConn)(nil)
+	_ driver.NamedValueChecker  = (*hookedConn)(nil)
+)
+
+// BeginTx is a step: it begins a transaction whose COMMIT is a step too.
+func (c *hookedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	defer c.h.step(stepBegin)()
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &hookedTx{Tx: tx, h: c.h}, nil
+}
+
+// PrepareContext prepares a statement whose executions are steps.
+func (c *hookedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	stmt, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &hookedStmt{Stmt: stmt, h: c.h}, nil
+}
+
+// ExecContext executes a statement, a step.
+func (c *hookedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	defer c.h.step(stepStatement)()
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+// QueryContext runs a query, a step.
+func (c *hookedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	defer c.h.step(stepStatement)()
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+// Ping checks the connection (not a step).
+func (c *hookedConn) Ping(ctx context.Context) error { return c.Conn.(driver.Pinger).Ping(ctx) }
+
+// ResetSession prepares the connection for reuse.
+func (c *hookedConn) ResetSession(ctx context.Context) error {
+	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+// IsValid reports whether the connection may be reused.
+func (c *hookedConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+
+// CheckNamedValue lets lib/pq convert arguments.
+func (c *hookedConn) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.Conn.(driver.NamedValueChecker).CheckNamedValue(nv)
+}
+
+// hookedTx makes COMMIT a step (a ROLLBACK is none: it is how every canceled
+// transaction ends).
+type hookedTx struct {
+	driver.Tx
+	h hooks
+}
+
+// Commit commits, a step.
+func (t *hookedTx) Commit() error {
+	defer t.h.step(stepCommit)()
+	return t.Tx.Commit()
+}
+
+// hookedStmt makes each execution of a prepared statement a step.
+type hookedStmt struct {
+	driver.Stmt
+	h hooks
+}
+
+// ExecContext executes the statement, a step.
+func (s *hookedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	defer s.h.step(stepStatement)()
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+// QueryContext runs the statement, a step.
+func (s *hookedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	defer s.h.step(stepStatement)()
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
