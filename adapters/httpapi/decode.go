@@ -54,6 +54,17 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// encoding/json matches member names in any case and stops at the
+		// first value of a wrong type: a wrong-case, unknown or repeated
+		// member before or around it is the answer (INVALID_JSON), not the
+		// type error inside it. A type error means the decoder read the
+		// whole first value, so it is JSON the strict check can walk.
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if strictErr := checkStrictJSON(body, reflect.TypeOf(dst)); strictErr != nil {
+				return strictErr
+			}
+		}
 		return decodeError(body, err)
 	}
 	var extra json.RawMessage

@@ -112,6 +112,11 @@ func TestAmbiguousChangeSetsAreRefused(t *testing.T) {
 		{"repeated member inside a value", `{"set":{"db":{"a":{"value":{"port":1,"port":2}}}}}`, "set.db.a.value.port"},
 		{"repeated member inside an array value", `{"set":{"db":{"a":{"value":[{"x":1,"x":2}]}}}}`, "set.db.a.value.x"},
 		{"repeated unset object", `{"unset":{"db":["a"],"db":["b"]}}`, "unset.db"},
+		// A wrong-case or repeated member is the answer even when a value
+		// inside it has the wrong type (found by FuzzChangeSetBody).
+		{"wrong-case member around a type error", `{"seT":[0]}`, "seT"},
+		{"wrong-case member around a deep type error", `{"set":{"db":{"pw":{"Secret":"yes"}}}}`, "set.db.pw.Secret"},
+		{"repeated member before a type error", `{"message":"a","message":"b","set":[]}`, "message"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
