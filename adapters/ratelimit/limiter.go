@@ -66,6 +66,13 @@ type counter struct {
 	rate  limiter.Rate
 }
 
+// multiCounter is a store that counts one request on several counters of
+// a caller in one step; the Redis store does it in one round trip. It
+// returns the counters' states in counters's order.
+type multiCounter interface {
+	countAll(ctx context.Context, counters []counter, digest string) ([]limiter.Context, error)
+}
+
 // countersOf lists the counters of class: an API-key request counts on its
 // sustained and its burst counter.
 func (l *Limiter) countersOf(class ports.RateClass) ([]counter, error) {
@@ -121,50 +128,45 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 	return d, err
 }
 
-// count takes one request on each counter in store, all at once (with Redis
-// that is one round trip of latency instead of two), and combines the
-// decisions.
+// count takes one request on each counter in store and combines the
+// decisions: in one step when store is a multiCounter (Redis: one round
+// trip for both API-key windows), else counter by counter, which in process
+// costs no wait.
 func (l *Limiter) count(ctx context.Context, store limiter.Store, counters []counter, digest string) (ports.RateDecision, error) {
-	if len(counters) == 1 {
-		return take(ctx, store, counters[0], digest)
-	}
-	type result struct {
-		d   ports.RateDecision
-		err error
-	}
-	others := make(chan result, len(counters)-1)
-	for _, c := range counters[1:] {
-		go func() {
-			d, err := take(ctx, store, c, digest)
-			others <- result{d, err}
-		}()
-	}
-	d, err := take(ctx, store, counters[0], digest)
-	for range counters[1:] {
-		other := <-others
-		if err == nil && other.err != nil {
-			err = other.err
+	if m, ok := store.(multiCounter); ok {
+		states, err := m.countAll(ctx, counters, digest)
+		if err != nil {
+			return ports.RateDecision{}, unavailable(err)
 		}
-		d = mostRestrictive(d, other.d)
+		d := decisionOf(states[0])
+		for _, s := range states[1:] {
+			d = mostRestrictive(d, decisionOf(s))
+		}
+		return d, nil
 	}
-	if err != nil {
-		return ports.RateDecision{}, err
+	var d ports.RateDecision
+	for i, c := range counters {
+		lc, err := store.Get(ctx, counterKey(c.class, digest), c.rate)
+		if err != nil {
+			return ports.RateDecision{}, unavailable(err)
+		}
+		if i == 0 {
+			d = decisionOf(lc)
+		} else {
+			d = mostRestrictive(d, decisionOf(lc))
+		}
 	}
 	return d, nil
 }
 
-// take counts one request on counter c of digest in store.
-func take(ctx context.Context, store limiter.Store, c counter, digest string) (ports.RateDecision, error) {
-	lc, err := store.Get(ctx, counterKey(c.class, digest), c.rate)
-	if err != nil {
-		return ports.RateDecision{}, unavailable(err)
-	}
+// decisionOf is the decision one counter's state gives.
+func decisionOf(lc limiter.Context) ports.RateDecision {
 	return ports.RateDecision{
 		Limit:     lc.Limit,
 		Remaining: lc.Remaining,
 		Reset:     time.Unix(lc.Reset+1, 0),
 		Allowed:   !lc.Reached,
-	}, nil
+	}
 }
 
 // mostRestrictive combines two decisions on one request: allowed only if

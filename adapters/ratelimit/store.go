@@ -1,10 +1,11 @@
 package ratelimit
 
 import (
+	"context"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
-	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -22,17 +23,21 @@ func NewMemoryStore() limiter.Store {
 }
 
 // NewRedisStore returns a counter store in Redis, shared by every process
-// using the same Redis. It loads its Lua scripts at once, so an unreachable
-// Redis is a KindUnavailable error here rather than at the first request.
+// using the same Redis: a Limiter over it counts all of a request's windows
+// in one round trip (one EVALSHA). It loads its Lua scripts at once, so an
+// unreachable Redis is a KindUnavailable error here rather than at the first
+// request; a Redis that forgot them (restarted, SCRIPT FLUSH) gets them again
+// by EVAL.
 func NewRedisStore(client *redis.Client) (limiter.Store, error) {
 	if client == nil {
 		return nil, domain.Errorf(domain.KindInternal, "the rate limit store needs a Redis client")
 	}
-	store, err := redisstore.NewStoreWithOptions(client, limiter.StoreOptions{Prefix: KeyPrefix})
-	if err != nil {
-		return nil, unavailable(err)
+	for _, script := range []*redis.Script{counting, peeking} {
+		if err := script.Load(context.Background(), client).Err(); err != nil {
+			return nil, unavailable(err)
+		}
 	}
-	return store, nil
+	return &redisStore{client: client}, nil
 }
 
 // unavailable reports a failure of the counter store.
