@@ -27,6 +27,11 @@ type CircuitOptions struct {
 	// ReportInterval is how often an open circuit logs one line with what
 	// it counted in process and refused. Zero means DefaultReportInterval.
 	ReportInterval time.Duration
+	// SyncInterval is how often a Limiter over the Redis store sends Redis
+	// the authenticated requests it decided in process. Zero means
+	// DefaultSyncInterval; a negative value decides every request by
+	// Redis's count, one round trip each.
+	SyncInterval time.Duration
 	// Logger receives the circuit's lines: one when it opens, one per
 	// interval while open, one when the store answers again. Nil uses
 	// logrus's standard logger.
@@ -42,6 +47,9 @@ func (o CircuitOptions) withDefaults() CircuitOptions {
 	}
 	if o.ReportInterval <= 0 {
 		o.ReportInterval = DefaultReportInterval
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.StandardLogger()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 	"time"
 
 	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/common"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
@@ -40,6 +42,12 @@ type Limiter struct {
 	// open; both are nil for a Limiter built by New.
 	fallback limiter.Store
 	circuit  *circuit
+	// views decide authenticated requests in process between reconciles
+	// with Redis; nil unless built by NewWithFallback over Redis. syncLoop
+	// runs until stop is closed, then closes done.
+	views      *views
+	stop, done chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ ports.RateLimiter = (*Limiter)(nil)
@@ -56,8 +64,33 @@ func New(store limiter.Store, r Rates) *Limiter {
 // rates and anonymous ones get a KindUnavailable error, and the circuit logs
 // one line when it opens, one per interval with its counts, and one when
 // shared answers again (see CircuitOptions).
+//
+// Over the Redis store (NewRedisStore), unless o.SyncInterval is negative,
+// it decides authenticated requests in process within the tolerance the
+// package documents and sends them to Redis every o.SyncInterval in the
+// background, until Close; anonymous requests are always counted in Redis
+// first.
 func NewWithFallback(shared limiter.Store, r Rates, o CircuitOptions) *Limiter {
-	return &Limiter{store: shared, rates: r, fallback: NewMemoryStore(), circuit: newCircuit(o)}
+	l := &Limiter{store: shared, rates: r, fallback: NewMemoryStore(), circuit: newCircuit(o)}
+	if m, ok := shared.(multiCounter); ok && l.circuit.opts.SyncInterval > 0 {
+		l.views = newViews(m)
+		l.stop, l.done = make(chan struct{}), make(chan struct{})
+		go l.syncLoop(l.circuit.opts.SyncInterval)
+	}
+	return l
+}
+
+// Close stops a Limiter's background reconciling after sending Redis the
+// requests it decided in process since the last one. It is safe to call on
+// any Limiter, more than once; after it, Take counts every request in Redis
+// before deciding it.
+func (l *Limiter) Close() error {
+	if l.stop == nil {
+		return nil
+	}
+	l.closeOnce.Do(func() { close(l.stop) })
+	<-l.done
+	return nil
 }
 
 // counter is one counter a request of a class counts on.
@@ -66,11 +99,26 @@ type counter struct {
 	rate  limiter.Rate
 }
 
-// multiCounter is a store that counts one request on several counters of
-// a caller in one step; the Redis store does it in one round trip. It
-// returns the counters' states in counters's order.
+// tally is what one counting call adds to one counter.
+type tally struct {
+	// key is the counter's key below the store prefix.
+	key       string
+	period    time.Duration
+	increment int64
+}
+
+// counterState is a counter's count after a counting call and the time
+// left in its window (zero or less: Redis knows no expiry).
+type counterState struct {
+	count int64
+	ttl   time.Duration
+}
+
+// multiCounter is a store that adds to several counters in one step, and
+// returns their states in tallies's order; the Redis store does it in one
+// round trip.
 type multiCounter interface {
-	countAll(ctx context.Context, counters []counter, digest string) ([]limiter.Context, error)
+	countAll(ctx context.Context, tallies []tally) ([]counterState, error)
 }
 
 // countersOf lists the counters of class: an API-key request counts on its
@@ -108,7 +156,15 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 	}
 	useStore, probe := l.circuit.admit()
 	if useStore {
-		d, err := l.count(ctx, l.store, counters, digest)
+		var d ports.RateDecision
+		if l.views != nil && class != ports.RateAnonymous {
+			d, err = l.views.take(ctx, counters, digest, probe)
+			if err != nil {
+				err = unavailable(err)
+			}
+		} else {
+			d, err = l.count(ctx, l.store, counters, digest)
+		}
 		switch {
 		case err == nil:
 			l.circuit.succeeded(probe)
@@ -134,13 +190,23 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 // costs no wait.
 func (l *Limiter) count(ctx context.Context, store limiter.Store, counters []counter, digest string) (ports.RateDecision, error) {
 	if m, ok := store.(multiCounter); ok {
-		states, err := m.countAll(ctx, counters, digest)
+		tallies := make([]tally, len(counters))
+		for i, c := range counters {
+			tallies[i] = tally{key: counterKey(c.class, digest), period: c.rate.Period, increment: 1}
+		}
+		states, err := m.countAll(ctx, tallies)
 		if err != nil {
 			return ports.RateDecision{}, unavailable(err)
 		}
-		d := decisionOf(states[0])
-		for _, s := range states[1:] {
-			d = mostRestrictive(d, decisionOf(s))
+		now := time.Now()
+		var d ports.RateDecision
+		for i, c := range counters {
+			lc := common.GetContextFromState(now, c.rate, windowEnd(now, c.rate, states[i].ttl), states[i].count)
+			if i == 0 {
+				d = decisionOf(lc)
+			} else {
+				d = mostRestrictive(d, decisionOf(lc))
+			}
 		}
 		return d, nil
 	}

@@ -71,26 +71,28 @@ var (
 	_ multiCounter  = (*redisStore)(nil)
 )
 
-// countAll counts one request on each counter of digest in one round trip
-// and returns their states in counters's order.
-func (s *redisStore) countAll(ctx context.Context, counters []counter, digest string) ([]limiter.Context, error) {
-	keys := make([]string, len(counters))
-	args := make([]any, 0, 2*len(counters))
-	for i, c := range counters {
-		keys[i] = storeKey(counterKey(c.class, digest))
-		args = append(args, 1, c.rate.Period.Milliseconds())
+// countAll adds each tally's increment to its counter in one round trip and
+// returns the counters' states in tallies's order.
+func (s *redisStore) countAll(ctx context.Context, tallies []tally) ([]counterState, error) {
+	keys := make([]string, len(tallies))
+	args := make([]any, 0, 2*len(tallies))
+	for i, t := range tallies {
+		keys[i] = storeKey(t.key)
+		args = append(args, t.increment, t.period.Milliseconds())
 	}
 	reply, err := counting.Run(ctx, s.client, keys, args...).Int64Slice()
+	if errors.Is(err, redis.ErrClosed) {
+		return nil, errStoreClosed
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(reply) != 2*len(counters) {
-		return nil, fmt.Errorf("the counting script answered %d numbers for %d counters", len(reply), len(counters))
+	if len(reply) != 2*len(tallies) {
+		return nil, fmt.Errorf("the counting script answered %d numbers for %d counters", len(reply), len(tallies))
 	}
-	now := time.Now()
-	out := make([]limiter.Context, len(counters))
-	for i, c := range counters {
-		out[i] = contextOf(now, c.rate, reply[2*i], reply[2*i+1])
+	out := make([]counterState, len(tallies))
+	for i := range out {
+		out[i] = counterState{count: reply[2*i], ttl: time.Duration(reply[2*i+1]) * time.Millisecond}
 	}
 	return out, nil
 }
@@ -138,11 +140,16 @@ func pairContext(reply []int64, rate limiter.Rate) (limiter.Context, error) {
 // the window ends ttl milliseconds after now, or a whole period after now
 // when Redis knows no expiry.
 func contextOf(now time.Time, rate limiter.Rate, count, ttl int64) limiter.Context {
-	expiration := now.Add(rate.Period)
+	return common.GetContextFromState(now, rate, windowEnd(now, rate, time.Duration(ttl)*time.Millisecond), count)
+}
+
+// windowEnd is when a counter's window ends, ttl after now, or a whole
+// period after now when Redis knows no expiry.
+func windowEnd(now time.Time, rate limiter.Rate, ttl time.Duration) time.Time {
 	if ttl > 0 {
-		expiration = now.Add(time.Duration(ttl) * time.Millisecond)
+		return now.Add(ttl)
 	}
-	return common.GetContextFromState(now, rate, expiration, count)
+	return now.Add(rate.Period)
 }
 
 // storeKey is the Redis key of a counter key.

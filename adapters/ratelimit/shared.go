@@ -1,0 +1,317 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/common"
+
+	"github.com/configmat/configmat/ports"
+)
+
+// DefaultSyncInterval is how often a Limiter over Redis built by
+// NewWithFallback sends Redis the requests it decided in process, and
+// learns the counts of the other processes.
+const DefaultSyncInterval = 100 * time.Millisecond
+
+// SlackDivisor sets the tolerance of a Limiter that decides in process: a
+// process may take at most ⌊limit / SlackDivisor⌋ requests on a counter that
+// Redis has not confirmed yet (its slack). A limit below SlackDivisor has
+// no slack: each of its requests is counted in Redis before it is decided.
+const SlackDivisor = 100
+
+const (
+	// syncBatch is the most counters one reconciling EVALSHA carries.
+	syncBatch = 128
+	// syncTimeout bounds one reconciling call.
+	syncTimeout = time.Second
+	// sweepEvery is how many reconciles pass between two sweeps of the
+	// views whose windows have ended.
+	sweepEvery = 10
+)
+
+// errStoreClosed reports a store whose client was closed: the process is
+// stopping, which is no failure of Redis.
+var errStoreClosed = errors.New("the rate limit store's client is closed")
+
+// slack is how many requests a process may take on a counter of rate
+// without Redis's confirmation.
+func slack(rate limiter.Rate) int64 { return rate.Limit / SlackDivisor }
+
+// viewKey names a counter in a process's views.
+type viewKey struct {
+	class  ports.RateClass
+	digest string
+}
+
+// view is what a process knows of one counter in Redis.
+type view struct {
+	rate limiter.Rate
+	// seen is the count Redis answered at the last call on the counter;
+	// pending are the requests taken here since, not yet sent.
+	seen, pending int64
+	// end is when the counter's window ends, by the local clock.
+	end time.Time
+}
+
+// views are a process's views of the shared counters its requests count
+// on. A request whose counters all have a view of their current window is
+// decided by them, without a round trip, when it is certainly refused or
+// when each counter has fewer pending requests than its slack; any other
+// request is counted in Redis at once, together with its counters' pending
+// requests. The pending requests of every counter go to Redis in the
+// background every sync interval.
+type views struct {
+	store multiCounter
+	mu    sync.Mutex
+	m     map[viewKey]*view
+	// dirty lists the counters that got pending requests since the last
+	// reconcile.
+	dirty      []viewKey
+	reconciles int
+	// closed stops deciding in process: the reconciling has stopped.
+	closed bool
+}
+
+func newViews(store multiCounter) *views {
+	return &views{store: store, m: map[viewKey]*view{}}
+}
+
+// take counts one request on counters of digest and decides it: in process
+// when the views allow it (never for a probe, which must ask Redis), else
+// in Redis in one round trip.
+func (v *views) take(ctx context.Context, counters []counter, digest string, probe bool) (ports.RateDecision, error) {
+	if !probe {
+		if d, ok := v.takeLocal(time.Now(), counters, digest); ok {
+			return d, nil
+		}
+	}
+	return v.takeSynced(ctx, counters, digest)
+}
+
+// takeLocal decides a request by the views and counts it as pending, when
+// every counter has a view of its current window and the request is
+// certainly refused (a counter's known count has reached its limit: counts
+// only grow within a window) or each counter has fewer pending requests
+// than its slack. Otherwise it changes nothing and ok is false.
+func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d ports.RateDecision, ok bool) {
+	var buf [2]*view
+	found := buf[:0]
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return d, false
+	}
+	refused, withinSlack := false, true
+	for _, c := range counters {
+		w := v.m[viewKey{c.class, digest}]
+		if w == nil || !now.Before(w.end) {
+			return d, false
+		}
+		if w.seen+w.pending >= c.rate.Limit {
+			refused = true
+		}
+		if w.pending >= slack(c.rate) {
+			withinSlack = false
+		}
+		found = append(found, w)
+	}
+	if !refused && !withinSlack {
+		return d, false
+	}
+	for i, c := range counters {
+		w := found[i]
+		v.addPending(w, viewKey{c.class, digest}, 1)
+		one := decisionOf(common.GetContextFromState(now, c.rate, w.end, w.seen+w.pending))
+		if i == 0 {
+			d = one
+		} else {
+			d = mostRestrictive(d, one)
+		}
+	}
+	return d, true
+}
+
+// takeSynced counts one request on counters of digest in Redis, with their
+// pending requests, in one round trip, and decides it by Redis's counts.
+func (v *views) takeSynced(ctx context.Context, counters []counter, digest string) (ports.RateDecision, error) {
+	tallies := make([]tally, len(counters))
+	v.mu.Lock()
+	now := time.Now()
+	for i, c := range counters {
+		tallies[i] = tally{key: counterKey(c.class, digest), period: c.rate.Period, increment: 1}
+		if w := v.m[viewKey{c.class, digest}]; w != nil && now.Before(w.end) {
+			tallies[i].increment += w.pending
+			w.pending = 0
+		}
+	}
+	v.mu.Unlock()
+	states, err := v.store.countAll(ctx, tallies)
+	if err != nil {
+		v.mu.Lock()
+		for i, c := range counters {
+			v.giveBack(viewKey{c.class, digest}, tallies[i].increment-1)
+		}
+		v.mu.Unlock()
+		return ports.RateDecision{}, err
+	}
+	now = time.Now()
+	var d ports.RateDecision
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i, c := range counters {
+		end := v.learn(viewKey{c.class, digest}, c.rate, states[i], now)
+		one := decisionOf(common.GetContextFromState(now, c.rate, end, states[i].count))
+		if i == 0 {
+			d = one
+		} else {
+			d = mostRestrictive(d, one)
+		}
+	}
+	return d, nil
+}
+
+// reconcile sends Redis every counter's pending requests, in batches of
+// one round trip, and learns the counts Redis answers. On an error the
+// requests not sent stay pending.
+func (v *views) reconcile(ctx context.Context) error {
+	now := time.Now()
+	v.mu.Lock()
+	dirty := v.dirty
+	v.dirty = nil
+	v.reconciles++
+	if v.reconciles%sweepEvery == 0 {
+		for k, w := range v.m {
+			if !now.Before(w.end) {
+				delete(v.m, k)
+			}
+		}
+	}
+	tallies := make([]tally, 0, len(dirty))
+	keys := make([]viewKey, 0, len(dirty))
+	rates := make([]limiter.Rate, 0, len(dirty))
+	for _, k := range dirty {
+		w := v.m[k]
+		if w == nil || w.pending == 0 {
+			continue
+		}
+		if !now.Before(w.end) {
+			// Requests of a window that has ended count for nothing.
+			delete(v.m, k)
+			continue
+		}
+		tallies = append(tallies, tally{key: counterKey(k.class, k.digest), period: w.rate.Period, increment: w.pending})
+		keys = append(keys, k)
+		rates = append(rates, w.rate)
+		w.pending = 0
+	}
+	v.mu.Unlock()
+	for start := 0; start < len(tallies); start += syncBatch {
+		end := min(start+syncBatch, len(tallies))
+		states, err := v.store.countAll(ctx, tallies[start:end])
+		if err != nil {
+			v.mu.Lock()
+			for i := start; i < len(tallies); i++ {
+				v.giveBack(keys[i], tallies[i].increment)
+			}
+			v.mu.Unlock()
+			return err
+		}
+		now := time.Now()
+		v.mu.Lock()
+		for i, st := range states {
+			v.learn(keys[start+i], rates[start+i], st, now)
+		}
+		v.mu.Unlock()
+	}
+	return nil
+}
+
+// learn records Redis's answer on counter k and returns its window's end.
+// Within one window counts only grow, so the larger of two answers is the
+// later one; an answer whose window ends well after the view's is of a new
+// window. The caller holds v.mu.
+func (v *views) learn(k viewKey, rate limiter.Rate, st counterState, now time.Time) time.Time {
+	end := windowEnd(now, rate, st.ttl)
+	w := v.m[k]
+	switch {
+	case w == nil:
+		v.m[k] = &view{rate: rate, seen: st.count, end: end}
+		return end
+	case !now.Before(w.end):
+		// The view's window has ended: its pending requests count for nothing.
+		w.pending = 0
+		w.seen = st.count
+	case end.Sub(w.end) > rate.Period/2:
+		w.seen = st.count
+	default:
+		w.seen = max(w.seen, st.count)
+	}
+	w.end = end
+	return end
+}
+
+// close makes every later request be decided by Redis: nothing sends
+// pending requests any more after the last reconcile.
+func (v *views) close() {
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+}
+
+// giveBack makes n requests of counter k pending again after a failed
+// call. The caller holds v.mu.
+func (v *views) giveBack(k viewKey, n int64) {
+	if w := v.m[k]; w != nil && n > 0 {
+		v.addPending(w, k, n)
+	}
+}
+
+// addPending adds n pending requests to view w of counter k. The caller
+// holds v.mu.
+func (v *views) addPending(w *view, k viewKey, n int64) {
+	if w.pending == 0 {
+		v.dirty = append(v.dirty, k)
+	}
+	w.pending += n
+}
+
+// syncLoop reconciles the views every interval until Close, then one last
+// time. While the circuit is open it leaves Redis alone; a failure opens
+// it. It ends quietly when the Redis client is closed.
+func (l *Limiter) syncLoop(interval time.Duration) {
+	defer close(l.done)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-l.stop:
+			l.views.close()
+			if !l.circuit.open.Load() {
+				_ = l.reconcileOnce()
+			}
+			return
+		case <-ticker.C:
+			if l.circuit.open.Load() {
+				continue
+			}
+			err := l.reconcileOnce()
+			switch {
+			case errors.Is(err, errStoreClosed):
+				return
+			case err != nil:
+				l.circuit.failed(false, err)
+			}
+		}
+	}
+}
+
+// reconcileOnce runs one reconcile, bounded by syncTimeout.
+func (l *Limiter) reconcileOnce() error {
+	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+	defer cancel()
+	return l.views.reconcile(ctx)
+}
