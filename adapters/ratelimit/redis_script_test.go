@@ -74,6 +74,7 @@ func redisLimiter(t *testing.T, opts *redis.Options, rates Rates) (*Limiter, *co
 	if err != nil {
 		t.Fatalf("NewRedisStore: %v", err)
 	}
+	log.take() // the scripts' loading and the connection's set-up
 	return New(store, rates), log
 }
 

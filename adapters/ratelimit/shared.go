@@ -51,8 +51,10 @@ type viewKey struct {
 type view struct {
 	rate limiter.Rate
 	// seen is the count Redis answered at the last call on the counter;
-	// pending are the requests taken here since, not yet sent.
-	seen, pending int64
+	// pending are the requests taken here since, not yet sent, and
+	// inflight those sent whose answer has not come back: together the
+	// requests Redis has not confirmed.
+	seen, pending, inflight int64
 	// end is when the counter's window ends, by the local clock.
 	end time.Time
 }
@@ -95,7 +97,7 @@ func (v *views) take(ctx context.Context, counters []counter, digest string, pro
 // takeLocal decides a request by the views and counts it as pending, when
 // every counter has a view of its current window and the request is
 // certainly refused (a counter's known count has reached its limit: counts
-// only grow within a window) or each counter has fewer pending requests
+// only grow within a window) or each counter has fewer unconfirmed requests
 // than its slack. Otherwise it changes nothing and ok is false.
 func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d ports.RateDecision, ok bool) {
 	var buf [2]*view
@@ -114,7 +116,7 @@ func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d p
 		if w.seen+w.pending >= c.rate.Limit {
 			refused = true
 		}
-		if w.pending >= slack(c.rate) {
+		if w.pending+w.inflight >= slack(c.rate) {
 			withinSlack = false
 		}
 		found = append(found, w)
@@ -139,31 +141,31 @@ func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d p
 // pending requests, in one round trip, and decides it by Redis's counts.
 func (v *views) takeSynced(ctx context.Context, counters []counter, digest string) (ports.RateDecision, error) {
 	tallies := make([]tally, len(counters))
+	var sentBuf [2]int64
+	sent := sentBuf[:0]
 	v.mu.Lock()
 	now := time.Now()
 	for i, c := range counters {
 		tallies[i] = tally{key: counterKey(c.class, digest), period: c.rate.Period, increment: 1}
-		if w := v.m[viewKey{c.class, digest}]; w != nil && now.Before(w.end) {
-			tallies[i].increment += w.pending
-			w.pending = 0
-		}
+		sent = append(sent, v.send(viewKey{c.class, digest}, now))
+		tallies[i].increment += sent[i]
 	}
 	v.mu.Unlock()
 	states, err := v.store.countAll(ctx, tallies)
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if err != nil {
-		v.mu.Lock()
 		for i, c := range counters {
-			v.giveBack(viewKey{c.class, digest}, tallies[i].increment-1)
+			v.answered(viewKey{c.class, digest}, sent[i], false)
 		}
-		v.mu.Unlock()
 		return ports.RateDecision{}, err
 	}
 	now = time.Now()
 	var d ports.RateDecision
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	for i, c := range counters {
-		end := v.learn(viewKey{c.class, digest}, c.rate, states[i], now)
+		k := viewKey{c.class, digest}
+		v.answered(k, sent[i], true)
+		end := v.learn(k, c.rate, states[i], now)
 		one := decisionOf(common.GetContextFromState(now, c.rate, end, states[i].count))
 		if i == 0 {
 			d = one
@@ -195,34 +197,30 @@ func (v *views) reconcile(ctx context.Context) error {
 	rates := make([]limiter.Rate, 0, len(dirty))
 	for _, k := range dirty {
 		w := v.m[k]
-		if w == nil || w.pending == 0 {
+		if w == nil {
 			continue
 		}
-		if !now.Before(w.end) {
-			// Requests of a window that has ended count for nothing.
-			delete(v.m, k)
-			continue
+		if n := v.send(k, now); n > 0 {
+			tallies = append(tallies, tally{key: counterKey(k.class, k.digest), period: w.rate.Period, increment: n})
+			keys = append(keys, k)
+			rates = append(rates, w.rate)
 		}
-		tallies = append(tallies, tally{key: counterKey(k.class, k.digest), period: w.rate.Period, increment: w.pending})
-		keys = append(keys, k)
-		rates = append(rates, w.rate)
-		w.pending = 0
 	}
 	v.mu.Unlock()
 	for start := 0; start < len(tallies); start += syncBatch {
 		end := min(start+syncBatch, len(tallies))
 		states, err := v.store.countAll(ctx, tallies[start:end])
+		now := time.Now()
+		v.mu.Lock()
 		if err != nil {
-			v.mu.Lock()
 			for i := start; i < len(tallies); i++ {
-				v.giveBack(keys[i], tallies[i].increment)
+				v.answered(keys[i], tallies[i].increment, false)
 			}
 			v.mu.Unlock()
 			return err
 		}
-		now := time.Now()
-		v.mu.Lock()
 		for i, st := range states {
+			v.answered(keys[start+i], tallies[start+i].increment, true)
 			v.learn(keys[start+i], rates[start+i], st, now)
 		}
 		v.mu.Unlock()
@@ -243,7 +241,7 @@ func (v *views) learn(k viewKey, rate limiter.Rate, st counterState, now time.Ti
 		return end
 	case !now.Before(w.end):
 		// The view's window has ended: its pending requests count for nothing.
-		w.pending = 0
+		w.pending, w.inflight = 0, 0
 		w.seen = st.count
 	case end.Sub(w.end) > rate.Period/2:
 		w.seen = st.count
@@ -262,10 +260,29 @@ func (v *views) close() {
 	v.mu.Unlock()
 }
 
-// giveBack makes n requests of counter k pending again after a failed
-// call. The caller holds v.mu.
-func (v *views) giveBack(k viewKey, n int64) {
-	if w := v.m[k]; w != nil && n > 0 {
+// send takes the pending requests of counter k to be sent to Redis, and
+// returns how many; the requests of a window that has ended count for
+// nothing. The caller holds v.mu.
+func (v *views) send(k viewKey, now time.Time) int64 {
+	w := v.m[k]
+	if w == nil || !now.Before(w.end) {
+		return 0
+	}
+	n := w.pending
+	w.pending = 0
+	w.inflight += n
+	return n
+}
+
+// answered records the answer to a call that sent n requests of counter k:
+// confirmed, or failed, when they are pending again. The caller holds v.mu.
+func (v *views) answered(k viewKey, n int64, ok bool) {
+	w := v.m[k]
+	if w == nil || n == 0 {
+		return
+	}
+	w.inflight = max(w.inflight-n, 0)
+	if !ok {
 		v.addPending(w, k, n)
 	}
 }
