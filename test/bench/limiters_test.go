@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"io"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sirupsen/logrus"
 	"github.com/ulule/limiter/v3"
 
 	"github.com/configmat/configmat/adapters/ratelimit"
@@ -46,16 +49,53 @@ func memoryLimiter(tb testing.TB) ports.RateLimiter {
 	return ratelimit.New(ratelimit.NewMemoryStore(), generousRates(tb))
 }
 
-// redisLimiter is the limiter shared through Redis, as with REDIS_URL; the
-// client is closed when tb ends.
+// redisLimiter is the limiter shared through Redis as cmd/configmat builds
+// it with REDIS_URL: behind the circuit, deciding authenticated requests in
+// process between reconciles. It and its client are closed when tb ends.
 func redisLimiter(tb testing.TB) ports.RateLimiter {
+	tb.Helper()
+	l, _ := countedRedisLimiter(tb, 0)
+	return l
+}
+
+// countedRedisLimiter is redisLimiter reconciling every syncInterval (zero:
+// the default; negative: every request counted in Redis first, one round
+// trip each), with a count of the commands its client sends (a pipeline
+// counts as one).
+func countedRedisLimiter(tb testing.TB, syncInterval time.Duration) (ports.RateLimiter, *atomic.Int64) {
 	tb.Helper()
 	client := newRedisClient(tb)
 	store, err := ratelimit.NewRedisStore(client)
 	if err != nil {
 		tb.Fatalf("Redis rate limit store: %v", err)
 	}
-	return ratelimit.New(store, generousRates(tb))
+	commands := &commandCounter{}
+	client.AddHook(commands)
+	logger := logrus.New()
+	logger.SetOutput(io.Discard)
+	l := ratelimit.NewWithFallback(store, generousRates(tb), ratelimit.CircuitOptions{Logger: logger, SyncInterval: syncInterval})
+	tb.Cleanup(func() { _ = l.Close() })
+	return l, &commands.n
+}
+
+// commandCounter is a go-redis hook counting the round trips a client
+// makes: one per command, one per pipeline.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
 }
 
 // newRedisClient connects to the benchmarks' Redis, closed when tb ends.
