@@ -298,9 +298,11 @@ func (v *views) addPending(w *view, k viewKey, n int64) {
 
 // syncLoop reconciles the views every interval until Close, then one last
 // time. While the circuit is open it leaves Redis alone; a failure opens
-// it. It ends quietly when the Redis client is closed.
+// it. It ends quietly when the Redis client is closed. Once it has ended,
+// every request asks Redis.
 func (l *Limiter) syncLoop(interval time.Duration) {
 	defer close(l.done)
+	defer l.views.close()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {

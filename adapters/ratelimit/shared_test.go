@@ -278,3 +278,42 @@ func TestSharedWindowEnds(t *testing.T) {
 		t.Errorf("Redis counted %d in the new window, want 1", n)
 	}
 }
+
+// TestSharedClosedClientIsNoFailure: when the process closes its Redis
+// client (it is stopping), the reconciling ends without opening the
+// circuit, and every later request asks Redis.
+func TestSharedClosedClientIsNoFailure(t *testing.T) {
+	opts := redisOptions(t)
+	client := redis.NewClient(opts)
+	store, err := NewRedisStore(client)
+	if err != nil {
+		t.Fatalf("NewRedisStore: %v", err)
+	}
+	logger, hook := logtest.NewNullLogger()
+	l := NewWithFallback(store, Rates{User: mustRate(t, "100000/hour")}, CircuitOptions{Logger: logger, SyncInterval: 5 * time.Millisecond})
+	key := uniqueKey(t, newClient(t, opts))
+	takeN(t, l, ports.RateUser, key, 5)
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	takeN(t, l, ports.RateUser, key, 3) // decided in process: pending for the next reconcile
+	if !waitUntil(func() bool {
+		select {
+		case <-l.done:
+			return true
+		default:
+			return false
+		}
+	}) {
+		t.Fatal("the reconciling did not end after the client was closed")
+	}
+	if _, ok := l.views.takeLocal(time.Now(), []counter{{ports.RateUser, l.rates.User}}, keyDigest(key)); ok {
+		t.Error("a request was decided in process after the reconciling ended")
+	}
+	if entries := hook.AllEntries(); len(entries) != 0 {
+		t.Errorf("closing the client logged %q, want nothing", entries[0].Message)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("Close after the client: %v", err)
+	}
+}
