@@ -54,6 +54,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if redisClient != nil {
 		defer func() { _ = redisClient.Close() }()
 	}
+	// Before Redis closes: the counts decided in process since the last
+	// reconcile reach Redis.
+	defer func() { _ = rateLimiter.Close() }()
 
 	stopFeed, err := a.startFeed()
 	if err != nil {
@@ -170,7 +173,7 @@ func storeName(s Settings) string {
 // newLimiter builds the rate limiter: in process, or shared through Redis
 // behind a circuit that counts authenticated requests in process while Redis
 // fails and logs the outage to logger once per interval.
-func newLimiter(s Settings, logger logrus.FieldLogger) (ports.RateLimiter, *redis.Client, error) {
+func newLimiter(s Settings, logger logrus.FieldLogger) (*ratelimit.Limiter, *redis.Client, error) {
 	if s.RedisURL == "" {
 		return ratelimit.New(ratelimit.NewMemoryStore(), s.RateLimits), nil, nil
 	}
