@@ -27,6 +27,10 @@ var contractRoutes = []struct{ method, path string }{
 	{"HEAD", "/api/v1/health"},
 	{"HEAD", "/api/v1/health/detailed"},
 	{"GET", "/api/v1/openapi.json"},
+	// The Prometheus metrics (on LISTEN_ADDR unless METRICS_ADDR is set), and
+	// HEAD as on every open route.
+	{"GET", "/metrics"},
+	{"HEAD", "/metrics"},
 	{"POST", "/api/v1/auth/register"},
 	{"POST", "/api/v1/auth/login"},
 	{"GET", "/api/v1/me"},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -49,6 +50,22 @@ type Config struct {
 	// ENCRYPTION_KEY (keys.KEK.ETagKey), and it must never be logged. Empty
 	// means a random key of this process, so ETags differ between processes.
 	ETagKey []byte
+	// Observer, when set, is told of every request once it is answered;
+	// cmd/configmat gives it the Prometheus metrics.
+	Observer RequestObserver
+	// Metrics, when set, answers GET /metrics: anyone, never rate limited.
+	// Nil leaves /metrics unrouted (404 NOT_FOUND), as when METRICS_ADDR
+	// serves it on a listener of its own.
+	Metrics http.Handler
+}
+
+// RequestObserver is told of every request when its access log line is
+// written: route is the matched route template ("" when no route matched),
+// never the path; method is the request's, as sent; status and took are what
+// the access log reports. It runs on the request's goroutine, so it must not
+// block.
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, took time.Duration)
 }
 
 // HealthCheck probes one dependency. status is shown to anyone as is, so it

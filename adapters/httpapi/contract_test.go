@@ -150,7 +150,7 @@ func TestEveryRouteIsInTheDocumentAndBack(t *testing.T) {
 		}
 	}
 	var routed []string
-	s := newServer(Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Audit: &fakeAudit{}})
+	s := newServer(Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Audit: &fakeAudit{}, Metrics: http.NotFoundHandler()})
 	err := s.router().Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tpl, err := r.GetPathTemplate()
 		if err != nil {

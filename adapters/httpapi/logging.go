@@ -70,6 +70,9 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 			status = http.StatusOK
 		}
 	}
+	if s.observer != nil {
+		s.observer.ObserveRequest(st.route, r.Method, status, took)
+	}
 	fields := logrus.Fields{
 		"request_id":  st.requestID,
 		"method":      r.Method,

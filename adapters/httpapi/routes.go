@@ -41,7 +41,7 @@ const apiBase = "/api/v1"
 // routes lists every operation of the contract. The router tries them in
 // order, so the hot path that SDKs poll comes first.
 func (s *server) routes() []route {
-	return []route{
+	routes := []route{
 		{http.MethodGet, apiBase + "/assets/{slug}/values", accessTenantOrAPIKey, s.resolve},
 
 		{http.MethodGet, "/health", accessOpen, s.getHealth},
@@ -81,6 +81,19 @@ func (s *server) routes() []route {
 		{http.MethodGet, apiBase + "/audit", accessTenant, s.listAudit},
 		{http.MethodGet, apiBase + "/audit/verify", accessTenant, s.verifyAudit},
 	}
+	if s.metrics != nil {
+		routes = append(routes, route{http.MethodGet, metricsPath, accessOpen, s.getMetrics})
+	}
+	return routes
+}
+
+// metricsPath is where the Prometheus metrics are served.
+const metricsPath = "/metrics"
+
+// getMetrics answers GET /metrics with the configured metrics handler.
+func (s *server) getMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.ServeHTTP(w, r)
+	return nil
 }
 
 // router registers every route. Paths are matched as sent (no cleaning, no

@@ -26,6 +26,10 @@ type server struct {
 	openapi       []byte
 	// bodies keeps the encoded answers of the resolved-config route.
 	bodies *resolvedBodies
+	// observer is told of every answered request; nil when none.
+	observer RequestObserver
+	// metrics answers GET /metrics; nil leaves the path unrouted.
+	metrics http.Handler
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
@@ -53,6 +57,8 @@ func newServer(cfg Config) *server {
 		now:           cfg.Now,
 		openapi:       cfg.OpenAPI,
 		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes, etagKeyOf(cfg)),
+		observer:      cfg.Observer,
+		metrics:       cfg.Metrics,
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()

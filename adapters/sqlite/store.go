@@ -118,6 +118,9 @@ func Migrations(db *sql.DB) (*goose.Provider, error) {
 	return p, domain.Wrap(err, "could not prepare the SQLite migrations")
 }
 
+// Stats returns the statistics of the pool of the store's one connection.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
 // Close closes the database. Listeners keep waiting for their contexts.
 func (s *Store) Close() error {
 	return domain.Wrap(errors.Join(s.db.Close(), s.probe.Close()), "could not close the SQLite database")

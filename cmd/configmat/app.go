@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -33,6 +34,9 @@ type app struct {
 	warnings []string
 	// shutdownTimeout bounds serve's drain of in-flight requests.
 	shutdownTimeout time.Duration
+	// feedReconnects counts the times the change feed went live again
+	// after it had been lost (configmat_change_feed_reconnects_total).
+	feedReconnects atomic.Uint64
 }
 
 // loadSettings reads the settings and builds the logger they describe; a

@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/configmat/configmat/adapters/httpapi"
+	"github.com/configmat/configmat/adapters/metrics"
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
 	"github.com/configmat/configmat/core/cache"
@@ -64,17 +65,30 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer stopFeed()
 
+	m := a.newMetrics()
+	if s.MetricsAddr != "" {
+		stopMetrics, err := a.serveMetrics(m)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	ln, err := net.Listen("tcp", s.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", s.ListenAddr, err)
 	}
-	srv := httpapi.NewServer(ln.Addr().String(), a.handler(rateLimiter, redisClient))
+	srv := httpapi.NewServer(ln.Addr().String(), a.handler(m.CountDenials(rateLimiter), redisClient, m))
 	a.shutdownTimeout = shutdownTimeout
 	return a.serve(ctx, e, srv, ln)
 }
 
-// handler builds the HTTP API over the wired core.
-func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http.Handler {
+// handler builds the HTTP API over the wired core, observed by m, which it
+// also serves at GET /metrics unless METRICS_ADDR serves it apart.
+func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client, m *metrics.Metrics) http.Handler {
+	var metricsHandler http.Handler
+	if a.settings.MetricsAddr == "" {
+		metricsHandler = m.Handler()
+	}
 	return httpapi.New(httpapi.Config{
 		Catalog:        a.core.Catalog,
 		Identity:       a.core.Identity,
@@ -89,7 +103,53 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client) http
 
 		RateLimitIPv6Prefix: a.settings.RateLimitIPv6Prefix,
 		ETagKey:             a.kek.ETagKey(),
+		Observer:            m,
+		Metrics:             metricsHandler,
 	})
+}
+
+// newMetrics builds the process's Prometheus metrics over the counters the
+// cache, the store's pool, the change feed and the audit log keep.
+func (a *app) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Sources{
+		Version:        version,
+		Cache:          a.cache.Stats,
+		Pool:           a.store.Stats,
+		FeedLive:       a.cache.Live,
+		FeedReconnects: a.feedReconnects.Load,
+		AuditAppends:   a.core.AuditLog.Appended,
+	})
+}
+
+// metricsShutdownTimeout bounds the metrics listener's shutdown: a scrape
+// takes milliseconds.
+const metricsShutdownTimeout = 5 * time.Second
+
+// serveMetrics serves m alone on METRICS_ADDR (GET /metrics, 404 for any
+// other path) until the returned function shuts it down; serve defers it,
+// so the metrics stay scrapable while the API drains.
+func (a *app) serveMetrics(m *metrics.Metrics) (stop func(), err error) {
+	ln, err := net.Listen("tcp", a.settings.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR %s: %w", a.settings.MetricsAddr, err)
+	}
+	srv := httpapi.NewServer(ln.Addr().String(), m.ServeMux())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			a.logger.WithError(err).Error("metrics listener stopped")
+		}
+	}()
+	a.logger.WithField("addr", ln.Addr().String()).Info("metrics listening")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
+		<-done
+	}, nil
 }
 
 // startFeed runs the change feed in the background once it is live; the
@@ -227,6 +287,8 @@ func (a *app) runFeed(ctx context.Context, live chan<- struct{}, failed chan<- e
 			if !started {
 				started = true
 				close(live)
+			} else {
+				a.feedReconnects.Add(1)
 			}
 			a.logger.Info("change feed live: read cache enabled")
 		case ctx.Err() == nil:

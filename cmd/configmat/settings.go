@@ -41,6 +41,9 @@ type Settings struct {
 	// RateLimitIPv6Prefix is the prefix length of the IPv6 networks
 	// anonymous clients are counted per.
 	RateLimitIPv6Prefix int
+	// MetricsAddr, when set, is the only address GET /metrics is served on;
+	// empty serves it on ListenAddr.
+	MetricsAddr string
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -61,6 +64,9 @@ func (r *settingsReader) str(name, def string) string {
 
 func (r *settingsReader) listenAddr(name, def string) string {
 	v := r.str(name, def)
+	if v == "" {
+		return v // an optional address left unset
+	}
 	_, port, err := net.SplitHostPort(v)
 	n, perr := strconv.Atoi(port)
 	if err != nil || perr != nil || n < 0 || n > 65535 {
@@ -181,6 +187,10 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		TokenTTL:           r.duration("TOKEN_TTL", 24*time.Hour),
 	}
 	s.RateLimitIPv6Prefix = r.integer("RATE_LIMIT_IPV6_PREFIX", httpapi.DefaultIPv6Prefix, 1, 128)
+	s.MetricsAddr = r.listenAddr("METRICS_ADDR", "")
+	if s.MetricsAddr != "" && s.MetricsAddr == s.ListenAddr && !strings.HasSuffix(s.MetricsAddr, ":0") {
+		r.problems = append(r.problems, fmt.Sprintf("METRICS_ADDR: must differ from LISTEN_ADDR (%s): unset it to serve /metrics there", s.ListenAddr))
+	}
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
 	s.AllowSignup = r.boolean("ALLOW_SIGNUP", s.Debug)

@@ -38,6 +38,7 @@ func TestLoadSettingsDefaults(t *testing.T) {
 		{"ALLOW_SIGNUP", s.AllowSignup, false},
 		{"TOKEN_TTL", s.TokenTTL, 24 * time.Hour},
 		{"DB_STATEMENT_TIMEOUT", s.DBStatementTimeout, 5 * time.Second},
+		{"METRICS_ADDR", s.MetricsAddr, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -104,6 +105,9 @@ func TestLoadSettingsRefusesBadValuesOneLineEach(t *testing.T) {
 		{"DATABASE_URL", "sqlite:"},
 		{"REDIS_URL", "localhost:6379"},
 		{"ALLOW_SIGNUP", "2"},
+		{"METRICS_ADDR", "localhost"},
+		{"METRICS_ADDR", "127.0.0.1:99999"},
+		{"METRICS_ADDR", ":8080"},
 	}
 	all := map[string]string{}
 	for _, tt := range tests {
@@ -123,5 +127,36 @@ func TestLoadSettingsRefusesBadValuesOneLineEach(t *testing.T) {
 	_, err := LoadSettings(envOf(all))
 	if err == nil || len(strings.Split(err.Error(), "\n")) != len(all) {
 		t.Errorf("every bad setting should have its line:\n%v", err)
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		want       string
+		wantRefuse bool
+	}{
+		{"unset", nil, "", false},
+		{"a port of its own", map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}, "127.0.0.1:9090", false},
+		{"both on free ports", map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"}, "127.0.0.1:0", false},
+		{"the same address as LISTEN_ADDR", map[string]string{"LISTEN_ADDR": "127.0.0.1:8081", "METRICS_ADDR": "127.0.0.1:8081"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LoadSettings(envOf(tt.env))
+			if tt.wantRefuse {
+				if err == nil || !strings.HasPrefix(err.Error(), "METRICS_ADDR:") {
+					t.Fatalf("error %v, want one naming METRICS_ADDR", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.MetricsAddr != tt.want {
+				t.Errorf("MetricsAddr = %q, want %q", s.MetricsAddr, tt.want)
+			}
+		})
 	}
 }

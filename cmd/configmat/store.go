@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -22,6 +23,8 @@ type backend interface {
 	Health(ctx context.Context) (map[string]any, bool)
 	// SetStatementTimeout bounds each transaction (DB_STATEMENT_TIMEOUT).
 	SetStatementTimeout(d time.Duration)
+	// Stats returns the connection pool's statistics (GET /metrics).
+	Stats() sql.DBStats
 }
 
 // rlsChecker is implemented by stores with row-level security.

@@ -50,6 +50,7 @@ package audit
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/configmat/configmat/core/domain"
@@ -82,6 +83,8 @@ type Deps struct {
 // Log appends entries to a tenant's chain inside the caller's transaction.
 type Log struct {
 	clock ports.Clock
+	// appended counts the entries written, for Appended.
+	appended atomic.Uint64
 }
 
 // NewLog returns a log that timestamps entries with deps.Clock.
@@ -125,8 +128,17 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	if e.Hash, err = Hash(prev, e); err != nil {
 		return err
 	}
-	return chain.Append(ctx, e)
+	if err := chain.Append(ctx, e); err != nil {
+		return err
+	}
+	l.appended.Add(1)
+	return nil
 }
+
+// Appended returns how many entries Append has written since NewLog. An
+// entry is counted when the store accepted it in the caller's transaction,
+// so one whose transaction then failed to commit is counted too.
+func (l *Log) Appended() uint64 { return l.appended.Load() }
 
 // Service lists and verifies audit chains; both require the admin role.
 type Service struct {

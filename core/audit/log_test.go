@@ -138,7 +138,11 @@ func TestAppendFailures(t *testing.T) {
 			if tt.expect != nil {
 				tt.expect(a)
 			}
-			err := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))}).Append(context.Background(), a, tt.actor, tt.action, "target", tt.details)
+			log := NewLog(Deps{Clock: fixedClock(time.Unix(1, 0))})
+			err := log.Append(context.Background(), a, tt.actor, tt.action, "target", tt.details)
+			if n := log.Appended(); n != 0 {
+				t.Errorf("Appended() = %d after a failed append, want 0", n)
+			}
 			if tt.wantErr != nil {
 				if err != tt.wantErr {
 					t.Fatalf("error %v, want %v unchanged", err, tt.wantErr)
@@ -172,6 +176,9 @@ func TestAppendBuildsAVerifiableChain(t *testing.T) {
 		if err := log.Append(context.Background(), a, actor, action, "asset:web", map[string]int{"i": i}); err != nil {
 			t.Fatalf("Append: %v", err)
 		}
+	}
+	if n := log.Appended(); n != 3 {
+		t.Errorf("Appended() = %d, want 3", n)
 	}
 	got := VerifyEntries(stored)
 	if !got.Valid || got.Entries != 3 || got.HeadHash != stored[2].Hash {

@@ -21,6 +21,7 @@ package cache
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/configmat/configmat/core/domain"
@@ -86,6 +87,33 @@ type Cache struct {
 	digestOf map[domain.APIKeyID]string
 	// keysOf lists, per tenant, the key IDs that have entries.
 	keysOf map[domain.TenantID]set[domain.APIKeyID]
+
+	// counts are the answers given since New, for Stats.
+	counts counters
+}
+
+// counters are the cache's answer counts: plain atomics, read by Stats.
+type counters struct {
+	resolutionHits, resolutionMisses atomic.Uint64
+	apiKeyHits, apiKeyMisses         atomic.Uint64
+}
+
+// Stats counts the cache's answers since New. A miss is every answer not
+// served from memory: an entry absent or expired, or the cache bypassed
+// while the change feed is not live.
+type Stats struct {
+	ResolutionHits, ResolutionMisses uint64
+	APIKeyHits, APIKeyMisses         uint64
+}
+
+// Stats returns the answer counts so far; it takes no lock.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		ResolutionHits:   c.counts.resolutionHits.Load(),
+		ResolutionMisses: c.counts.resolutionMisses.Load(),
+		APIKeyHits:       c.counts.apiKeyHits.Load(),
+		APIKeyMisses:     c.counts.apiKeyMisses.Load(),
+	}
 }
 
 // New returns an empty cache that is not live: it bypasses itself until

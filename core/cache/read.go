@@ -30,9 +30,11 @@ func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V,
 	if ok && c.live && c.fresh(e.stored, now) {
 		if v, ok := e.value.(V); ok {
 			c.mu.RUnlock()
+			c.counts.resolutionHits.Add(1)
 			return v, e.assetID, nil
 		}
 	}
+	c.counts.resolutionMisses.Add(1)
 	// A miss: the state the fetch starts from decides whether its answer
 	// may be stored.
 	st := stamp{live: c.live, epoch: c.epoch, gen: c.tenantGen[k.Tenant]}
@@ -79,8 +81,10 @@ func (a *apiKeys) ByDigest(ctx context.Context, digest []byte) (domain.APIKeyCre
 	live, epoch, gen := c.live, c.epoch, c.keyGen
 	c.mu.RUnlock()
 	if ok && live && c.fresh(e.stored, now) {
+		c.counts.apiKeyHits.Add(1)
 		return e.cred, nil
 	}
+	c.counts.apiKeyMisses.Add(1)
 	cred, err := a.inner.ByDigest(ctx, digest)
 	if !live || (err != nil && !ok) {
 		return cred, err
