@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -135,18 +138,114 @@ func (j *jsonText) UnmarshalJSON(b []byte) error {
 // unescaped is the byte of each one-letter escape of a JSON string.
 var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
-// EncodeSnapshot returns the stored JSON text of s; nil is the empty snapshot.
+// EncodeSnapshot returns the stored JSON text of s; nil is the empty
+// snapshot. It writes what json.Marshal writes for the snapshot as a map of
+// storedValue (objects and keys sorted, strings escaped as encoding/json
+// escapes them, sealed bytes in standard base64), without reflection or an
+// intermediate copy: every new version encodes its whole snapshot.
 func EncodeSnapshot(s domain.Snapshot) (string, error) {
-	doc := make(map[string]map[string]storedValue, len(s))
+	size := 2
 	for object, keys := range s {
-		values := make(map[string]storedValue, len(keys))
+		size += len(object) + 4
 		for key, v := range keys {
-			values[key] = storedValue{JSON: jsonText(v.Value), Secret: v.Secret, Sealed: v.Sealed}
+			size += len(key) + len(v.Value) + base64.StdEncoding.EncodedLen(len(v.Sealed)) + 48
 		}
-		doc[object] = values
 	}
-	b, err := json.Marshal(doc)
-	return string(b), domain.Wrap(err, "could not encode the snapshot")
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, object := range slices.Sorted(maps.Keys(s)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, object), ':', '{')
+		keys := s[object]
+		for j, key := range slices.Sorted(maps.Keys(keys)) {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, key), ':')
+			b = appendStoredValue(b, keys[key])
+		}
+		b = append(b, '}')
+	}
+	return string(append(b, '}')), nil
+}
+
+// appendStoredValue appends v as json.Marshal writes its storedValue.
+func appendStoredValue(b []byte, v domain.StoredValue) []byte {
+	b = append(b, '{')
+	sep := false
+	if len(v.Value) > 0 {
+		b = appendJSONString(append(b, `"json":`...), string(v.Value))
+		sep = true
+	}
+	if v.Secret {
+		if sep {
+			b = append(b, ',')
+		}
+		b = append(b, `"secret":true`...)
+		sep = true
+	}
+	if len(v.Sealed) > 0 {
+		if sep {
+			b = append(b, ',')
+		}
+		b = append(b, `"sealed":"`...)
+		b = base64.StdEncoding.AppendEncode(b, v.Sealed)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// one: '"' and '\\' escaped, \b \f \n \r \t, other control characters
+// and '<', '>', '&', U+2028 and U+2029 as \u00xx or \u20xx, and invalid
+// UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // DecodeSnapshot reads a text written by EncodeSnapshot.
