@@ -145,3 +145,34 @@ func TestEncodeSnapshotAsJSONMarshal(t *testing.T) {
 		t.Fatalf("EncodeSnapshot(nil) = %s, want {}", empty)
 	}
 }
+
+// FuzzDecodeSnapshot checks that DecodeSnapshot's own parser and
+// encoding/json agree on every input: the same error-ness, the same
+// snapshot.
+func FuzzDecodeSnapshot(f *testing.F) {
+	encoded, err := EncodeSnapshot(domain.Snapshot{
+		"db":   {"host": {Value: json.RawMessage(`"h\u00e9 \n"`)}, "pw": {Secret: true, Sealed: []byte{0, 1, 0xfe, 0xff}}},
+		"flag": {"on": {Value: json.RawMessage(`true`)}, "empty": {}},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{
+		encoded, `{}`, ` { } `, `{"a": {}}`, `{"a": {"k": {"json": "1", "secret": false}}}`,
+		`{"a": {"k": {"json": "\ud83d\ude00"}}}`, `{"a": {"k": {"JSON": "1"}}}`, `{"a": null}`,
+		`{"a": {"k": {"json": "1",}}}`, `{"a": {"k": {"sealed": "AQ=="}}} x`, `{"a": {"k": {"json": "\/\b"}}}`,
+		`{"a": {"k": {"json": "1"}, "k": {"secret": true}}}`, "{\"a\": {\"k\": {\"json\": \"\xff\"}}}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotErr := DecodeSnapshot(append([]byte(nil), b...))
+		want, wantErr := decodeSnapshotJSON(b)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("DecodeSnapshot(%q) error = %v, encoding/json's %v", b, gotErr, wantErr)
+		}
+		if gotErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeSnapshot(%q) = %#v\nencoding/json: %#v", b, got, want)
+		}
+	})
+}
