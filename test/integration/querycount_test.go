@@ -88,7 +88,10 @@ func TestStatementCounts(t *testing.T) {
 		return set("rotate", map[string]map[string]string{"database": {"host": fmt.Sprintf(`"db-%d"`, i), "secret_password": fmt.Sprintf(`"pw-%d"`, i)}})
 	}
 	applyTwoKeys := func(env string, i int) func() error {
-		return func() error { _, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "small", env, twoKeys(i)); return err }
+		return func() error {
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "small", env, twoKeys(i))
+			return err
+		}
 	}
 	first := writeCount("first change set of an environment (data key read)", applyTwoKeys("local", 1))
 	steady := writeCount("change set of 2 keys (one secret)", applyTwoKeys("prod", 2))
