@@ -260,7 +260,7 @@ func (s versionStore) lockCurrentFirst(ctx context.Context, slug, env string) (d
 	if err != nil {
 		return domain.Asset{}, domain.Version{}, err
 	}
-	if _, err := (environmentStore(s)).Get(ctx, env); err != nil {
+	if _, err := environmentStore(s).Get(ctx, env); err != nil {
 		return domain.Asset{}, domain.Version{}, err
 	}
 	head, err := s.LockHead(ctx, asset.ID, env)
