@@ -94,6 +94,15 @@ type VersionStore interface {
 	// ends (SELECT ... FOR UPDATE, creating the head row when missing) and
 	// returns the current version number, 0 before the first version.
 	LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error)
+	// LockCurrent starts a write to the versions of asset slug in env: it
+	// locks the asset against deletion (as AssetStore.LockBySlug), checks
+	// that env exists, locks the pair's head (as LockHead) and returns the
+	// asset and the current version with its snapshot (Number 0 and an empty
+	// snapshot before the first), in the same lock order as those calls
+	// and, once the pair has a head, in one statement where the database
+	// allows. KindAssetNotFound (also when a concurrent delete won), then
+	// KindEnvironmentNotFound.
+	LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error)
 	// Current returns the current version with its snapshot in one query; a
 	// pair without versions gives Number 0 and an empty snapshot.
 	Current(ctx context.Context, asset domain.AssetID, env string) (domain.Version, error)

@@ -13,27 +13,40 @@ import (
 // auditStore holds the bound tenant's audit chain and its head.
 type auditStore struct{ t *txn }
 
-// LockHead creates the chain's head when missing, locks it until the
-// transaction ends and returns its sequence number and hash. A tenant that
-// does not exist has an empty chain and nothing to lock.
+// LockHead locks the chain's head until the transaction ends, creating it
+// when missing, and returns its sequence number and hash: one statement
+// once the head exists (every tenant's first entry creates it). A tenant
+// that does not exist has an empty chain and nothing to lock.
 func (s auditStore) LockHead(ctx context.Context) (int64, string, error) {
-	tenant := string(s.t.tenant)
+	seq, hash, found, err := s.lockHead(ctx)
+	if found || err != nil {
+		return seq, hash, err
+	}
 	if _, err := s.t.exec(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash)
-		SELECT id, 0, ? FROM tenants WHERE id = ? ON CONFLICT DO NOTHING`, domain.GenesisHash, tenant); err != nil {
+		SELECT id, 0, ? FROM tenants WHERE id = ? ON CONFLICT DO NOTHING`, domain.GenesisHash, string(s.t.tenant)); err != nil {
 		return 0, "", s.t.fail(err, "could not create the audit head")
 	}
+	seq, hash, found, err = s.lockHead(ctx)
+	if !found && err == nil {
+		return 0, domain.GenesisHash, nil
+	}
+	return seq, hash, err
+}
+
+// lockHead locks and reads the chain's head; found is false when there is none.
+func (s auditStore) lockHead(ctx context.Context) (seq int64, hash string, found bool, err error) {
 	var head struct {
 		Seq  int64  `db:"seq"`
 		Hash string `db:"hash"`
 	}
-	err := s.t.get(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE tenant_id = ?`+s.t.locking.ForUpdate, tenant)
+	err = s.t.get(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE tenant_id = ?`+s.t.locking.ForUpdate, string(s.t.tenant))
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, domain.GenesisHash, nil
+		return 0, "", false, nil
 	}
 	if err != nil {
-		return 0, "", s.t.fail(err, "could not lock the audit head")
+		return 0, "", false, s.t.fail(err, "could not lock the audit head")
 	}
-	return head.Seq, head.Hash, nil
+	return head.Seq, head.Hash, true, nil
 }
 
 // Append inserts e and moves the head to it: the head moves only from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -187,6 +188,96 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 		return 0, s.t.missingParent(ctx, parents, domain.KindConflict)
 	}
 	return current, s.t.fail(err, "could not lock the version head")
+}
+
+// writeTargetRow is the row of LockCurrent: the asset, its head in the
+// environment and the version the head names (NULL when there is none in
+// the statement's snapshot).
+type writeTargetRow struct {
+	assetRow
+	Head             int              `db:"current_version"`
+	Number           sql.NullInt64    `db:"version_number"`
+	VersionCreatedAt sql.Null[dbTime] `db:"version_created_at"`
+	CreatedBy        sql.NullString   `db:"created_by"`
+	Message          sql.NullString   `db:"message"`
+	Source           sql.NullString   `db:"source"`
+	Snapshot         []byte           `db:"snapshot"`
+}
+
+// selectWriteTarget reads an asset by slug, its head in an environment and
+// the head's version in one statement (arguments: environment, tenant,
+// slug). The head is joined, not outer-joined: a pair without a head (its
+// first write) has no row, and LockCurrent then takes the long way.
+const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created_at, a.updated_at, h.current_version,
+	v.number AS version_number, v.created_at AS version_created_at, v.created_by, v.message, v.source, v.snapshot
+	FROM assets AS a
+	JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
+	LEFT JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
+		AND v.environment = h.environment AND v.number = h.current_version
+	WHERE a.tenant_id = ? AND a.slug = ?`
+
+// LockCurrent locks the asset slug against deletion and the head of (asset,
+// env), and returns the asset and the current version; see
+// ports.VersionStore. Once the pair has a head this is one statement, whose
+// row locks are taken asset first, head second (the order of its locking
+// clauses), the order of LockBySlug and LockHead. A writer that waited for
+// the head gets the head's newest row, but the version it names committed
+// after the statement's snapshot: the version is then read again, under the
+// lock, by Current. A pair without a head (its first write) and a missing
+// asset or environment go the long way: LockBySlug, the environment,
+// LockHead and Current, which also name what is missing.
+func (s versionStore) LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+	lock := ""
+	if s.t.locking.ForUpdate != "" {
+		lock = s.t.locking.ForKeyShare + " OF a" + s.t.locking.ForUpdate + " OF h"
+	}
+	var r writeTargetRow
+	err := s.t.get(ctx, &r, selectWriteTarget+lock, env, string(s.t.tenant), slug)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return s.lockCurrentFirst(ctx, slug, env)
+	case err != nil:
+		return domain.Asset{}, domain.Version{}, s.t.fail(err, "could not lock the asset and its version head")
+	}
+	asset := r.asset()
+	if !r.Number.Valid && r.Head > 0 {
+		cur, err := s.currentAt(ctx, asset.ID, env, r.Head)
+		return asset, cur, err
+	}
+	if !r.Number.Valid {
+		return asset, domain.Version{TenantID: s.t.tenant, AssetID: asset.ID, Environment: env, Snapshot: domain.Snapshot{}}, nil
+	}
+	v, err := s.version(r.ID, env, versionRow{
+		Number: int(r.Number.Int64), CreatedAt: r.VersionCreatedAt.V, CreatedBy: r.CreatedBy.String,
+		Message: r.Message.String, Source: r.Source.String, Snapshot: r.Snapshot,
+	})
+	return asset, v, err
+}
+
+// lockCurrentFirst is LockCurrent the long way, in the same lock order.
+func (s versionStore) lockCurrentFirst(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+	asset, err := assetStore(s).LockBySlug(ctx, slug)
+	if err != nil {
+		return domain.Asset{}, domain.Version{}, err
+	}
+	if _, err := environmentStore(s).Get(ctx, env); err != nil {
+		return domain.Asset{}, domain.Version{}, err
+	}
+	head, err := s.LockHead(ctx, asset.ID, env)
+	if err != nil {
+		return domain.Asset{}, domain.Version{}, err
+	}
+	cur, err := s.currentAt(ctx, asset.ID, env, head)
+	return asset, cur, err
+}
+
+// currentAt returns the current version of (asset, env), which must be head.
+func (s versionStore) currentAt(ctx context.Context, asset domain.AssetID, env string, head int) (domain.Version, error) {
+	cur, err := s.Current(ctx, asset, env)
+	if err == nil && cur.Number != head {
+		return domain.Version{}, domain.Wrap(fmt.Errorf("head is %d but the current version is %d", head, cur.Number), "The version history is inconsistent.")
+	}
+	return cur, err
 }
 
 // Current returns the current version with its snapshot in one query, or

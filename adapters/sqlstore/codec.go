@@ -2,9 +2,13 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -135,22 +139,132 @@ func (j *jsonText) UnmarshalJSON(b []byte) error {
 // unescaped is the byte of each one-letter escape of a JSON string.
 var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
-// EncodeSnapshot returns the stored JSON text of s; nil is the empty snapshot.
+// EncodeSnapshot returns the stored JSON text of s; nil is the empty
+// snapshot. It writes what json.Marshal writes for the snapshot as a map of
+// storedValue (objects and keys sorted, strings escaped as encoding/json
+// escapes them, sealed bytes in standard base64), without reflection or an
+// intermediate copy: every new version encodes its whole snapshot.
 func EncodeSnapshot(s domain.Snapshot) (string, error) {
-	doc := make(map[string]map[string]storedValue, len(s))
+	size := 2
 	for object, keys := range s {
-		values := make(map[string]storedValue, len(keys))
+		size += len(object) + 4
 		for key, v := range keys {
-			values[key] = storedValue{JSON: jsonText(v.Value), Secret: v.Secret, Sealed: v.Sealed}
+			size += len(key) + len(v.Value) + base64.StdEncoding.EncodedLen(len(v.Sealed)) + 48
 		}
-		doc[object] = values
 	}
-	b, err := json.Marshal(doc)
-	return string(b), domain.Wrap(err, "could not encode the snapshot")
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, object := range slices.Sorted(maps.Keys(s)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, object), ':', '{')
+		keys := s[object]
+		for j, key := range slices.Sorted(maps.Keys(keys)) {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, key), ':')
+			b = appendStoredValue(b, keys[key])
+		}
+		b = append(b, '}')
+	}
+	return string(append(b, '}')), nil
 }
 
-// DecodeSnapshot reads a text written by EncodeSnapshot.
+// appendStoredValue appends v as json.Marshal writes its storedValue.
+func appendStoredValue(b []byte, v domain.StoredValue) []byte {
+	b = append(b, '{')
+	sep := false
+	if len(v.Value) > 0 {
+		b = appendJSONString(append(b, `"json":`...), string(v.Value))
+		sep = true
+	}
+	if v.Secret {
+		if sep {
+			b = append(b, ',')
+		}
+		b = append(b, `"secret":true`...)
+		sep = true
+	}
+	if len(v.Sealed) > 0 {
+		if sep {
+			b = append(b, ',')
+		}
+		b = append(b, `"sealed":"`...)
+		b = base64.StdEncoding.AppendEncode(b, v.Sealed)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// one: '"' and '\\' escaped, \b \f \n \r \t, other control characters
+// and '<', '>', '&', U+2028 and U+2029 as \u00xx or \u20xx, and invalid
+// UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
+}
+
+// DecodeSnapshot reads a text written by EncodeSnapshot, or by PostgreSQL
+// from it (jsonb's spacing and member order). The text is parsed directly
+// when it has that shape, the usual case, and by json.Unmarshal otherwise
+// (decodeSnapshotJSON: anything unusual, and every error), so that both
+// give the same result for any input. The values' texts may share b's
+// memory: b must not change afterwards (a scanned column is the caller's).
 func DecodeSnapshot(b []byte) (domain.Snapshot, error) {
+	d := snapshotDecoder{b: b}
+	if s, ok := d.snapshot(); ok {
+		return s, nil
+	}
+	return decodeSnapshotJSON(b)
+}
+
+// decodeSnapshotJSON decodes a snapshot's text with encoding/json.
+func decodeSnapshotJSON(b []byte) (domain.Snapshot, error) {
 	var doc map[string]map[string]storedValue
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, domain.Wrap(err, "could not decode the snapshot")
@@ -164,4 +278,183 @@ func DecodeSnapshot(b []byte) (domain.Snapshot, error) {
 		s[object] = values
 	}
 	return s, nil
+}
+
+// snapshotDecoder parses the usual shape of a snapshot's text: objects of
+// keys of {"json": string, "secret": bool, "sealed": base64 string} with
+// strings that json.Unmarshal would read as they are or through a
+// one-letter or non-surrogate \u escape. Anything else (null, numbers,
+// other members, other escapes, invalid UTF-8, trailing data) is not
+// ok, and DecodeSnapshot leaves it to encoding/json.
+type snapshotDecoder struct {
+	b []byte
+	i int
+}
+
+// snapshot parses the whole text.
+func (d *snapshotDecoder) snapshot() (domain.Snapshot, bool) {
+	s := domain.Snapshot{}
+	more, ok := d.open()
+	for ok && more {
+		var object []byte
+		if object, ok = d.name(); !ok {
+			break
+		}
+		keys := map[string]domain.StoredValue{}
+		s[string(object)] = keys
+		var keysMore bool
+		for keysMore, ok = d.open(); ok && keysMore; keysMore, ok = d.next() {
+			var key []byte
+			if key, ok = d.name(); !ok {
+				break
+			}
+			var v domain.StoredValue
+			if v, ok = d.storedValue(); !ok {
+				break
+			}
+			keys[string(key)] = v
+		}
+		if ok {
+			more, ok = d.next()
+		}
+	}
+	d.space()
+	return s, ok && d.i == len(d.b)
+}
+
+// open reads the '{' of an object; more is false when the object is empty.
+func (d *snapshotDecoder) open() (more, ok bool) {
+	if !d.take('{') {
+		return false, false
+	}
+	return !d.take('}'), true
+}
+
+// name reads a member's name and its ':'.
+func (d *snapshotDecoder) name() ([]byte, bool) {
+	name, ok := d.str()
+	return name, ok && d.take(':')
+}
+
+// next reads what follows a member: ',' and more, or the object's '}'.
+func (d *snapshotDecoder) next() (more, ok bool) {
+	if d.take(',') {
+		return true, true
+	}
+	return false, d.take('}')
+}
+
+// storedValue parses one value's object.
+func (d *snapshotDecoder) storedValue() (domain.StoredValue, bool) {
+	var v domain.StoredValue
+	more, ok := d.open()
+	for ok && more {
+		var name []byte
+		if name, ok = d.name(); !ok {
+			break
+		}
+		switch string(name) {
+		case "json":
+			var text []byte
+			text, ok = d.str()
+			v.Value = json.RawMessage(text)
+		case "secret":
+			ok = d.boolean(&v.Secret)
+		case "sealed":
+			var text []byte
+			if text, ok = d.str(); ok {
+				var err error
+				v.Sealed, err = base64.StdEncoding.AppendDecode(make([]byte, 0, base64.StdEncoding.DecodedLen(len(text))), text)
+				ok = err == nil
+			}
+		default:
+			ok = false
+		}
+		if ok {
+			more, ok = d.next()
+		}
+	}
+	return v, ok
+}
+
+// boolean parses true or false into v.
+func (d *snapshotDecoder) boolean(v *bool) bool {
+	d.space()
+	for _, lit := range [...]string{"true", "false"} {
+		if strings.HasPrefix(string(d.b[d.i:min(d.i+len(lit), len(d.b))]), lit) {
+			d.i += len(lit)
+			*v = lit == "true"
+			return true
+		}
+	}
+	return false
+}
+
+// str parses a string and returns its text: a piece of the input when the
+// string has no escape and no control character, else a slice of its own.
+func (d *snapshotDecoder) str() ([]byte, bool) {
+	if !d.take('"') {
+		return nil, false
+	}
+	start := d.i
+	end := start
+	for end < len(d.b) && d.b[end] != '"' && d.b[end] != '\\' && d.b[end] >= 0x20 {
+		end++
+	}
+	if end < len(d.b) && d.b[end] == '"' && utf8.Valid(d.b[start:end]) {
+		d.i = end + 1
+		return d.b[start:end:end], true
+	}
+	out := make([]byte, 0, end-start+8)
+	for d.i = start; d.i < len(d.b); {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return out, true
+		case c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			out, d.i = append(out, d.b[d.i:d.i+size]...), d.i+size
+		case c != '\\':
+			out, d.i = append(out, c), d.i+1
+		case d.i+1 < len(d.b) && d.b[d.i+1] != 'u' && unescaped[d.b[d.i+1]] != 0:
+			out, d.i = append(out, unescaped[d.b[d.i+1]]), d.i+2
+		case d.i+6 <= len(d.b) && d.b[d.i+1] == 'u':
+			r, err := strconv.ParseUint(string(d.b[d.i+2:d.i+6]), 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
+				return nil, false
+			}
+			out, d.i = utf8.AppendRune(out, rune(r)), d.i+6
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// take skips spaces and then c, reporting whether c was there.
+func (d *snapshotDecoder) take(c byte) bool {
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// space skips JSON's insignificant whitespace.
+func (d *snapshotDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -101,4 +102,77 @@ func TestJSONTextDecodesAsEncodingJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`12`), &bad); err == nil {
 		t.Error("a stored value that is no JSON string decoded")
 	}
+}
+
+// TestEncodeSnapshotAsJSONMarshal checks that EncodeSnapshot writes exactly
+// what json.Marshal writes for the same snapshot as maps of storedValue,
+// for every ASCII byte, invalid UTF-8, the line separators and non-ASCII
+// text, in values, keys and object names.
+func TestEncodeSnapshotAsJSONMarshal(t *testing.T) {
+	var ascii []byte
+	for c := range 0x80 {
+		ascii = append(ascii, byte(c))
+	}
+	texts := []string{"", string(ascii), "\xff\xfe bad \xc3", "a\u2028b\u2029c", "héllo ☃ 😀", `{"a": [1, "<b>&"]}`}
+	s := domain.Snapshot{}
+	for i, text := range texts {
+		s[text+"-object"] = map[string]domain.StoredValue{
+			text:                 {Value: json.RawMessage(text)},
+			"secret" + text:      {Secret: true, Sealed: []byte(text + "\x00\x01sealed")},
+			fmt.Sprint("key", i): {Value: json.RawMessage(`"` + text + `"`)},
+		}
+	}
+	s["empty"] = map[string]domain.StoredValue{}
+	got, err := EncodeSnapshot(s)
+	if err != nil {
+		t.Fatalf("EncodeSnapshot: %v", err)
+	}
+	doc := map[string]map[string]storedValue{}
+	for object, keys := range s {
+		doc[object] = map[string]storedValue{}
+		for key, v := range keys {
+			doc[object][key] = storedValue{JSON: jsonText(v.Value), Secret: v.Secret, Sealed: v.Sealed}
+		}
+	}
+	want, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
+	if got != string(want) {
+		t.Fatalf("EncodeSnapshot =\n%s\nwant\n%s", got, want)
+	}
+	if empty, _ := EncodeSnapshot(nil); empty != "{}" {
+		t.Fatalf("EncodeSnapshot(nil) = %s, want {}", empty)
+	}
+}
+
+// FuzzDecodeSnapshot checks that DecodeSnapshot's own parser and
+// encoding/json agree on every input: the same error-ness, the same
+// snapshot.
+func FuzzDecodeSnapshot(f *testing.F) {
+	encoded, err := EncodeSnapshot(domain.Snapshot{
+		"db":   {"host": {Value: json.RawMessage(`"h\u00e9 \n"`)}, "pw": {Secret: true, Sealed: []byte{0, 1, 0xfe, 0xff}}},
+		"flag": {"on": {Value: json.RawMessage(`true`)}, "empty": {}},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{
+		encoded, `{}`, ` { } `, `{"a": {}}`, `{"a": {"k": {"json": "1", "secret": false}}}`,
+		`{"a": {"k": {"json": "\ud83d\ude00"}}}`, `{"a": {"k": {"JSON": "1"}}}`, `{"a": null}`,
+		`{"a": {"k": {"json": "1",}}}`, `{"a": {"k": {"sealed": "AQ=="}}} x`, `{"a": {"k": {"json": "\/\b"}}}`,
+		`{"a": {"k": {"json": "1"}, "k": {"secret": true}}}`, "{\"a\": {\"k\": {\"json\": \"\xff\"}}}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotErr := DecodeSnapshot(append([]byte(nil), b...))
+		want, wantErr := decodeSnapshotJSON(b)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("DecodeSnapshot(%q) error = %v, encoding/json's %v", b, gotErr, wantErr)
+		}
+		if gotErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeSnapshot(%q) = %#v\nencoding/json: %#v", b, got, want)
+		}
+	})
 }

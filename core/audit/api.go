@@ -125,9 +125,11 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 		CreatedAt:    l.clock.Now().UTC().Truncate(time.Microsecond),
 		PreviousHash: prev,
 	}
-	if e.Hash, err = Hash(prev, e); err != nil {
+	canonical, err := canonicalWith(e, d)
+	if err != nil {
 		return err
 	}
+	e.Hash = hashOf(prev, canonical)
 	if err := chain.Append(ctx, e); err != nil {
 		return err
 	}

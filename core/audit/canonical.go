@@ -30,6 +30,24 @@ type canonicalEntry struct {
 // It fails when e.Details is not a JSON object (empty and null count as {})
 // or a text field is not valid UTF-8.
 func Canonical(e domain.AuditEntry) ([]byte, error) {
+	details, err := canonicalDetails(e.Details)
+	if err != nil {
+		return nil, err
+	}
+	return canonicalWith(e, details)
+}
+
+// detailsMember is the details member, empty, in the canonical form of an
+// entry: members are sorted by name, so it is always followed by seq. It
+// occurs once: inside a canonical string every quotation mark is escaped.
+const detailsMember = `,"details":{},"seq":`
+
+// canonicalWith is Canonical(e) for details, the canonical form of
+// e.Details. The members other than details are canonicalized as an object
+// whose details are {}, and details is put in their place: a member's
+// canonical value does not depend on the rest of the object, so the result
+// is the canonical form of the whole entry, without walking details again.
+func canonicalWith(e domain.AuditEntry, details json.RawMessage) ([]byte, error) {
 	for _, f := range [...]struct{ name, text string }{
 		{"action", e.Action}, {"actor", e.Actor}, {"target", e.Target}, {"tenant_id", string(e.TenantID)},
 	} {
@@ -37,15 +55,11 @@ func Canonical(e domain.AuditEntry) ([]byte, error) {
 			return nil, domain.Errorf(domain.KindInternal, "audit entry %d: %s is not valid UTF-8", e.Seq, f.name)
 		}
 	}
-	details, err := canonicalDetails(e.Details)
-	if err != nil {
-		return nil, err
-	}
-	b, err := canonjson.Marshal(canonicalEntry{
+	skeleton, err := canonjson.Marshal(canonicalEntry{
 		Action:    e.Action,
 		Actor:     e.Actor,
 		CreatedAt: e.CreatedAt.UTC().Format(CreatedAtLayout),
-		Details:   details,
+		Details:   emptyObject,
 		Seq:       e.Seq,
 		Target:    e.Target,
 		TenantID:  string(e.TenantID),
@@ -53,7 +67,15 @@ func Canonical(e domain.AuditEntry) ([]byte, error) {
 	if err != nil {
 		return nil, domain.Wrap(err, "could not canonicalize an audit entry")
 	}
-	return b, nil
+	at := bytes.Index(skeleton, []byte(detailsMember))
+	if at < 0 {
+		return nil, domain.Errorf(domain.KindInternal, "audit entry %d: no details member in its canonical form", e.Seq)
+	}
+	at += len(`,"details":`)
+	out := make([]byte, 0, len(skeleton)-len(emptyObject)+len(details))
+	out = append(out, skeleton[:at]...)
+	out = append(out, details...)
+	return append(out, skeleton[at+len(emptyObject):]...), nil
 }
 
 // Hash returns the lower-case hex SHA-256 of previousHash (its ASCII text)
@@ -63,10 +85,15 @@ func Hash(previousHash string, e domain.AuditEntry) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return hashOf(previousHash, canonical), nil
+}
+
+// hashOf is the chain's hash of an entry whose canonical form is canonical.
+func hashOf(previousHash string, canonical []byte) string {
 	h := sha256.New()
 	h.Write([]byte(previousHash))
 	h.Write(canonical)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // emptyObject is the details of an entry without details.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/configmat/configmat/core/canonjson"
 	"github.com/configmat/configmat/core/domain"
 )
 
@@ -160,6 +161,49 @@ func TestCanonicalRejectsInvalidUTF8(t *testing.T) {
 			tt.set(&e)
 			if _, err := Canonical(e); err == nil || !strings.Contains(err.Error(), tt.field+" is not valid UTF-8") {
 				t.Fatalf("error %v, want one naming %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestCanonicalEqualsWholeEntry checks the spliced canonical form against
+// canonjson over the whole entry, with text fields that look like the
+// details member and details that need canonicalizing.
+func TestCanonicalEqualsWholeEntry(t *testing.T) {
+	tricky := `,"details":{},"seq":`
+	tests := []struct {
+		name    string
+		target  string
+		details string
+	}{
+		{"details member in the target", "asset:" + tricky, `{"b":1,"a":[2e0,"x"]}`},
+		{"escapes in the target", "a\"b\\c\n\u2028</>&", `{}`},
+		{"nested details", "asset:web", `{"z":{"y":{"x":{}}},"a":"` + strings.ReplaceAll(tricky, `"`, `\"`) + `"}`},
+		{"no details", "asset:web", ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := domain.AuditEntry{
+				TenantID: vectorTenant, Seq: 42, Action: "values.changed", Actor: "user:" + tricky, Target: tt.target,
+				Details: json.RawMessage(tt.details), CreatedAt: time.Date(2026, 12, 1, 12, 0, 0, 123456789, time.UTC),
+			}
+			got, err := Canonical(e)
+			if err != nil {
+				t.Fatalf("Canonical: %v", err)
+			}
+			details := json.RawMessage(tt.details)
+			if tt.details == "" {
+				details = json.RawMessage(`{}`)
+			}
+			whole, err := canonjson.Marshal(canonicalEntry{
+				Action: e.Action, Actor: e.Actor, CreatedAt: e.CreatedAt.UTC().Format(CreatedAtLayout),
+				Details: details, Seq: e.Seq, Target: e.Target, TenantID: string(e.TenantID),
+			})
+			if err != nil {
+				t.Fatalf("canonjson.Marshal: %v", err)
+			}
+			if string(got) != string(whole) {
+				t.Fatalf("Canonical = %s\nwant        %s", got, whole)
 			}
 		})
 	}

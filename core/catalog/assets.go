@@ -178,11 +178,11 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 		if err := st.Assets().Delete(ctx, asset.ID); err != nil {
 			return struct{}{}, err
 		}
-		details := assetDeleted{ID: asset.ID, Slug: slug}
-		if err := s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetDeleted, assetTarget(slug), details); err != nil {
+		if err := st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeValues, TenantID: actor.TenantID, AssetID: asset.ID}); err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeValues, TenantID: actor.TenantID, AssetID: asset.ID})
+		details := assetDeleted{ID: asset.ID, Slug: slug}
+		return struct{}{}, s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetDeleted, assetTarget(slug), details)
 	})
 	return err
 }

@@ -122,8 +122,10 @@ func TestApplyChangeSetFailures(t *testing.T) {
 		})
 	}
 	steps := []step{
-		stepLockBySlug(), stepEnvironment("prod"), stepLockHead("prod", 3), stepCurrent("prod", current),
-		stepTenantKey(), stepCreateVersion(), stepAuditLockHead(), stepAuditAppend(), stepPublish(),
+		{"Versions.LockCurrent(prod)", func(w *world, err error) *gomock.Call {
+			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current(w), err)
+		}},
+		stepTenantKey(), stepCreateVersion(), stepPublish(), stepAuditLockHead(), stepAuditAppend(),
 	}
 	cs := domain.ChangeSet{
 		Message:         "rotate",
@@ -153,7 +155,7 @@ func TestPromoteFailures(t *testing.T) {
 	steps := []step{
 		stepLockBySlug(), stepEnvironment("stage"), stepEnvironment("prod"), stepLockHead("prod", 2),
 		stepCurrent("prod", target), stepCurrent("stage", source), stepTenantKey(),
-		stepCreateVersion(), stepAuditLockHead(), stepAuditAppend(), stepPublish(),
+		stepCreateVersion(), stepPublish(), stepAuditLockHead(), stepAuditAppend(),
 	}
 	injectFailures(t, steps, func(w *world) error {
 		_, err := w.svc.Promote(w.ctx, editor, assetSlug, PromoteRequest{From: "stage", To: "prod", ExpectedVersion: intp(2)})
@@ -180,12 +182,14 @@ func TestPromoteDryRunFailures(t *testing.T) {
 
 func TestRollbackFailures(t *testing.T) {
 	steps := []step{
-		stepLockBySlug(), stepEnvironment("prod"), stepLockHead("prod", 4),
+		{"Versions.LockCurrent(prod)", func(w *world, err error) *gomock.Call {
+			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, version("prod", 4, domain.Snapshot{}), err)
+		}},
 		{"Versions.Get", func(w *world, err error) *gomock.Call {
 			return w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", 2).
 				Return(version("prod", 2, domain.Snapshot{"app": {"debug": plain(`false`)}}), err)
 		}},
-		stepCreateVersion(), stepAuditLockHead(), stepAuditAppend(), stepPublish(),
+		stepCreateVersion(), stepPublish(), stepAuditLockHead(), stepAuditAppend(),
 	}
 	injectFailures(t, steps, func(w *world) error {
 		_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 2)
@@ -234,7 +238,7 @@ func TestAssetWriteFailures(t *testing.T) {
 			_, err := w.svc.UpdateAsset(w.ctx, editor, assetSlug, AssetPatch{Name: &name})
 			return err
 		}},
-		{"delete", []step{stepBySlug(), deleteAsset, stepAuditLockHead(), stepAuditAppend(), stepPublish()}, func(w *world) error {
+		{"delete", []step{stepBySlug(), deleteAsset, stepPublish(), stepAuditLockHead(), stepAuditAppend()}, func(w *world) error {
 			return w.svc.DeleteAsset(w.ctx, admin, assetSlug)
 		}},
 	}

@@ -71,6 +71,12 @@ func environmentsExist(ctx context.Context, st ports.TenantTx, envs []string) er
 // ENVIRONMENT_NOT_FOUND names it.
 func environmentExists(ctx context.Context, st ports.TenantTx, name string) error {
 	_, err := st.Environments().Get(ctx, name)
+	return namedEnvironmentError(name, err)
+}
+
+// namedEnvironmentError gives a store's ENVIRONMENT_NOT_FOUND the contract's
+// message and the environment's name; other errors pass unchanged.
+func namedEnvironmentError(name string, err error) error {
 	if domain.IsKind(err, domain.KindEnvironmentNotFound) {
 		return &domain.Error{
 			Kind:    domain.KindEnvironmentNotFound,
@@ -95,6 +101,23 @@ func versionByNumber(ctx context.Context, st ports.TenantTx, asset domain.AssetI
 		}
 	}
 	return v, err
+}
+
+// lockedWriteTarget starts a write to the versions of (slug, env) with the
+// locks of lockedAsset and lockedCurrent, in their order, through
+// VersionStore.LockCurrent (one statement once the pair has a head):
+// ASSET_NOT_FOUND, ENVIRONMENT_NOT_FOUND, then VERSION_CONFLICT when
+// expected is given and stale. It returns the asset and its current version
+// with its snapshot.
+func lockedWriteTarget(ctx context.Context, st ports.TenantTx, slug, env string, expected *int) (domain.Asset, domain.Version, error) {
+	asset, cur, err := st.Versions().LockCurrent(ctx, slug, env)
+	if err != nil {
+		return domain.Asset{}, domain.Version{}, namedEnvironmentError(env, namedAssetError(slug, err))
+	}
+	if err := checkExpected(expected, cur.Number); err != nil {
+		return domain.Asset{}, domain.Version{}, err
+	}
+	return asset, cur, nil
 }
 
 // lockedCurrent locks the head of (asset, env), checks expected against it,

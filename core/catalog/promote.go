@@ -11,7 +11,8 @@ import (
 
 // Promote diffs and, unless dry run, replaces the target's values with the
 // source's as the target's next version (editor). Secrets are opened under
-// the source's binding and sealed again under the target's. The expected
+// the source's binding and sealed again under the target's, except those
+// the target already holds with the same value, which keep its ciphertext. The expected
 // version guards the target (VERSION_CONFLICT); a dry run writes nothing and
 // takes no lock.
 func (s *Service) Promote(ctx context.Context, actor domain.Actor, slug string, req PromoteRequest) (PromoteResult, error) {
@@ -60,7 +61,7 @@ func (s *Service) promote(ctx context.Context, st ports.TenantTx, actor domain.A
 	if req.DryRun {
 		return res, nil
 	}
-	snap, err := s.reseal(ctx, st, source.Snapshot, from, to.place)
+	snap, err := s.reseal(ctx, st, source.Snapshot, target.Snapshot, from, to)
 	if err != nil {
 		return PromoteResult{}, err
 	}
@@ -106,9 +107,13 @@ func promotionPair(ctx context.Context, st ports.TenantTx, asset domain.AssetID,
 	return source, target, nil
 }
 
-// reseal copies the source's values for the place to: non-secrets as they
-// are, secrets opened with from and sealed again for to.
-func (s *Service) reseal(ctx context.Context, st ports.TenantTx, source domain.Snapshot, from *opener, to place) (domain.Snapshot, error) {
+// reseal copies the source's values for the place of to: non-secrets as
+// they are, secrets opened with from and sealed again for to's place. A
+// secret the target already holds with the same plaintext keeps the
+// target's ciphertext: it is sealed for that very place (tenant, asset,
+// environment, object and key), so sealing it again would only spend a
+// nonce. The diff opened both already; the openers do not open them again.
+func (s *Service) reseal(ctx context.Context, st ports.TenantTx, source, target domain.Snapshot, from, to *opener) (domain.Snapshot, error) {
 	out := make(domain.Snapshot, len(source))
 	for _, obj := range slices.Sorted(maps.Keys(source)) {
 		keys := source[obj]
@@ -119,11 +124,17 @@ func (s *Service) reseal(ctx context.Context, st ports.TenantTx, source domain.S
 				m[key] = v
 				continue
 			}
+			if same, err := sameValue(ctx, obj, key, v, target[obj][key], from, to); err != nil {
+				return nil, err
+			} else if same {
+				m[key] = target[obj][key]
+				continue
+			}
 			plaintext, err := from.plaintext(ctx, obj, key, v)
 			if err != nil {
 				return nil, err
 			}
-			if m[key], err = s.seal(ctx, st, to, obj, key, plaintext); err != nil {
+			if m[key], err = s.seal(ctx, st, to.place, obj, key, plaintext); err != nil {
 				return nil, err
 			}
 		}

@@ -101,6 +101,14 @@ func TestPromoteCopiesTheSourceResealed(t *testing.T) {
 			}
 		}
 	}
+	// A secret equal in both keeps the target's ciphertext; a changed one
+	// is sealed anew.
+	if got, kept := created.Snapshot["db"]["pw_same"].Sealed, target.Snapshot["db"]["pw_same"].Sealed; string(got) != string(kept) {
+		t.Fatal("db.pw_same was sealed again, want the target's ciphertext kept")
+	}
+	if got, old := created.Snapshot["db"]["pw_diff"].Sealed, target.Snapshot["db"]["pw_diff"].Sealed; string(got) == string(old) {
+		t.Fatal("db.pw_diff kept the target's ciphertext of another value")
+	}
 	if entry.Action != domain.ActionPromoted || entry.Target != "asset:billing" {
 		t.Fatalf("audit entry = %+v", entry)
 	}

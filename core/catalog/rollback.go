@@ -23,23 +23,21 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 		return RollbackResult{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (RollbackResult, error) {
-		asset, err := lockedAssetWithEnvironments(ctx, st, slug, env)
+		asset, cur, err := lockedWriteTarget(ctx, st, slug, env, nil)
 		if err != nil {
 			return RollbackResult{}, err
 		}
-		head, err := st.Versions().LockHead(ctx, asset.ID, env)
-		if err != nil {
-			return RollbackResult{}, err
-		}
-		old, err := versionByNumber(ctx, st, asset.ID, env, version)
-		if err != nil {
-			return RollbackResult{}, err
+		old := cur
+		if version != cur.Number {
+			if old, err = versionByNumber(ctx, st, asset.ID, env, version); err != nil {
+				return RollbackResult{}, err
+			}
 		}
 		v := domain.Version{
 			TenantID:    actor.TenantID,
 			AssetID:     asset.ID,
 			Environment: env,
-			Number:      head + 1,
+			Number:      cur.Number + 1,
 			CreatedAt:   s.now(),
 			CreatedBy:   actor.String(),
 			Message:     fmt.Sprintf("rolled back to version %d", version),

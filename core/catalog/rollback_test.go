@@ -24,12 +24,17 @@ func TestRollbackRestoresAnOldVersion(t *testing.T) {
 			old := version("prod", tt.to, domain.Snapshot{
 				"app": {"debug": plain(`false`), "token": w.sealed("prod", "app", "token", `"t0k3n"`)},
 			})
-			w.expectLockedTarget("prod")
-			w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(tt.head, nil)
-			w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", tt.to).Return(old, nil)
+			cur := version("prod", tt.head, domain.Snapshot{"app": {"debug": plain(`true`)}})
+			if tt.to == tt.head {
+				cur = old
+			}
+			w.expectWriteTarget("prod", cur)
+			if tt.to != tt.head {
+				w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", tt.to).Return(old, nil)
+			}
 			created := w.expectNewVersion()
-			entry := w.expectAudit()
 			published := w.expectPublish()
+			entry := w.expectAudit()
 
 			got, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", tt.to)
 			if err != nil {
@@ -60,8 +65,7 @@ func TestRollbackRestoresAnOldVersion(t *testing.T) {
 
 func TestRollbackToAMissingVersion(t *testing.T) {
 	w := newWorld(t)
-	w.expectLockedTarget("prod")
-	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(4, nil)
+	w.expectWriteTarget("prod", version("prod", 4, domain.Snapshot{}))
 	w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", 7).Return(domain.Version{}, domain.Errorf(domain.KindVersionNotFound, "no such version"))
 	_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 7)
 	de := assertKind(t, err, domain.KindVersionNotFound)

@@ -43,11 +43,7 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
-		asset, err := lockedAssetWithEnvironments(ctx, st, slug, env)
-		if err != nil {
-			return EnvironmentValues{}, err
-		}
-		cur, err := lockedCurrent(ctx, st, asset.ID, env, cs.ExpectedVersion)
+		asset, cur, err := lockedWriteTarget(ctx, st, slug, env, cs.ExpectedVersion)
 		if err != nil {
 			return EnvironmentValues{}, err
 		}

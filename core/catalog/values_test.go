@@ -20,11 +20,10 @@ func (w *world) expectTarget(env string) {
 	w.envs.EXPECT().Get(gomock.Any(), env).Return(domain.Environment{Name: env, Position: 3}, nil)
 }
 
-// expectLockedTarget expects the locking asset lookup and the environment
-// lookup of one write to the asset's versions.
-func (w *world) expectLockedTarget(env string) {
-	w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
-	w.envs.EXPECT().Get(gomock.Any(), env).Return(domain.Environment{Name: env, Position: 3}, nil)
+// expectWriteTarget expects the locking lookup that starts a change set:
+// the asset, env's head and its current version cur.
+func (w *world) expectWriteTarget(env string, cur domain.Version) {
+	w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, env).Return(testAsset, cur, nil)
 }
 
 // expectNewVersion expects one version to be stored and returns where it
@@ -51,17 +50,15 @@ func (w *world) expectPublish() *domain.Change {
 
 func TestApplyChangeSetWritesTheNextVersion(t *testing.T) {
 	w := newWorld(t)
-	w.expectLockedTarget("prod")
-	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(3, nil)
-	w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 3, domain.Snapshot{
+	w.expectWriteTarget("prod", version("prod", 3, domain.Snapshot{
 		"database": {"host": plain(`"db"`), "password": w.sealed("prod", "database", "password", `"old"`)},
 		"features": {"beta": plain(`true`)},
 		"cache":    {"ttl": plain(`60`)},
-	}), nil)
+	}))
 	w.expectTenantKey()
 	created := w.expectNewVersion()
-	entry := w.expectAudit()
 	published := w.expectPublish()
+	entry := w.expectAudit()
 
 	cs := domain.ChangeSet{
 		Message: "rotate the password",
@@ -125,12 +122,10 @@ func TestApplyChangeSetWritesTheNextVersion(t *testing.T) {
 
 func TestApplyChangeSetStartsAtVersionOne(t *testing.T) {
 	w := newWorld(t)
-	w.expectLockedTarget("local")
-	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "local").Return(0, nil)
-	w.versions.EXPECT().Current(gomock.Any(), assetID, "local").Return(version("local", 0, nil), nil)
+	w.expectWriteTarget("local", version("local", 0, nil))
 	created := w.expectNewVersion()
-	w.expectAudit()
 	w.expectPublish()
+	w.expectAudit()
 	cs := domain.ChangeSet{ExpectedVersion: intp(0), Set: values("app", "debug", `true`)}
 	got, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "local", cs)
 	if err != nil {
@@ -149,33 +144,25 @@ func TestApplyChangeSetRefusesWithoutWriting(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		head    int
-		current *domain.Version
+		current domain.Version
 		cs      domain.ChangeSet
 		kind    domain.Kind
 		details map[string]any
 	}{
-		{"stale expected version", 3, nil,
+		{"stale expected version", current,
 			domain.ChangeSet{ExpectedVersion: intp(2), Set: values("app", "debug", `true`)},
 			domain.KindVersionConflict, map[string]any{"expected_version": 2, "current_version": 3}},
-		{"unset of a key that is not set", 3, &current,
+		{"unset of a key that is not set", current,
 			domain.ChangeSet{Unset: map[string][]string{"app": {"debgu"}, "nothing": {"here"}}},
 			domain.KindInvalid, map[string]any{"fields": map[string]any{"unset.app.debgu": "is not set", "unset.nothing.here": "is not set"}}},
-		{"more keys than allowed", 3, &domain.Version{Number: 3, Snapshot: full},
+		{"more keys than allowed", domain.Version{Number: 3, Snapshot: full},
 			domain.ChangeSet{Set: values("app", "one-more", `1`)},
 			domain.KindInvalid, map[string]any{"fields": map[string]any{"set": "would leave 5001 keys in the environment; at most 5000 are allowed"}}},
-		{"head and current disagree", 3, &domain.Version{Number: 2},
-			domain.ChangeSet{Set: values("app", "debug", `true`)},
-			domain.KindInternal, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			w.expectLockedTarget("prod")
-			w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(tt.head, nil)
-			if tt.current != nil {
-				w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(*tt.current, nil)
-			}
+			w.expectWriteTarget("prod", tt.current)
 			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "prod", tt.cs)
 			de := assertKind(t, err, tt.kind)
 			if tt.details != nil {
@@ -192,12 +179,10 @@ func TestApplyChangeSetAtTheKeyLimitMayOverwrite(t *testing.T) {
 	for i := range domain.MaxKeysPerEnvironment {
 		full["app"]["k"+strconv.Itoa(i)] = plain(`1`)
 	}
-	w.expectLockedTarget("prod")
-	w.versions.EXPECT().LockHead(gomock.Any(), assetID, "prod").Return(7, nil)
-	w.versions.EXPECT().Current(gomock.Any(), assetID, "prod").Return(version("prod", 7, full), nil)
+	w.expectWriteTarget("prod", version("prod", 7, full))
 	created := w.expectNewVersion()
-	w.expectAudit()
 	w.expectPublish()
+	w.expectAudit()
 	if _, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "prod", domain.ChangeSet{Set: values("app", "k1", `2`)}); err != nil {
 		t.Fatalf("ApplyChangeSet: %v", err)
 	}
@@ -253,8 +238,7 @@ func TestLookupsNameWhatIsMissing(t *testing.T) {
 			return err
 		}, domain.KindAssetNotFound, map[string]any{"asset_slug": "ghost"}},
 		{"environment", func(w *world) {
-			w.assets.EXPECT().LockBySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
-			w.envs.EXPECT().Get(gomock.Any(), "qa").Return(domain.Environment{}, &domain.Error{Kind: domain.KindEnvironmentNotFound, Cause: storeErr})
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "qa").Return(domain.Asset{}, domain.Version{}, &domain.Error{Kind: domain.KindEnvironmentNotFound, Cause: storeErr})
 		}, func(w *world) error {
 			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "qa", domain.ChangeSet{Set: values("a", "b", `1`)})
 			return err

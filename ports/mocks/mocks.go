@@ -868,6 +868,22 @@ func (mr *MockVersionStoreMockRecorder) List(ctx, asset, env, p any) *gomock.Cal
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockVersionStore)(nil).List), ctx, asset, env, p)
 }
 
+// LockCurrent mocks base method.
+func (m *MockVersionStore) LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockCurrent", ctx, slug, env)
+	ret0, _ := ret[0].(domain.Asset)
+	ret1, _ := ret[1].(domain.Version)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// LockCurrent indicates an expected call of LockCurrent.
+func (mr *MockVersionStoreMockRecorder) LockCurrent(ctx, slug, env any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockCurrent", reflect.TypeOf((*MockVersionStore)(nil).LockCurrent), ctx, slug, env)
+}
+
 // LockHead mocks base method.
 func (m *MockVersionStore) LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error) {
 	m.ctrl.T.Helper()

@@ -18,16 +18,18 @@ const (
 	changesPerWorker = 25
 )
 
-// change makes one change the way the core does: lock the version head, create
-// the next version, and append its audit entry, all in one transaction.
-func change(ctx context.Context, tx ports.Transactor, tenant domain.TenantID, asset domain.AssetID, env string) error {
+// change makes one change the way the core does: lock the version head
+// (with LockCurrent by the asset's slug, or with LockHead when bySlug is
+// false: both lock the same rows in the same order), create the next
+// version, and append its audit entry, all in one transaction.
+func change(ctx context.Context, tx ports.Transactor, tenant domain.TenantID, asset domain.Asset, env string, bySlug bool) error {
 	return tx.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
-		n, err := s.Versions().LockHead(ctx, asset, env)
+		n, err := lockedHead(ctx, s, asset, env, bySlug)
 		if err != nil {
 			return err
 		}
 		snap := domain.Snapshot{"app": {"counter": {Value: json.RawMessage(fmt.Sprint(n + 1))}}}
-		v := newVersion(tenant, asset, env, n+1, snap)
+		v := newVersion(tenant, asset.ID, env, n+1, snap)
 		if err := s.Versions().Create(ctx, v); err != nil {
 			return err
 		}
@@ -37,7 +39,7 @@ func change(ctx context.Context, tx ports.Transactor, tenant domain.TenantID, as
 		}
 		e := domain.AuditEntry{
 			TenantID: tenant, Seq: seq + 1, Action: domain.ActionValuesChanged, Actor: "system",
-			Target: "asset:" + string(asset), Details: json.RawMessage(fmt.Sprintf(`{"environment":%q,"version":%d}`, env, n+1)),
+			Target: "asset:" + string(asset.ID), Details: json.RawMessage(fmt.Sprintf(`{"environment":%q,"version":%d}`, env, n+1)),
 			CreatedAt: at(1000 + n), PreviousHash: prev,
 		}
 		if e.Hash, err = audit.Hash(prev, e); err != nil {
@@ -47,6 +49,17 @@ func change(ctx context.Context, tx ports.Transactor, tenant domain.TenantID, as
 	})
 }
 
+// lockedHead locks the head of (asset, env) and returns its version number.
+func lockedHead(ctx context.Context, s ports.TenantTx, asset domain.Asset, env string, bySlug bool) (int, error) {
+	if !bySlug {
+		return s.Versions().LockHead(ctx, asset.ID, env)
+	}
+	_, cur, err := s.Versions().LockCurrent(ctx, asset.Slug, env)
+	return cur.Number, err
+}
+
+// testConcurrency has workers change one asset's environment at once, half
+// of them locking its head with LockCurrent, half with LockHead.
 func testConcurrency(t *testing.T, open Opener) {
 	tx := open(t)
 	tenant := NewTenant(t, tx)
@@ -55,10 +68,10 @@ func testConcurrency(t *testing.T, open Opener) {
 
 	errs := make(chan error, total)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Go(func() {
 			for range changesPerWorker {
-				errs <- change(t.Context(), tx, tenant.ID, asset.ID, "prod")
+				errs <- change(t.Context(), tx, tenant.ID, asset, "prod", w%2 == 0)
 			}
 		})
 	}

@@ -54,6 +54,14 @@ func testErrors(t *testing.T, open Opener) {
 			_, err := st.Versions().LockHead(ctx, asset.ID, "nowhere")
 			return err
 		}, domain.KindEnvironmentNotFound, nil},
+		{"LockCurrentUnknownAsset", func(ctx context.Context, st ports.TenantTx) error {
+			_, _, err := st.Versions().LockCurrent(ctx, "ghost", "prod")
+			return err
+		}, domain.KindAssetNotFound, nil},
+		{"LockCurrentUnknownEnvironment", func(ctx context.Context, st ports.TenantTx) error {
+			_, _, err := st.Versions().LockCurrent(ctx, asset.Slug, "nowhere")
+			return err
+		}, domain.KindEnvironmentNotFound, nil},
 		{"VersionSkipsNumber", func(ctx context.Context, st ports.TenantTx) error {
 			if _, err := st.Versions().LockHead(ctx, asset.ID, "prod"); err != nil {
 				return err

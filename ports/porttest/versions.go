@@ -124,6 +124,34 @@ func testVersions(t *testing.T, open Opener) {
 
 	t.Run("ListNewestFirstInPages", func(t *testing.T) { testVersionPages(t, tx, tenant.ID, asset.ID) })
 
+	t.Run("LockCurrent", func(t *testing.T) {
+		// "local" has a head (the pages above), "prod" none: LockCurrent
+		// creates it, and answers version 0 the first time, then what
+		// LockHead and Current answer.
+		for _, c := range []struct {
+			env  string
+			want int
+		}{{"local", 7}, {"prod", 0}, {"prod", 0}} {
+			mustNot(t, in(t, func(ctx context.Context, s ports.VersionStore) error {
+				a, cur, err := s.LockCurrent(ctx, asset.Slug, c.env)
+				mustNot(t, err)
+				if a.ID != asset.ID || a.Slug != asset.Slug || a.Name != asset.Name {
+					t.Errorf("LockCurrent(%s) asset = %+v, want %+v", c.env, a, asset)
+				}
+				head, err := s.LockHead(ctx, asset.ID, c.env)
+				mustNot(t, err)
+				want, err := s.Current(ctx, asset.ID, c.env)
+				mustNot(t, err)
+				if cur.Number != c.want || head != c.want {
+					t.Errorf("LockCurrent(%s) = version %d, LockHead %d; want %d", c.env, cur.Number, head, c.want)
+				}
+				wantVersion(t, cur, want)
+				wantSnapshot(t, cur.Snapshot, want.Snapshot)
+				return nil
+			}))
+		}
+	})
+
 	t.Run("Heads", func(t *testing.T) {
 		mustNot(t, in(t, func(ctx context.Context, s ports.VersionStore) error {
 			// A locked pair without versions has no head worth reporting.

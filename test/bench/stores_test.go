@@ -38,13 +38,20 @@ var storeKinds = []storeKind{
 // settings' production defaults.
 func openPostgres(tb testing.TB) (feedStore, *pgtest.Counter) {
 	tb.Helper()
+	store, counter, _ := openPostgresDB(tb)
+	return store, counter
+}
+
+// openPostgresDB is openPostgres that also returns the fresh database.
+func openPostgresDB(tb testing.TB) (feedStore, *pgtest.Counter, *pgtest.DB) {
+	tb.Helper()
 	db := pgtest.New(tb).Fresh(tb)
 	counter, dsn := pgtest.NewCounter(tb, db.AppURL)
 	store := db.Store(tb, func(c *postgres.Config) {
 		c.URL, c.DriverName = dsn, pgtest.CountingDriverName
 		c.PoolSize, c.MaxOverflow, c.Recycle = postgres.DefaultPoolSize, postgres.DefaultMaxOverflow, postgres.DefaultRecycle
 	})
-	return store, counter
+	return store, counter, db
 }
 
 // openSQLite opens the embedded store in a new temporary folder.

@@ -15,6 +15,15 @@ import (
 const (
 	maxResolveStatements = 4
 	maxListStatements    = 4
+	// A change set: the tenant binding, the asset with its head and current
+	// version (one statement), the version with its head move, the change
+	// notification, the chain head's lock and the audit entry with its head
+	// move. The first change of an environment finds no head and takes the
+	// long way, which creates it (5 more); a rollback to an earlier version
+	// reads that version (1 more).
+	maxChangeSetStatements      = 6
+	maxFirstChangeSetStatements = maxChangeSetStatements + 5
+	maxRollbackStatements       = maxChangeSetStatements + 1
 )
 
 func TestStatementCounts(t *testing.T) {
@@ -66,6 +75,44 @@ func TestStatementCounts(t *testing.T) {
 	}
 
 	c := newCore(t, counted)
+	writeCount := func(what string, write func() error) int64 {
+		counter.Reset()
+		if err := write(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		n := counter.Count()
+		t.Logf("%s: %d statements", what, n)
+		return n
+	}
+	twoKeys := func(i int) domain.ChangeSet {
+		return set("rotate", map[string]map[string]string{"database": {"host": fmt.Sprintf(`"db-%d"`, i), "secret_password": fmt.Sprintf(`"pw-%d"`, i)}})
+	}
+	applyTwoKeys := func(env string, i int) func() error {
+		return func() error {
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "small", env, twoKeys(i))
+			return err
+		}
+	}
+	first := writeCount("first change set of an environment (data key read)", applyTwoKeys("local", 1))
+	steady := writeCount("change set of 2 keys (one secret)", applyTwoKeys("prod", 2))
+	largeCount := writeCount("change set of 2 keys of 1,000", func() error {
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "large", "prod", twoKeys(3))
+		return err
+	})
+	rollback := writeCount("rollback to an earlier version", func() error {
+		_, err := c.Catalog.Rollback(t.Context(), actor, "small", "prod", 1)
+		return err
+	})
+	if steady == 0 || steady > maxChangeSetStatements || largeCount != steady {
+		t.Errorf("a change set ran %d statements (%d on an asset of 1,000 keys); want at most %d, the same at any size", steady, largeCount, maxChangeSetStatements)
+	}
+	if first > maxFirstChangeSetStatements+1 {
+		t.Errorf("the first change set of an environment ran %d statements; want at most %d and the data key's read", first, maxFirstChangeSetStatements)
+	}
+	if rollback == 0 || rollback > maxRollbackStatements {
+		t.Errorf("a rollback ran %d statements; want at most %d", rollback, maxRollbackStatements)
+	}
+
 	counter.Reset()
 	assets, _, err := c.Catalog.ListAssets(t.Context(), actor, domain.Page{Limit: 50})
 	if err != nil {
