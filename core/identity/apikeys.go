@@ -109,10 +109,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor domain.Actor, id domai
 		if err := st.APIKeys().Revoke(ctx, id, s.now()); err != nil {
 			return err
 		}
-		details := map[string]any{"id": string(id)}
-		if err := s.audit.Append(ctx, st.Audit(), actor, domain.ActionAPIKeyRevoked, apiKeyTarget(id), details); err != nil {
+		if err := st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeAPIKey, TenantID: actor.TenantID, APIKeyID: id}); err != nil {
 			return err
 		}
-		return st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeAPIKey, TenantID: actor.TenantID, APIKeyID: id})
+		// The tenant's chain head last, just before the commit.
+		details := map[string]any{"id": string(id)}
+		return s.audit.Append(ctx, st.Audit(), actor, domain.ActionAPIKeyRevoked, apiKeyTarget(id), details)
 	})
 }
