@@ -70,14 +70,20 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 			status = http.StatusOK
 		}
 	}
-	fields := logrus.Fields{
-		"request_id":  st.requestID,
-		"method":      r.Method,
-		"route":       st.route,
-		"status":      status,
-		"duration_ms": durationMillis(took),
-		"client_ip":   st.clientIP,
+	level := logrus.InfoLevel
+	if status >= http.StatusInternalServerError || aborted {
+		level = logrus.ErrorLevel
 	}
+	if !levelEnabled(s.logger, level) {
+		return
+	}
+	fields := make(logrus.Fields, 8)
+	fields["request_id"] = st.requestID
+	fields["method"] = r.Method
+	fields["route"] = st.route
+	fields["status"] = status
+	fields["duration_ms"] = durationMillis(took)
+	fields["client_ip"] = st.clientIP
 	if aborted {
 		fields["aborted"] = true
 	}
@@ -93,12 +99,18 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	if st.actor.APIKeyID != "" {
 		fields["api_key_id"] = string(st.actor.APIKeyID)
 	}
-	entry := s.logger.WithFields(fields)
-	if status >= http.StatusInternalServerError || aborted {
-		entry.Error("request")
-		return
+	entryWith(s.logger, fields).Log(level, "request")
+}
+
+// entryWith returns an entry of logger with fields. Given the logger itself
+// (as cmd/configmat wires it), the entry takes fields as they are instead of
+// copying them, so fields must be a new map of plain values the caller no
+// longer touches.
+func entryWith(logger logrus.FieldLogger, fields logrus.Fields) *logrus.Entry {
+	if l, ok := logger.(*logrus.Logger); ok {
+		return &logrus.Entry{Logger: l, Data: fields}
 	}
-	entry.Info("request")
+	return logger.WithFields(fields)
 }
 
 // durationMillis is d in milliseconds with microsecond precision.
@@ -107,16 +119,17 @@ func durationMillis(d time.Duration) float64 {
 }
 
 // timeOperation logs how long a named core operation took; call the returned
-// function when it ends. Hot-path operations log at debug, the others at info.
-func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields logrus.Fields) func() {
-	logger := LoggerFromContext(ctx)
-	if !levelEnabled(logger, level) {
+// function when it ends. Hot-path operations log at debug, the others at
+// info. fields are built only when the level is enabled.
+func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields func() logrus.Fields) func() {
+	if !levelEnabled(s.logger, level) {
 		return func() {}
 	}
-	fields = clipFields(fields)
+	logger := LoggerFromContext(ctx)
+	clipped := clipFields(fields())
 	start := s.now()
 	return func() {
-		logger.WithFields(fields).WithFields(logrus.Fields{
+		logger.WithFields(clipped).WithFields(logrus.Fields{
 			"operation":   operation,
 			"duration_ms": durationMillis(s.now().Sub(start)),
 		}).Log(level, "operation")

@@ -64,11 +64,8 @@ func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject ra
 		log.Debug("rate limiter unavailable; refusing the anonymous request")
 		return domain.Errorf(domain.KindUnavailable, "The service is temporarily unavailable; retry later.")
 	}
-	remaining := max(d.Remaining, 0)
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	setRateHeaders(h, d.Limit, max(d.Remaining, 0), d.Reset.Unix())
 	if d.Allowed {
 		return nil
 	}
@@ -81,4 +78,23 @@ func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject ra
 func retryAfterSeconds(wait time.Duration) int64 {
 	s := int64((wait + time.Second - 1) / time.Second)
 	return max(s, 1)
+}
+
+// setRateHeaders sets X-RateLimit-Limit, -Remaining and -Reset in two
+// allocations: the three numbers are formatted into one string, and the
+// three header values share one backing array (each slice full, so that an
+// Add copies instead of overwriting its neighbour).
+func setRateHeaders(h http.Header, limit, remaining, reset int64) {
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], limit, 10)
+	n1 := len(b)
+	b = strconv.AppendInt(b, remaining, 10)
+	n2 := len(b)
+	b = strconv.AppendInt(b, reset, 10)
+	text := string(b)
+	values := [3]string{text[:n1], text[n1:n2], text[n2:]}
+	shared := values[:]
+	h[headerRateLimit] = shared[0:1:1]
+	h[headerRateRemaining] = shared[1:2:2]
+	h[headerRateReset] = shared[2:3:3]
 }

@@ -26,13 +26,15 @@ type server struct {
 	openapi       []byte
 	// bodies keeps the encoded answers of the resolved-config route.
 	bodies *resolvedBodies
+	// requestIDs names the requests that come without a sane ID.
+	requestIDs *requestIDs
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
 // service is missing, a wiring mistake that must not reach production.
 func New(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.router()))))
+	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.withPollRoute(s.router())))))
 }
 
 // newServer checks cfg and fills in its defaults.
@@ -53,6 +55,7 @@ func newServer(cfg Config) *server {
 		now:           cfg.Now,
 		openapi:       cfg.OpenAPI,
 		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes, etagKeyOf(cfg)),
+		requestIDs:    newRequestIDs(),
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()

@@ -1,0 +1,259 @@
+package logging
+
+import (
+	"bytes"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sirupsen/logrus"
+)
+
+// JSON keys of an entry's own members (the production FieldMap keeps
+// logrus's names).
+const (
+	keyTime       = "time"
+	keyLevel      = "level"
+	keyMsg        = "msg"
+	keyLogrusErr  = "logrus_error"
+	maxFastFields = 24
+)
+
+// jsonFormatter writes an entry exactly as its fallback, a
+// logrus.JSONFormatter with the default field names and HTML escaping, would,
+// byte for byte, but without reflection or a copy of the fields, for the
+// common entry: fields of plain strings, numbers, booleans, nils and errors,
+// none named like an entry member, no caller and no field logrus dropped.
+// Every other entry is formatted by the fallback. The access log writes one
+// line per request, so this is on the hot path of every answer.
+type jsonFormatter struct {
+	fallback       *logrus.JSONFormatter
+	timestampFront string
+}
+
+// newJSONFormatter returns the production JSON formatter: RFC 3339
+// timestamps with nanoseconds.
+func newJSONFormatter() *jsonFormatter {
+	return &jsonFormatter{fallback: &logrus.JSONFormatter{
+		TimestampFormat: time.RFC3339Nano,
+		FieldMap: logrus.FieldMap{
+			logrus.FieldKeyTime:  keyTime,
+			logrus.FieldKeyLevel: keyLevel,
+			logrus.FieldKeyMsg:   keyMsg,
+		},
+	}}
+}
+
+// Format implements logrus.Formatter.
+func (f *jsonFormatter) Format(entry *logrus.Entry) ([]byte, error) {
+	if !fastJSON(entry) {
+		return f.fallback.Format(entry)
+	}
+	var keyBuf [maxFastFields + 3]string
+	keys := append(keyBuf[:0], keyTime, keyLevel, keyMsg)
+	for k := range entry.Data {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := entry.Buffer
+	if b == nil {
+		b = new(bytes.Buffer)
+	}
+	out := b.AvailableBuffer()
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, k)
+		out = append(out, ':')
+		switch k {
+		case keyTime:
+			out = append(out, '"')
+			out = entry.Time.AppendFormat(out, time.RFC3339Nano)
+			out = append(out, '"')
+		case keyLevel:
+			out = appendJSONString(out, entry.Level.String())
+		case keyMsg:
+			out = appendJSONString(out, entry.Message)
+		default:
+			out = appendJSONValue(out, entry.Data[k])
+		}
+	}
+	out = append(out, '}', '\n')
+	b.Write(out)
+	return b.Bytes(), nil
+}
+
+// fastJSON reports whether jsonFormatter formats entry itself.
+func fastJSON(entry *logrus.Entry) bool {
+	if entry.Caller != nil || len(entry.Data) > maxFastFields || droppedFields(entry) {
+		return false
+	}
+	for k, v := range entry.Data {
+		switch k {
+		case keyTime, keyLevel, keyMsg, keyLogrusErr:
+			return false // logrus renames these "fields.<key>"
+		}
+		if !plainJSON(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainJSON reports whether appendJSONValue encodes v as encoding/json does.
+func plainJSON(v any) bool {
+	switch v := v.(type) {
+	case nil, string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, error:
+		return true
+	case float64:
+		return !math.IsNaN(v) && !math.IsInf(v, 0)
+	case float32:
+		return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+	}
+	return false
+}
+
+// entryErr locates logrus.Entry's unexported err, where logrus notes the
+// fields it dropped (func values); a logrus without it has every entry go
+// to the fallback.
+var entryErr = func() []int {
+	field, ok := reflect.TypeFor[logrus.Entry]().FieldByName("err")
+	if !ok || field.Type.Kind() != reflect.String {
+		return nil
+	}
+	return field.Index
+}()
+
+// droppedFields reports whether logrus dropped a field of entry, which the
+// fallback reports as logrus_error (or whether that cannot be known).
+func droppedFields(entry *logrus.Entry) bool {
+	if entryErr == nil {
+		return true
+	}
+	return reflect.ValueOf(entry).Elem().FieldByIndex(entryErr).String() != ""
+}
+
+// appendJSONValue appends v (see plainJSON) as encoding/json encodes it; an
+// error is its text, as logrus.JSONFormatter logs it.
+func appendJSONValue(out []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(out, "null"...)
+	case string:
+		return appendJSONString(out, v)
+	case error:
+		return appendJSONString(out, v.Error())
+	case bool:
+		return strconv.AppendBool(out, v)
+	case int:
+		return strconv.AppendInt(out, int64(v), 10)
+	case int8:
+		return strconv.AppendInt(out, int64(v), 10)
+	case int16:
+		return strconv.AppendInt(out, int64(v), 10)
+	case int32:
+		return strconv.AppendInt(out, int64(v), 10)
+	case int64:
+		return strconv.AppendInt(out, v, 10)
+	case uint:
+		return strconv.AppendUint(out, uint64(v), 10)
+	case uint8:
+		return strconv.AppendUint(out, uint64(v), 10)
+	case uint16:
+		return strconv.AppendUint(out, uint64(v), 10)
+	case uint32:
+		return strconv.AppendUint(out, uint64(v), 10)
+	case uint64:
+		return strconv.AppendUint(out, v, 10)
+	case float64:
+		return appendJSONFloat(out, v, 64)
+	case float32:
+		return appendJSONFloat(out, float64(v), 32)
+	}
+	panic("logging: appendJSONValue of a value plainJSON refuses")
+}
+
+// appendJSONFloat appends a finite float as encoding/json does: like ES6,
+// the shortest decimal, in exponent form below 1e-6 and from 1e21, with the
+// exponent unpadded.
+func appendJSONFloat(out []byte, f float64, bits int) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	out = strconv.AppendFloat(out, f, format, -1, bits)
+	if format == 'e' {
+		n := len(out)
+		if n >= 4 && out[n-4] == 'e' && out[n-3] == '-' && out[n-2] == '0' {
+			out[n-2] = out[n-1]
+			out = out[:n-1]
+		}
+	}
+	return out
+}
+
+// hexDigits are the digits of \u escapes.
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string as encoding/json does with
+// HTML escaping: '"', '\\' and control characters escaped, '<', '>' and '&'
+// as \u003c, \u003e and \u0026, invalid UTF-8 as \ufffd, and U+2028 and
+// U+2029 escaped.
+func appendJSONString(out []byte, s string) []byte {
+	out = append(out, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				out = append(out, '\\', c)
+			case '\b':
+				out = append(out, '\\', 'b')
+			case '\f':
+				out = append(out, '\\', 'f')
+			case '\n':
+				out = append(out, '\\', 'n')
+			case '\r':
+				out = append(out, '\\', 'r')
+			case '\t':
+				out = append(out, '\\', 't')
+			default:
+				out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, s[start:i]...)
+			out = append(out, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			out = append(out, s[start:i]...)
+			out = append(out, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	out = append(out, s[start:]...)
+	return append(out, '"')
+}
