@@ -45,7 +45,13 @@ func (rec *statusRecorder) wroteHeader() bool { return rec.status != 0 }
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
-		rec := &statusRecorder{ResponseWriter: w}
+		var rec *statusRecorder
+		if st, ok := lookupState(r.Context()); ok {
+			st.recorder = statusRecorder{ResponseWriter: w}
+			rec = &st.recorder
+		} else {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
 			s.logRequest(r, rec.status, s.now().Sub(start), v != nil)

@@ -65,7 +65,13 @@ func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject ra
 		return domain.Errorf(domain.KindUnavailable, "The service is temporarily unavailable; retry later.")
 	}
 	h := w.Header()
-	setRateHeaders(h, d.Limit, max(d.Remaining, 0), d.Reset.Unix())
+	var values *[3]string
+	if st, ok := lookupState(ctx); ok {
+		values = &st.rateValues
+	} else {
+		values = new([3]string)
+	}
+	setRateHeaders(h, values, d.Limit, max(d.Remaining, 0), d.Reset.Unix())
 	if d.Allowed {
 		return nil
 	}
@@ -80,11 +86,11 @@ func retryAfterSeconds(wait time.Duration) int64 {
 	return max(s, 1)
 }
 
-// setRateHeaders sets X-RateLimit-Limit, -Remaining and -Reset in two
-// allocations: the three numbers are formatted into one string, and the
-// three header values share one backing array (each slice full, so that an
-// Add copies instead of overwriting its neighbour).
-func setRateHeaders(h http.Header, limit, remaining, reset int64) {
+// setRateHeaders sets X-RateLimit-Limit, -Remaining and -Reset in one
+// allocation: the three numbers are formatted into one string, and the
+// header values are slices of values (each full, so that an Add copies
+// instead of overwriting its neighbour).
+func setRateHeaders(h http.Header, values *[3]string, limit, remaining, reset int64) {
 	var buf [64]byte
 	b := strconv.AppendInt(buf[:0], limit, 10)
 	n1 := len(b)
@@ -92,9 +98,8 @@ func setRateHeaders(h http.Header, limit, remaining, reset int64) {
 	n2 := len(b)
 	b = strconv.AppendInt(b, reset, 10)
 	text := string(b)
-	values := [3]string{text[:n1], text[n1:n2], text[n2:]}
-	shared := values[:]
-	h[headerRateLimit] = shared[0:1:1]
-	h[headerRateRemaining] = shared[1:2:2]
-	h[headerRateReset] = shared[2:3:3]
+	*values = [3]string{text[:n1], text[n1:n2], text[n2:]}
+	h[headerRateLimit] = values[0:1:1]
+	h[headerRateRemaining] = values[1:2:2]
+	h[headerRateReset] = values[2:3:3]
 }

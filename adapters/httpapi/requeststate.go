@@ -109,6 +109,12 @@ type requestState struct {
 	slug string
 	// base is the logger the request-scoped logger is derived from.
 	base logrus.FieldLogger
+	// recorder is the access log's view of the answer (see accessLog).
+	recorder statusRecorder
+	// idValue and rateValues back the X-Request-ID and X-RateLimit-*
+	// header values, so that setting them allocates no slice.
+	idValue    [1]string
+	rateValues [3]string
 	// clientGone records that the request ended because its client went
 	// away: nothing was answered, and the access log says 499.
 	clientGone bool
@@ -168,15 +174,16 @@ func (s *server) withRequestState(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = s.requestIDs.newID()
 		}
-		h := w.Header()
-		h[headerRequestID] = []string{id}
-		h[headerCacheControl] = valueNoStore
-		h[headerNoSniff] = valueNoSniff
 		st := &requestState{
 			requestID: id,
 			clientIP:  s.proxies.clientIP(r),
 			base:      s.logger,
 		}
+		st.idValue[0] = id
+		h := w.Header()
+		h[headerRequestID] = st.idValue[:1:1]
+		h[headerCacheControl] = valueNoStore
+		h[headerNoSniff] = valueNoSniff
 		next.ServeHTTP(w, withState(r, st))
 	})
 }

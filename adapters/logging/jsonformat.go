@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -47,30 +46,43 @@ func newJSONFormatter() *jsonFormatter {
 	}}
 }
 
+// field is one member of a line being formatted.
+type field struct {
+	key   string
+	value any
+}
+
 // Format implements logrus.Formatter.
 func (f *jsonFormatter) Format(entry *logrus.Entry) ([]byte, error) {
-	if !fastJSON(entry) {
+	if entry.Caller != nil || len(entry.Data) > maxFastFields || droppedFields(entry) {
 		return f.fallback.Format(entry)
 	}
-	var keyBuf [maxFastFields + 3]string
-	keys := append(keyBuf[:0], keyTime, keyLevel, keyMsg)
-	for k := range entry.Data {
-		keys = append(keys, k)
+	var fieldBuf [maxFastFields + 3]field
+	fields := append(fieldBuf[:0], field{key: keyTime}, field{key: keyLevel}, field{key: keyMsg})
+	for k, v := range entry.Data {
+		switch k {
+		case keyTime, keyLevel, keyMsg, keyLogrusErr:
+			return f.fallback.Format(entry) // logrus renames these "fields.<key>"
+		}
+		if !plainJSON(v) {
+			return f.fallback.Format(entry)
+		}
+		fields = append(fields, field{key: k, value: v})
 	}
-	slices.Sort(keys)
+	sortFields(fields)
 	b := entry.Buffer
 	if b == nil {
 		b = new(bytes.Buffer)
 	}
 	out := b.AvailableBuffer()
 	out = append(out, '{')
-	for i, k := range keys {
+	for i, fl := range fields {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendJSONString(out, k)
+		out = appendJSONString(out, fl.key)
 		out = append(out, ':')
-		switch k {
+		switch fl.key { // the entry's own members: Data has none of their keys
 		case keyTime:
 			out = append(out, '"')
 			out = entry.Time.AppendFormat(out, time.RFC3339Nano)
@@ -80,29 +92,12 @@ func (f *jsonFormatter) Format(entry *logrus.Entry) ([]byte, error) {
 		case keyMsg:
 			out = appendJSONString(out, entry.Message)
 		default:
-			out = appendJSONValue(out, entry.Data[k])
+			out = appendJSONValue(out, fl.value)
 		}
 	}
 	out = append(out, '}', '\n')
 	b.Write(out)
 	return b.Bytes(), nil
-}
-
-// fastJSON reports whether jsonFormatter formats entry itself.
-func fastJSON(entry *logrus.Entry) bool {
-	if entry.Caller != nil || len(entry.Data) > maxFastFields || droppedFields(entry) {
-		return false
-	}
-	for k, v := range entry.Data {
-		switch k {
-		case keyTime, keyLevel, keyMsg, keyLogrusErr:
-			return false // logrus renames these "fields.<key>"
-		}
-		if !plainJSON(v) {
-			return false
-		}
-	}
-	return true
 }
 
 // plainJSON reports whether appendJSONValue encodes v as encoding/json does.
@@ -200,6 +195,26 @@ func appendJSONFloat(out []byte, f float64, bits int) []byte {
 	return out
 }
 
+// sortFields sorts fields by key, as encoding/json orders a map's members:
+// an insertion sort, since a line has a handful of fields.
+func sortFields(fields []field) {
+	for i := 1; i < len(fields); i++ {
+		for j := i; j > 0 && fields[j].key < fields[j-1].key; j-- {
+			fields[j], fields[j-1] = fields[j-1], fields[j]
+		}
+	}
+}
+
+// jsonPlain marks the bytes appendJSONString copies as they are: printable
+// ASCII but '"', '\\', '<', '>' and '&'.
+var jsonPlain = func() (set [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		set[c] = true
+	}
+	set['"'], set['\\'], set['<'], set['>'], set['&'] = false, false, false, false, false
+	return set
+}()
+
 // hexDigits are the digits of \u escapes.
 const hexDigits = "0123456789abcdef"
 
@@ -211,11 +226,12 @@ func appendJSONString(out []byte, s string) []byte {
 	out = append(out, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
+		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			out = append(out, s[start:i]...)
 			switch c {
 			case '\\', '"':

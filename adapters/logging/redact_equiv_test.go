@@ -30,6 +30,13 @@ func slowContainsFold(s, sub string) bool {
 	return false
 }
 
+// slowMayHoldCredential is mayHoldCredential as one search per substring.
+func slowMayHoldCredential(s string) bool {
+	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
+		strings.Contains(s, "://") || slowContainsFold(s, "bearer") ||
+		(strings.IndexByte(s, '=') >= 0 && slowContainsFold(s, "password"))
+}
+
 // TestFastPathsMatchTheFullChecks: sensitiveField and containsFold answer
 // what the checks without their fast paths answer, on hand-picked and random
 // names and strings (Unicode case folds included: the Kelvin sign folds to
@@ -37,9 +44,9 @@ func slowContainsFold(s, sub string) bool {
 func TestFastPathsMatchTheFullChecks(t *testing.T) {
 	inputs := []string{"", "password", "PASSWORD", "db_password", "db-Password", "api_key", "API-KEY", "api_key_id", "key", "Key",
 		"token", "refresh_token", "tokens", "secret", "client_secret", "secrets", "authorization", "Authorization", "request_id",
-		"status", "duration_ms", "api_\u212aey", "pa\u017fsword", "bearer", "BeArEr x", "bear", "xbearer", "b", "é key"}
+		"status", "duration_ms", "cmk_x", "a cmt_", "cm_k", "x://y", ":/", "pass=word", "password", "=PassWord", "pa\u017fsword=1", "api_\u212aey", "pa\u017fsword", "bearer", "BeArEr x", "bear", "xbearer", "b", "é key"}
 	rng := rand.New(rand.NewPCG(7, 8))
-	parts := []string{"pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x"}
+	parts := []string{"cm", "k_", "t_", ":", "//", "=", "pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x"}
 	for range 20000 {
 		var sb strings.Builder
 		for range rng.IntN(6) {
@@ -50,6 +57,9 @@ func TestFastPathsMatchTheFullChecks(t *testing.T) {
 	for _, in := range inputs {
 		if got, want := sensitiveField(in), slowSensitiveField(in); got != want {
 			t.Errorf("sensitiveField(%q) = %v, the full check says %v", in, got, want)
+		}
+		if got, want := mayHoldCredential(in), slowMayHoldCredential(in); got != want {
+			t.Errorf("mayHoldCredential(%q) = %v, the full check says %v", in, got, want)
 		}
 		for _, sub := range []string{"bearer", "password"} {
 			if got, want := containsFold(in, sub), slowContainsFold(in, sub); got != want {
