@@ -27,13 +27,14 @@ func actorFrom(ctx context.Context) domain.Actor {
 // IP: a failed authentication counts as anonymous), and only then answers an
 // authentication failure or calls next with the actor in the request state.
 func (s *server) guard(rt route, next http.Handler) http.Handler {
+	template := any(rt.path) // boxed once for every access log line
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := lookupState(r.Context())
 		if !ok {
 			st = &requestState{}
 			r = withState(r, st)
 		}
-		st.route = rt.path
+		st.route, st.routeValue = rt.path, template
 		if rt.access == accessOpen {
 			next.ServeHTTP(w, r)
 			return

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -83,11 +84,36 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	if !levelEnabled(s.logger, level) {
 		return
 	}
+	if l, ok := s.logger.(*logrus.Logger); ok {
+		entry := accessEntries.Get().(*logrus.Entry)
+		entry.Logger = l
+		clear(entry.Data)
+		accessFields(entry.Data, r, st, status, took, aborted)
+		entry.Log(level, "request")
+		entry.Logger = nil
+		accessEntries.Put(entry)
+		return
+	}
 	fields := make(logrus.Fields, 8)
+	accessFields(fields, r, st, status, took, aborted)
+	s.logger.WithFields(fields).Log(level, "request")
+}
+
+// accessEntries recycles the access log's entries and their field maps: an
+// entry's Log formats and hands hooks a copy of it (logrus's Entry.log
+// clones Data), so neither outlives the call.
+var accessEntries = sync.Pool{New: func() any { return &logrus.Entry{Data: make(logrus.Fields, 12)} }}
+
+// accessFields fills in the fields of a request's access log line.
+func accessFields(fields logrus.Fields, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) {
 	fields["request_id"] = st.requestID
-	fields["method"] = r.Method
-	fields["route"] = st.route
-	fields["status"] = status
+	fields["method"] = methodValue(r.Method)
+	if st.routeValue != nil {
+		fields["route"] = st.routeValue
+	} else {
+		fields["route"] = st.route
+	}
+	fields["status"] = statusValue(status)
 	fields["duration_ms"] = durationMillis(took)
 	fields["client_ip"] = st.clientIP
 	if aborted {
@@ -105,18 +131,41 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	if st.actor.APIKeyID != "" {
 		fields["api_key_id"] = string(st.actor.APIKeyID)
 	}
-	entryWith(s.logger, fields).Log(level, "request")
 }
 
-// entryWith returns an entry of logger with fields. Given the logger itself
-// (as cmd/configmat wires it), the entry takes fields as they are instead of
-// copying them, so fields must be a new map of plain values the caller no
-// longer touches.
-func entryWith(logger logrus.FieldLogger, fields logrus.Fields) *logrus.Entry {
-	if l, ok := logger.(*logrus.Logger); ok {
-		return &logrus.Entry{Logger: l, Data: fields}
+// Field values the access log uses on every line, boxed once: putting a
+// string or an int of 256 or more in an interface allocates.
+var (
+	methodValues = func() map[string]any {
+		m := map[string]any{}
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			m[method] = method
+		}
+		return m
+	}()
+	statusValues = func() (values [600]any) {
+		for i := range values {
+			values[i] = i
+		}
+		return values
+	}()
+)
+
+// methodValue is method as a log field value.
+func methodValue(method string) any {
+	if v, ok := methodValues[method]; ok {
+		return v
 	}
-	return logger.WithFields(fields)
+	return method
+}
+
+// statusValue is status as a log field value.
+func statusValue(status int) any {
+	if status >= 0 && status < len(statusValues) {
+		return statusValues[status]
+	}
+	return status
 }
 
 // durationMillis is d in milliseconds with microsecond precision.

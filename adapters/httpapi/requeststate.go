@@ -99,7 +99,9 @@ type requestState struct {
 	requestID string
 	clientIP  string
 	// route is the matched route template; empty when no route matched.
-	route string
+	// routeValue is the same as a log field value.
+	route      string
+	routeValue any
 	// actor is the authenticated actor (user or API key) the access log
 	// names; authenticated is what guard passed to the route's handler.
 	actor         domain.Actor
@@ -119,6 +121,9 @@ type requestState struct {
 	// away: nothing was answered, and the access log says 499.
 	clientGone bool
 }
+
+// noRoute is the route field of a request no route matched.
+var noRoute any = ""
 
 type stateKey struct{}
 
@@ -175,9 +180,10 @@ func (s *server) withRequestState(next http.Handler) http.Handler {
 			id = s.requestIDs.newID()
 		}
 		st := &requestState{
-			requestID: id,
-			clientIP:  s.proxies.clientIP(r),
-			base:      s.logger,
+			requestID:  id,
+			clientIP:   s.proxies.clientIP(r),
+			routeValue: noRoute,
+			base:       s.logger,
 		}
 		st.idValue[0] = id
 		h := w.Header()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,8 +30,20 @@ const (
 // Every other entry is formatted by the fallback. The access log writes one
 // line per request, so this is on the hot path of every answer.
 type jsonFormatter struct {
-	fallback       *logrus.JSONFormatter
-	timestampFront string
+	fallback *logrus.JSONFormatter
+	// shape is the sorted keys of the last line whose keys it sorted: lines
+	// of one kind (the access log's) have the same keys, found by lookups
+	// instead of iterating and sorting them again.
+	shape atomic.Pointer[lineShape]
+}
+
+// lineShape is the members of a line in output order, its three entry
+// members (time, level, msg) included.
+type lineShape struct {
+	keys []string
+	// sensitive reports whether a data key is a sensitive field name
+	// (see sensitiveField), whose value redaction hides.
+	sensitive bool
 }
 
 // newJSONFormatter returns the production JSON formatter: RFC 3339
@@ -54,22 +67,43 @@ type field struct {
 
 // Format implements logrus.Formatter.
 func (f *jsonFormatter) Format(entry *logrus.Entry) ([]byte, error) {
+	if out, ok := f.encode(entry, false); ok {
+		return out, nil
+	}
+	return f.fallback.Format(entry)
+}
+
+// formatClean formats entry as Format does when redaction would change
+// nothing in it (see nothingToRedact), else it reports false and formats
+// nothing: RedactingFormatter's check and the formatting in one walk over the
+// fields.
+func (f *jsonFormatter) formatClean(entry *logrus.Entry) ([]byte, bool) {
+	return f.encode(entry, true)
+}
+
+// encode writes entry when jsonFormatter can write it itself and, with
+// clean, when moreover redaction would change nothing in it.
+func (f *jsonFormatter) encode(entry *logrus.Entry, clean bool) ([]byte, bool) {
 	if entry.Caller != nil || len(entry.Data) > maxFastFields || droppedFields(entry) {
-		return f.fallback.Format(entry)
+		return nil, false
+	}
+	if clean && mayHoldCredential(entry.Message) {
+		return nil, false
 	}
 	var fieldBuf [maxFastFields + 3]field
-	fields := append(fieldBuf[:0], field{key: keyTime}, field{key: keyLevel}, field{key: keyMsg})
-	for k, v := range entry.Data {
-		switch k {
-		case keyTime, keyLevel, keyMsg, keyLogrusErr:
-			return f.fallback.Format(entry) // logrus renames these "fields.<key>"
-		}
-		if !plainJSON(v) {
-			return f.fallback.Format(entry)
-		}
-		fields = append(fields, field{key: k, value: v})
+	fields, sensitive, ok := f.fieldsOf(entry, fieldBuf[:0])
+	if !ok || clean && sensitive {
+		return nil, false
 	}
-	sortFields(fields)
+	for _, fl := range fields {
+		switch fl.key {
+		case keyTime, keyLevel, keyMsg:
+			continue
+		}
+		if !plainJSON(fl.value) || clean && !cleanValue(fl.value) {
+			return nil, false
+		}
+	}
 	b := entry.Buffer
 	if b == nil {
 		b = new(bytes.Buffer)
@@ -97,7 +131,60 @@ func (f *jsonFormatter) Format(entry *logrus.Entry) ([]byte, error) {
 	}
 	out = append(out, '}', '\n')
 	b.Write(out)
-	return b.Bytes(), nil
+	return b.Bytes(), true
+}
+
+// fieldsOf appends entry's members to buf in output order and says whether
+// a data key is a sensitive name; false when a data key is an entry member's
+// name (logrus renames those "fields.<key>", which the fallback does).
+func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) (fields []field, sensitive, ok bool) {
+	if shape := f.shape.Load(); shape != nil && len(shape.keys) == len(entry.Data)+3 {
+		fields = buf
+		for _, k := range shape.keys {
+			switch k {
+			case keyTime, keyLevel, keyMsg:
+				fields = append(fields, field{key: k})
+				continue
+			}
+			v, found := entry.Data[k]
+			if !found {
+				break
+			}
+			fields = append(fields, field{key: k, value: v})
+		}
+		if len(fields) == len(shape.keys) {
+			return fields, shape.sensitive, true // the same keys, as many
+		}
+	}
+	fields = append(buf[:0], field{key: keyTime}, field{key: keyLevel}, field{key: keyMsg})
+	for k, v := range entry.Data {
+		switch k {
+		case keyTime, keyLevel, keyMsg, keyLogrusErr:
+			return nil, false, false
+		}
+		sensitive = sensitive || sensitiveField(k)
+		fields = append(fields, field{key: k, value: v})
+	}
+	sortFields(fields)
+	shape := &lineShape{keys: make([]string, len(fields)), sensitive: sensitive}
+	for i, fl := range fields {
+		shape.keys[i] = fl.key
+	}
+	f.shape.Store(shape)
+	return fields, sensitive, true
+}
+
+// cleanValue reports what nothingToRedact reports of a field's value: a
+// string without anything credential-like, or a nil, bool or number of the
+// types it lists.
+func cleanValue(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return !mayHoldCredential(v)
+	case nil, bool, int, int64, int32, uint, uint64, uint32, float64, float32:
+		return true
+	}
+	return false
 }
 
 // plainJSON reports whether appendJSONValue encodes v as encoding/json does.

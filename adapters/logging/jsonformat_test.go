@@ -30,20 +30,67 @@ var jsonSamples = []any{
 // runtimeFrame is a caller the fast path leaves to logrus.
 var runtimeFrame = runtime.Frame{Function: "github.com/configmat/configmat/x.f", File: "/src/x/f.go", Line: 7}
 
-// formatBoth formats entry with the fast formatter and with its fallback.
+// sharedFormatter formats every entry of the tests in turn, so that its
+// cached line shapes are hit, missed and replaced.
+var sharedFormatter = newJSONFormatter()
+
+// formatBoth formats entry with a new fast formatter, twice with the shared
+// one (the second time from its cached shape), and with the fallback; it
+// fails unless the fast ones agree, and returns the fast and logrus lines.
 func formatBoth(t *testing.T, entry *logrus.Entry) (fast, want string) {
 	t.Helper()
-	f := newJSONFormatter()
-	got, err := f.Format(entry)
-	if err != nil {
-		t.Fatalf("fast Format: %v", err)
+	var lines []string
+	for _, f := range []*jsonFormatter{newJSONFormatter(), sharedFormatter, sharedFormatter} {
+		got, err := f.Format(entry)
+		if err != nil {
+			t.Fatalf("fast Format: %v", err)
+		}
+		lines = append(lines, string(got))
 	}
-	fast = string(got)
-	ref, err := f.fallback.Format(entry)
+	if lines[0] != lines[1] || lines[1] != lines[2] {
+		t.Fatalf("the fast formatter's lines differ: %q", lines)
+	}
+	ref, err := sharedFormatter.fallback.Format(entry)
 	if err != nil {
 		t.Fatalf("logrus Format: %v", err)
 	}
-	return fast, string(ref)
+	return lines[0], string(ref)
+}
+
+// TestFormatCleanIsNothingToRedact: formatClean formats an entry exactly
+// when nothingToRedact says redaction would change nothing in it, and then
+// writes what Format writes.
+func TestFormatCleanIsNothingToRedact(t *testing.T) {
+	f := newJSONFormatter()
+	entries := []*logrus.Entry{
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "r-1", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "cmk_abc", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "r-2", "status": 304, "duration_ms": 1.5}),
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"password": "x", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "Bearer abc", logrus.Fields{"request_id": "r-3", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "e", logrus.Fields{"error": errors.New("plain"), "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "small", logrus.Fields{"n": int8(3), "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "url", logrus.Fields{"to": "postgres://u:p@h/db", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "db_password", logrus.Fields{"db_password": "x"}),
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "r-4", "status": 200, "duration_ms": 0.5}),
+	}
+	for _, samples := range jsonSamples {
+		entries = append(entries, newEntry(logrus.InfoLevel, "sample", logrus.Fields{"value": samples}))
+	}
+	for _, entry := range entries {
+		for range 2 {
+			out, ok := f.formatClean(entry)
+			if want := nothingToRedact(entry); ok != want {
+				t.Errorf("entry %q %v: formatClean %v, nothingToRedact %v", entry.Message, entry.Data, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			if want, _ := newJSONFormatter().Format(entry); string(out) != string(want) {
+				t.Errorf("entry %q %v:\n formatClean %s\n Format      %s", entry.Message, entry.Data, out, want)
+			}
+		}
+	}
 }
 
 // newEntry returns an entry at level with fields and msg, at a fixed time.

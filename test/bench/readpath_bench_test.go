@@ -187,3 +187,44 @@ func reportReadPath(b *testing.B, api, bare sideResult) {
 	b.ReportMetric(float64(bare.mallocs)/float64(bare.ops), "bare-allocs/req")
 	b.ReportMetric(float64(api.statements)/float64(api.ops), "sql/op")
 }
+
+// BenchmarkReadPathHandler calls the handlers of BenchmarkReadPath directly,
+// with no connection and no net/http server around them, one request after
+// the other: what the API's middleware and handler cost per request beside
+// the bare handler's, without the network's noise.
+func BenchmarkReadPathHandler(b *testing.B) {
+	store, _ := openPostgres(b)
+	fx := newReadPathFixture(b, store)
+	srv := fx.serve(b, memoryLimiter(b))
+	body, etag := fetchAnswer(b, srv, fx.apiKey)
+	handlers := []struct {
+		name string
+		h    http.Handler
+	}{
+		{"api", srv.Config.Handler},
+		{"bare", fx.bareHandler(body, etag)},
+	}
+	for _, h := range handlers {
+		for _, a := range []struct {
+			name, etag string
+			status     int
+		}{{"answer=200", "", http.StatusOK}, {"answer=304", etag, http.StatusNotModified}} {
+			b.Run(h.name+"/"+a.name, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, readPath, nil)
+				req.RemoteAddr = "127.0.0.1:40000"
+				req.Header.Set("X-API-Key", fx.apiKey)
+				if a.etag != "" {
+					req.Header.Set("If-None-Match", a.etag)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					h.h.ServeHTTP(w, req)
+					if w.Code != a.status {
+						b.Fatalf("status %d, want %d: %s", w.Code, a.status, w.Body)
+					}
+				}
+			})
+		}
+	}
+}
