@@ -55,7 +55,7 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		}
 		defer func() {
 			v := recover()
-			s.logRequest(r, rec.status, s.now().Sub(start), v != nil)
+			s.logRequest(r, rec.status, start, s.now(), v != nil)
 			if v != nil {
 				panic(v)
 			}
@@ -64,8 +64,11 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// logRequest writes the access log line of one request.
-func (s *server) logRequest(r *http.Request, status int, took time.Duration, aborted bool) {
+// logRequest writes the access log line of one request that ran from start
+// to end. With the real clock, end is also the line's time, which logrus
+// would otherwise read from the clock again.
+func (s *server) logRequest(r *http.Request, status int, start, end time.Time, aborted bool) {
+	took := end.Sub(start)
 	st := stateFrom(r.Context())
 	if status == 0 {
 		switch {
@@ -87,10 +90,13 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	if l, ok := s.logger.(*logrus.Logger); ok {
 		entry := accessEntries.Get().(*logrus.Entry)
 		entry.Logger = l
+		if s.realClock {
+			entry.Time = end
+		}
 		clear(entry.Data)
 		accessFields(entry.Data, r, st, status, took, aborted)
 		entry.Log(level, "request")
-		entry.Logger = nil
+		entry.Logger, entry.Time = nil, time.Time{}
 		accessEntries.Put(entry)
 		return
 	}
@@ -102,7 +108,7 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 // accessEntries recycles the access log's entries and their field maps: an
 // entry's Log formats and hands hooks a copy of it (logrus's Entry.log
 // clones Data), so neither outlives the call.
-var accessEntries = sync.Pool{New: func() any { return &logrus.Entry{Data: make(logrus.Fields, 12)} }}
+var accessEntries = sync.Pool{New: func() any { return &logrus.Entry{Data: make(logrus.Fields, 8)} }}
 
 // accessFields fills in the fields of a request's access log line.
 func accessFields(fields logrus.Fields, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) {

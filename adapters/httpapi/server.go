@@ -23,7 +23,9 @@ type server struct {
 	healthTimeout time.Duration
 	version       string
 	now           func() time.Time
-	openapi       []byte
+	// realClock is set when now is time.Now (Config.Now is nil).
+	realClock bool
+	openapi   []byte
 	// bodies keeps the encoded answers of the resolved-config route.
 	bodies *resolvedBodies
 	// requestIDs names the requests that come without a sane ID.
@@ -64,7 +66,7 @@ func newServer(cfg Config) *server {
 		s.healthTimeout = defaultHealthTimeout
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	prefix := cfg.RateLimitIPv6Prefix
 	switch {
