@@ -47,34 +47,11 @@ func applyRedactions(s string) string {
 
 // mayHoldCredential is a cheap test that every redaction pattern needs to
 // pass, so that the common log string skips the regular expressions: each
-// pattern requires one of these substrings: "cmk_", "cmt_", "://", "bearer"
-// in any case, or "password" in any case with an '=' anywhere. It is one
-// pass over s, looking closer only at the bytes that start one of them.
+// pattern requires one of these substrings.
 func mayHoldCredential(s string) bool {
-	equals, password := false, false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case 'c':
-			if strings.HasPrefix(s[i:], "cmk_") || strings.HasPrefix(s[i:], "cmt_") {
-				return true
-			}
-		case ':':
-			if strings.HasPrefix(s[i:], "://") {
-				return true
-			}
-		case 'b', 'B':
-			if len(s)-i >= len("bearer") && strings.EqualFold(s[i:i+len("bearer")], "bearer") {
-				return true
-			}
-		case 'p', 'P':
-			if !password && len(s)-i >= len("password") && strings.EqualFold(s[i:i+len("password")], "password") {
-				password = true
-			}
-		case '=':
-			equals = true
-		}
-	}
-	return equals && password
+	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
+		strings.Contains(s, "://") || containsFold(s, "bearer") ||
+		(strings.IndexByte(s, '=') >= 0 && containsFold(s, "password"))
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in
