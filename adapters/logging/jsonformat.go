@@ -38,9 +38,12 @@ type jsonFormatter struct {
 }
 
 // lineShape is the members of a line in output order, its three entry
-// members (time, level, msg) included.
+// members (time, level, msg) included: their keys, each key encoded with
+// the comma before it and the colon after it, and what each is.
 type lineShape struct {
-	keys []string
+	keys     []string
+	prefixes []string
+	members  []byte
 	// sensitive reports whether a data key is a sensitive field name
 	// (see sensitiveField), whose value redaction hides.
 	sensitive bool
@@ -91,16 +94,12 @@ func (f *jsonFormatter) encode(entry *logrus.Entry, clean bool) ([]byte, bool) {
 		return nil, false
 	}
 	var fieldBuf [maxFastFields + 3]field
-	fields, sensitive, ok := f.fieldsOf(entry, fieldBuf[:0])
-	if !ok || clean && sensitive {
+	fields, shape, ok := f.fieldsOf(entry, fieldBuf[:0])
+	if !ok || clean && shape.sensitive {
 		return nil, false
 	}
-	for _, fl := range fields {
-		switch fl.key {
-		case keyTime, keyLevel, keyMsg:
-			continue
-		}
-		if !plainJSON(fl.value) || clean && !cleanValue(fl.value) {
+	for i, fl := range fields {
+		if shape.members[i] == memberData && (!plainJSON(fl.value) || clean && !cleanValue(fl.value)) {
 			return nil, false
 		}
 	}
@@ -111,19 +110,15 @@ func (f *jsonFormatter) encode(entry *logrus.Entry, clean bool) ([]byte, bool) {
 	out := b.AvailableBuffer()
 	out = append(out, '{')
 	for i, fl := range fields {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = appendJSONString(out, fl.key)
-		out = append(out, ':')
-		switch fl.key { // the entry's own members: Data has none of their keys
-		case keyTime:
+		out = append(out, shape.prefixes[i]...)
+		switch shape.members[i] {
+		case memberTime:
 			out = append(out, '"')
 			out = entry.Time.AppendFormat(out, time.RFC3339Nano)
 			out = append(out, '"')
-		case keyLevel:
+		case memberLevel:
 			out = appendJSONString(out, entry.Level.String())
-		case keyMsg:
+		case memberMsg:
 			out = appendJSONString(out, entry.Message)
 		default:
 			out = appendJSONValue(out, fl.value)
@@ -134,15 +129,22 @@ func (f *jsonFormatter) encode(entry *logrus.Entry, clean bool) ([]byte, bool) {
 	return b.Bytes(), true
 }
 
-// fieldsOf appends entry's members to buf in output order and says whether
-// a data key is a sensitive name; false when a data key is an entry member's
-// name (logrus renames those "fields.<key>", which the fallback does).
-func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) (fields []field, sensitive, ok bool) {
+// Kinds of the members of a line.
+const (
+	memberData byte = iota
+	memberTime
+	memberLevel
+	memberMsg
+)
+
+// fieldsOf appends entry's members to buf in output order and returns the
+// line's shape; false when a data key is an entry member's name (logrus
+// renames those "fields.<key>", which the fallback does).
+func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *lineShape, bool) {
 	if shape := f.shape.Load(); shape != nil && len(shape.keys) == len(entry.Data)+3 {
-		fields = buf
-		for _, k := range shape.keys {
-			switch k {
-			case keyTime, keyLevel, keyMsg:
+		fields := buf
+		for i, k := range shape.keys {
+			if shape.members[i] != memberData {
 				fields = append(fields, field{key: k})
 				continue
 			}
@@ -153,25 +155,45 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) (fields []fie
 			fields = append(fields, field{key: k, value: v})
 		}
 		if len(fields) == len(shape.keys) {
-			return fields, shape.sensitive, true // the same keys, as many
+			return fields, shape, true // the same keys, as many
 		}
 	}
-	fields = append(buf[:0], field{key: keyTime}, field{key: keyLevel}, field{key: keyMsg})
+	fields := append(buf[:0], field{key: keyTime}, field{key: keyLevel}, field{key: keyMsg})
+	sensitive := false
 	for k, v := range entry.Data {
 		switch k {
 		case keyTime, keyLevel, keyMsg, keyLogrusErr:
-			return nil, false, false
+			return nil, nil, false
 		}
 		sensitive = sensitive || sensitiveField(k)
 		fields = append(fields, field{key: k, value: v})
 	}
 	sortFields(fields)
-	shape := &lineShape{keys: make([]string, len(fields)), sensitive: sensitive}
+	shape := &lineShape{
+		keys:      make([]string, len(fields)),
+		prefixes:  make([]string, len(fields)),
+		members:   make([]byte, len(fields)),
+		sensitive: sensitive,
+	}
 	for i, fl := range fields {
 		shape.keys[i] = fl.key
+		var prefix []byte
+		if i > 0 {
+			prefix = append(prefix, ',')
+		}
+		prefix = append(appendJSONString(prefix, fl.key), ':')
+		shape.prefixes[i] = string(prefix)
+		switch fl.key {
+		case keyTime:
+			shape.members[i] = memberTime
+		case keyLevel:
+			shape.members[i] = memberLevel
+		case keyMsg:
+			shape.members[i] = memberMsg
+		}
 	}
 	f.shape.Store(shape)
-	return fields, sensitive, true
+	return fields, shape, true
 }
 
 // cleanValue reports what nothingToRedact reports of a field's value: a
