@@ -55,7 +55,9 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		}
 		defer func() {
 			v := recover()
-			s.logRequest(r, rec.status, start, s.now(), v != nil)
+			st := stateFrom(r.Context())
+			status := finalStatus(rec.status, st, v != nil)
+			s.logRequest(r, st, status, start, s.now(), v != nil)
 			if v != nil {
 				panic(v)
 			}
@@ -64,22 +66,26 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 	})
 }
 
+// finalStatus is the status a request is logged with: the one answered, else
+// 500 for a request aborted by a panic, 499 for one whose client went away,
+// and 200 for a handler that wrote nothing.
+func finalStatus(answered int, st *requestState, aborted bool) int {
+	switch {
+	case answered != 0:
+		return answered
+	case aborted:
+		return http.StatusInternalServerError
+	case st.clientGone:
+		return statusClientClosedRequest
+	}
+	return http.StatusOK
+}
+
 // logRequest writes the access log line of one request that ran from start
 // to end. With the real clock, end is also the line's time, which logrus
 // would otherwise read from the clock again.
-func (s *server) logRequest(r *http.Request, status int, start, end time.Time, aborted bool) {
+func (s *server) logRequest(r *http.Request, st *requestState, status int, start, end time.Time, aborted bool) {
 	took := end.Sub(start)
-	st := stateFrom(r.Context())
-	if status == 0 {
-		switch {
-		case aborted:
-			status = http.StatusInternalServerError
-		case st.clientGone:
-			status = statusClientClosedRequest
-		default:
-			status = http.StatusOK
-		}
-	}
 	level := logrus.InfoLevel
 	if status >= http.StatusInternalServerError || aborted {
 		level = logrus.ErrorLevel

@@ -107,7 +107,7 @@ type requestState struct {
 	actor         domain.Actor
 	authenticated domain.Actor
 	// slug is the {slug} of the polled route when it was matched without
-	// the router (see fastRoute); pathVar reads it.
+	// the router (see withPollRoute); pathVar reads it.
 	slug string
 	// base is the logger the request-scoped logger is derived from.
 	base logrus.FieldLogger
