@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,4 +221,40 @@ func BenchmarkAccessLine(b *testing.B) {
 		e := &logrus.Entry{Logger: logger, Data: fields}
 		e.Info("request")
 	}
+}
+
+// TestJSONFormatterConcurrent: goroutines formatting lines of different
+// shapes through one formatter at once (run with -race), so that its cached
+// shape is replaced under them, each get logrus's line.
+func TestJSONFormatterConcurrent(t *testing.T) {
+	f := newJSONFormatter()
+	entries := []*logrus.Entry{
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "r-1", "status": 200, "duration_ms": 0.5}),
+		newEntry(logrus.InfoLevel, "request", logrus.Fields{"request_id": "r-2", "status": 304}),
+		newEntry(logrus.ErrorLevel, "failed", logrus.Fields{"error": errors.New("boom"), "code": "INTERNAL_ERROR"}),
+	}
+	want := make([]string, len(entries))
+	for i, e := range entries {
+		ref, err := f.fallback.Format(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = string(ref)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				k := (i + w) % len(entries)
+				e := *entries[k]
+				e.Buffer = &bytes.Buffer{}
+				got, err := f.Format(&e)
+				if err != nil || string(got) != want[k] {
+					t.Errorf("line %q, error %v; want %q", got, err, want[k])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
