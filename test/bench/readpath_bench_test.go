@@ -55,6 +55,7 @@ func BenchmarkReadPath(b *testing.B) {
 		apis[i] = fx.serve(b, lim.new(b))
 	}
 	body, etag := fetchAnswer(b, apis[0], fx.apiKey)
+	b.Logf("the answer: %d bytes of JSON, ETag %s", len(body), etag)
 	bare := serveTCP(b, fx.bareHandler(body, etag))
 	answers := []struct {
 		name string
