@@ -13,14 +13,16 @@ import (
 )
 
 // JSON keys of an entry's own members (the production FieldMap keeps
-// logrus's names).
+// logrus's names) and of logrus's note of the fields it dropped.
 const (
-	keyTime       = "time"
-	keyLevel      = "level"
-	keyMsg        = "msg"
-	keyLogrusErr  = "logrus_error"
-	maxFastFields = 24
+	keyTime      = "time"
+	keyLevel     = "level"
+	keyMsg       = "msg"
+	keyLogrusErr = "logrus_error"
 )
+
+// maxFastFields is the most data fields jsonFormatter formats itself.
+const maxFastFields = 24
 
 // jsonFormatter writes an entry exactly as its fallback, a
 // logrus.JSONFormatter with the default field names and HTML escaping, would,
