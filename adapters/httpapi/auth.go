@@ -8,30 +8,33 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// Credential headers.
+// Credential headers, by their canonical keys (the client may spell them in
+// any case: net/http canonicalizes what it reads). X-API-Key is "X-Api-Key".
 const (
 	headerAuthorization = "Authorization"
-	headerAPIKey        = "X-API-Key" // #nosec G101 -- a header name, not a credential
+	headerAPIKey        = "X-Api-Key" // #nosec G101 -- a header name, not a credential
 	headerTenant        = "X-Tenant"
 )
 
-type actorKey struct{}
-
 // actorFrom returns the authenticated actor of a guarded request.
 func actorFrom(ctx context.Context) domain.Actor {
-	a, _ := ctx.Value(actorKey{}).(domain.Actor)
-	return a
+	return stateFrom(ctx).authenticated
 }
 
 // guard runs before every route's handler: it records the route template,
 // authenticates the request as the route's access requires, counts it
 // against its rate limit (the authenticated user or API key, else the client
 // IP: a failed authentication counts as anonymous), and only then answers an
-// authentication failure or calls next with the actor in the context.
+// authentication failure or calls next with the actor in the request state.
 func (s *server) guard(rt route, next http.Handler) http.Handler {
+	template := any(rt.path) // boxed once for every access log line
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := stateFrom(r.Context())
-		st.route = rt.path
+		st, ok := lookupState(r.Context())
+		if !ok {
+			st = &requestState{}
+			r = withState(r, st)
+		}
+		st.route, st.routeValue = rt.path, template
 		if rt.access == accessOpen {
 			next.ServeHTTP(w, r)
 			return
@@ -55,7 +58,8 @@ func (s *server) guard(rt route, next http.Handler) http.Handler {
 			s.writeError(w, r, domain.Errorf(domain.KindTenantNotFound, "The user is not a member of any tenant."))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+		st.authenticated = actor
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -66,12 +70,18 @@ func (s *server) authenticate(r *http.Request, a access) (domain.Actor, error) {
 	if a == accessAnonymous {
 		return domain.Actor{}, nil
 	}
-	if len(r.Header.Values(headerAuthorization)) > 1 || len(r.Header.Values(headerAPIKey)) > 1 {
+	authzs, apiKeys := r.Header[headerAuthorization], r.Header[headerAPIKey]
+	if len(authzs) > 1 || len(apiKeys) > 1 {
 		return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated,
 			"Send one Authorization or X-API-Key header, not several.")
 	}
-	authz := r.Header.Get(headerAuthorization)
-	apiKey := r.Header.Get(headerAPIKey)
+	var authz, apiKey string
+	if len(authzs) == 1 {
+		authz = authzs[0]
+	}
+	if len(apiKeys) == 1 {
+		apiKey = apiKeys[0]
+	}
 	switch {
 	case authz != "":
 		token, ok := bearerToken(authz)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -38,6 +39,10 @@ type bodyKey struct {
 type encodedBody struct {
 	body []byte
 	etag string
+	// etagValue and lengthValue are the ETag and Content-Length header
+	// values, shared by every answer (net/http only reads them).
+	etagValue   []string
+	lengthValue []string
 	// used is the second chance of the clock eviction: set by every hit,
 	// cleared when eviction passes over the entry.
 	used atomic.Bool
@@ -148,5 +153,6 @@ func encodeResolved(r catalog.Resolved, etagKey []byte) (*encodedBody, error) {
 	}
 	mac := hmac.New(sha256.New, etagKey)
 	mac.Write(body)
-	return &encodedBody{body: body, etag: `"` + hex.EncodeToString(mac.Sum(nil)) + `"`}, nil
+	etag := `"` + hex.EncodeToString(mac.Sum(nil)) + `"`
+	return &encodedBody{body: body, etag: etag, etagValue: []string{etag}, lengthValue: []string{strconv.Itoa(len(body))}}, nil
 }

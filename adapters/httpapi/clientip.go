@@ -51,7 +51,7 @@ func (t trustedProxies) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	if !t.trusts(peer) {
-		return peer.String()
+		return addrText(r.RemoteAddr, peer)
 	}
 	client := peer
 	hops := forwardedFor(r.Header.Values("X-Forwarded-For"))
@@ -66,6 +66,18 @@ func (t trustedProxies) clientIP(r *http.Request) string {
 		}
 	}
 	return client.String()
+}
+
+// addrText returns peer, parsed from remote, as text: for "a.b.c.d:port" the
+// address as written, which is already netip's form (it refuses leading
+// zeros), so that the common peer costs no formatting; else peer.String().
+func addrText(remote string, peer netip.Addr) string {
+	if peer.Is4() && remote != "" && remote[0] != '[' {
+		if i := strings.LastIndexByte(remote, ':'); i > 0 {
+			return remote[:i]
+		}
+	}
+	return peer.String()
 }
 
 // forwardedFor splits every X-Forwarded-For header into its hops, in order.

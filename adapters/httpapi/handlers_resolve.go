@@ -9,8 +9,9 @@ import (
 
 // resolve answers the resolved configuration of an asset in an environment,
 // for an API key or a user. The body is encoded once per version (see
-// resolvedBodies) and its SHA-256 is the strong ETag; a matching
-// If-None-Match answers 304 with no body.
+// resolvedBodies) and its keyed digest is the strong ETag; a matching
+// If-None-Match answers 304 with no body. The answer's header values are
+// built with the body, once.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	env, err := requiredQuery(r, "environment")
 	if err != nil {
@@ -18,7 +19,9 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	}
 	slug := pathVar(r, "slug")
 	actor := actorFrom(r.Context())
-	done := s.timeOperation(r.Context(), "resolve", logrus.DebugLevel, logrus.Fields{"asset": slug, "environment": env})
+	done := s.timeOperation(r.Context(), "resolve", logrus.DebugLevel, func() logrus.Fields {
+		return logrus.Fields{"asset": slug, "environment": env}
+	})
 	resolved, err := s.catalog.Resolve(r.Context(), actor, slug, env)
 	done()
 	if err != nil {
@@ -28,12 +31,16 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", answer.etag)
-	if etagMatches(r.Header.Values("If-None-Match"), answer.etag) {
+	h := w.Header()
+	h[headerETag] = answer.etagValue
+	if etagMatches(r.Header[headerIfNoneMatch], answer.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	writeBody(w, http.StatusOK, answer.body)
+	h[headerContentType] = valueJSON
+	h[headerContentLength] = answer.lengthValue
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(answer.body)
 	return nil
 }
 
@@ -41,7 +48,9 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 // or without W/, equal to etag, or "*".
 func etagMatches(headers []string, etag string) bool {
 	for _, h := range headers {
-		for _, tag := range strings.Split(h, ",") {
+		for rest, more := h, true; more; {
+			var tag string
+			tag, rest, more = strings.Cut(rest, ",")
 			tag = strings.TrimSpace(tag)
 			if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
 				return true

@@ -38,8 +38,8 @@ func (s *server) promote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slug := pathVar(r, "slug")
-	done := s.timeOperation(r.Context(), "promote", logrus.InfoLevel, logrus.Fields{
-		"asset": slug, "from": req.From, "to": req.To, "dry_run": req.DryRun,
+	done := s.timeOperation(r.Context(), "promote", logrus.InfoLevel, func() logrus.Fields {
+		return logrus.Fields{"asset": slug, "from": req.From, "to": req.To, "dry_run": req.DryRun}
 	})
 	res, err := s.catalog.Promote(r.Context(), actorFrom(r.Context()), slug, catalog.PromoteRequest(req))
 	done()
@@ -99,8 +99,8 @@ func (s *server) rollback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slug := pathVar(r, "slug")
-	done := s.timeOperation(r.Context(), "rollback", logrus.InfoLevel, logrus.Fields{
-		"asset": slug, "environment": req.Environment, "version": req.Version,
+	done := s.timeOperation(r.Context(), "rollback", logrus.InfoLevel, func() logrus.Fields {
+		return logrus.Fields{"asset": slug, "environment": req.Environment, "version": req.Version}
 	})
 	res, err := s.catalog.Rollback(r.Context(), actorFrom(r.Context()), slug, req.Environment, req.Version)
 	done()

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -45,10 +46,18 @@ func (rec *statusRecorder) wroteHeader() bool { return rec.status != 0 }
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
-		rec := &statusRecorder{ResponseWriter: w}
+		var rec *statusRecorder
+		if st, ok := lookupState(r.Context()); ok {
+			st.recorder = statusRecorder{ResponseWriter: w}
+			rec = &st.recorder
+		} else {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
-			s.logRequest(r, rec.status, s.now().Sub(start), v != nil)
+			st := stateFrom(r.Context())
+			status := finalStatus(rec.status, st, v != nil)
+			s.logRequest(r, st, status, start, s.now(), v != nil)
 			if v != nil {
 				panic(v)
 			}
@@ -57,30 +66,71 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// logRequest writes the access log line of one request.
-func (s *server) logRequest(r *http.Request, status int, took time.Duration, aborted bool) {
-	st := stateFrom(r.Context())
-	if status == 0 {
-		switch {
-		case aborted:
-			status = http.StatusInternalServerError
-		case st.clientGone:
-			status = statusClientClosedRequest
-		default:
-			status = http.StatusOK
-		}
+// finalStatus is the status a request is logged with: the one answered, else
+// 500 for a request aborted by a panic, 499 for one whose client went away,
+// and 200 for a handler that wrote nothing.
+func finalStatus(answered int, st *requestState, aborted bool) int {
+	switch {
+	case answered != 0:
+		return answered
+	case aborted:
+		return http.StatusInternalServerError
+	case st.clientGone:
+		return statusClientClosedRequest
 	}
+	return http.StatusOK
+}
+
+// logRequest writes the access log line of one request that ran from start
+// to end. With the real clock, end is also the line's time, which logrus
+// would otherwise read from the clock again.
+func (s *server) logRequest(r *http.Request, st *requestState, status int, start, end time.Time, aborted bool) {
+	took := end.Sub(start)
 	if s.observer != nil {
 		s.observer.ObserveRequest(st.route, r.Method, status, took)
 	}
-	fields := logrus.Fields{
-		"request_id":  st.requestID,
-		"method":      r.Method,
-		"route":       st.route,
-		"status":      status,
-		"duration_ms": durationMillis(took),
-		"client_ip":   st.clientIP,
+	level := logrus.InfoLevel
+	if status >= http.StatusInternalServerError || aborted {
+		level = logrus.ErrorLevel
 	}
+	if !levelEnabled(s.logger, level) {
+		return
+	}
+	if l, ok := s.logger.(*logrus.Logger); ok {
+		entry := accessEntries.Get().(*logrus.Entry)
+		entry.Logger = l
+		if s.realClock {
+			entry.Time = end
+		}
+		clear(entry.Data)
+		accessFields(entry.Data, r, st, status, took, aborted)
+		entry.Log(level, "request")
+		entry.Logger, entry.Time = nil, time.Time{}
+		accessEntries.Put(entry)
+		return
+	}
+	fields := make(logrus.Fields, 8)
+	accessFields(fields, r, st, status, took, aborted)
+	s.logger.WithFields(fields).Log(level, "request")
+}
+
+// accessEntries recycles the access log's entries and their field maps: an
+// entry's Log formats and hands hooks a copy of it (logrus's Entry.log
+// clones Data), so neither outlives the call.
+var accessEntries = sync.Pool{New: func() any { return &logrus.Entry{Data: make(logrus.Fields, 8)} }}
+
+// accessFields fills in the fields of a request's access log line.
+func accessFields(fields logrus.Fields, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) {
+	fields["request_id"] = st.requestID
+	fields["method"] = methodValue(r.Method)
+	if st.routeValue != nil {
+		fields["route"] = st.routeValue
+	} else {
+		fields["route"] = st.route
+	}
+	fields["status"] = statusValue(status)
+	fields["duration_ms"] = durationMillis(took)
+	fields["client_ip"] = st.clientIP
 	if aborted {
 		fields["aborted"] = true
 	}
@@ -96,12 +146,41 @@ func (s *server) logRequest(r *http.Request, status int, took time.Duration, abo
 	if st.actor.APIKeyID != "" {
 		fields["api_key_id"] = string(st.actor.APIKeyID)
 	}
-	entry := s.logger.WithFields(fields)
-	if status >= http.StatusInternalServerError || aborted {
-		entry.Error("request")
-		return
+}
+
+// Field values the access log uses on every line, boxed once: putting a
+// string or an int of 256 or more in an interface allocates.
+var (
+	methodValues = func() map[string]any {
+		m := map[string]any{}
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			m[method] = method
+		}
+		return m
+	}()
+	statusValues = func() (values [600]any) {
+		for i := range values {
+			values[i] = i
+		}
+		return values
+	}()
+)
+
+// methodValue is method as a log field value.
+func methodValue(method string) any {
+	if v, ok := methodValues[method]; ok {
+		return v
 	}
-	entry.Info("request")
+	return method
+}
+
+// statusValue is status as a log field value.
+func statusValue(status int) any {
+	if status >= 0 && status < len(statusValues) {
+		return statusValues[status]
+	}
+	return status
 }
 
 // durationMillis is d in milliseconds with microsecond precision.
@@ -110,16 +189,17 @@ func durationMillis(d time.Duration) float64 {
 }
 
 // timeOperation logs how long a named core operation took; call the returned
-// function when it ends. Hot-path operations log at debug, the others at info.
-func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields logrus.Fields) func() {
-	logger := LoggerFromContext(ctx)
-	if !levelEnabled(logger, level) {
+// function when it ends. Hot-path operations log at debug, the others at
+// info. fields are built only when the level is enabled.
+func (s *server) timeOperation(ctx context.Context, operation string, level logrus.Level, fields func() logrus.Fields) func() {
+	if !levelEnabled(s.logger, level) {
 		return func() {}
 	}
-	fields = clipFields(fields)
+	logger := LoggerFromContext(ctx)
+	clipped := clipFields(fields())
 	start := s.now()
 	return func() {
-		logger.WithFields(fields).WithFields(logrus.Fields{
+		logger.WithFields(clipped).WithFields(logrus.Fields{
 			"operation":   operation,
 			"duration_ms": durationMillis(s.now().Sub(start)),
 		}).Log(level, "operation")

@@ -40,7 +40,7 @@ func TestRequestID(t *testing.T) {
 			if tc.echoed && got != tc.sent {
 				t.Errorf("X-Request-ID = %q, want %q", got, tc.sent)
 			}
-			if !tc.echoed && (got == tc.sent || !saneRequestID.MatchString(got)) {
+			if !tc.echoed && (got == tc.sent || !saneRequestID(got)) {
 				t.Errorf("X-Request-ID = %q, want a new sane one", got)
 			}
 		})

@@ -21,9 +21,15 @@ func invalidField(field, problem string) error {
 }
 
 // pathVar returns a route variable, decoded: the router matches the encoded
-// path (see routingPath), so "billing%2Fx" is the slug "billing/x".
+// path (see routingPath), so "billing%2Fx" is the slug "billing/x". The
+// polled route's slug is in the request state (see withPollRoute).
 func pathVar(r *http.Request, name string) string {
-	v := mux.Vars(r)[name]
+	var v string
+	if st, ok := lookupState(r.Context()); ok && name == "slug" && st.slug != "" {
+		v = st.slug // matched by withPollRoute, not the router
+	} else {
+		v = mux.Vars(r)[name]
+	}
 	if text, err := url.PathUnescape(v); err == nil {
 		return text
 	}
@@ -32,11 +38,50 @@ func pathVar(r *http.Request, name string) string {
 
 // requiredQuery returns a query parameter that must be present and non-empty.
 func requiredQuery(r *http.Request, name string) (string, error) {
-	v := r.URL.Query().Get(name)
+	v := queryValue(r.URL.RawQuery, name)
 	if v == "" {
 		return "", invalidField(name, "is required")
 	}
 	return v, nil
+}
+
+// queryScanMax is the number of parameters from which queryValue defers to
+// url.ParseQuery: far below its limit, far above any real query.
+const queryScanMax = 100
+
+// queryValue returns what url.ParseQuery(rawQuery).Get(name) returns, the
+// first value of name, decoded, without building the map of every
+// parameter: pairs are split at '&'; a pair holding ';', or whose key or
+// value does not decode, is skipped, as ParseQuery skips it. A query of
+// queryScanMax parameters or more is left to url.ParseQuery itself, which
+// refuses too many (GODEBUG urlmaxqueryparams).
+func queryValue(rawQuery, name string) string {
+	if strings.Count(rawQuery, "&") >= queryScanMax {
+		q, _ := url.ParseQuery(rawQuery)
+		return q.Get(name)
+	}
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		if key != name {
+			if !strings.ContainsAny(key, "%+") {
+				continue
+			}
+			if k, err := url.QueryUnescape(key); err != nil || k != name {
+				continue
+			}
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			continue
+		}
+		return v
+	}
+	return ""
 }
 
 // limitQuery reads ?limit=, an integer from 1 to domain.MaxPageSize, with

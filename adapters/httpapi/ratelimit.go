@@ -64,11 +64,14 @@ func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject ra
 		log.Debug("rate limiter unavailable; refusing the anonymous request")
 		return domain.Errorf(domain.KindUnavailable, "The service is temporarily unavailable; retry later.")
 	}
-	remaining := max(d.Remaining, 0)
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	var values *[3]string
+	if st, ok := lookupState(ctx); ok {
+		values = &st.rateValues
+	} else {
+		values = new([3]string)
+	}
+	setRateHeaders(h, values, d.Limit, max(d.Remaining, 0), d.Reset.Unix())
 	if d.Allowed {
 		return nil
 	}
@@ -81,4 +84,22 @@ func (l rateLimiter) take(ctx context.Context, w http.ResponseWriter, subject ra
 func retryAfterSeconds(wait time.Duration) int64 {
 	s := int64((wait + time.Second - 1) / time.Second)
 	return max(s, 1)
+}
+
+// setRateHeaders sets X-RateLimit-Limit, -Remaining and -Reset in one
+// allocation: the three numbers are formatted into one string, and the
+// header values are slices of values (each full, so that an Add copies
+// instead of overwriting its neighbour).
+func setRateHeaders(h http.Header, values *[3]string, limit, remaining, reset int64) {
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], limit, 10)
+	n1 := len(b)
+	b = strconv.AppendInt(b, remaining, 10)
+	n2 := len(b)
+	b = strconv.AppendInt(b, reset, 10)
+	text := string(b)
+	*values = [3]string{text[:n1], text[n1:n2], text[n2:]}
+	h[headerRateLimit] = values[0:1:1]
+	h[headerRateRemaining] = values[1:2:2]
+	h[headerRateReset] = values[2:3:3]
 }

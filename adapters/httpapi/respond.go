@@ -11,10 +11,14 @@ import (
 // contentTypeJSON is the media type of every body the API sends.
 const contentTypeJSON = "application/json"
 
+// valueJSON is the Content-Type header value of every body, shared.
+var valueJSON = []string{contentTypeJSON}
+
 // writeBody sends an already encoded JSON body.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := w.Header()
+	h[headerContentType] = valueJSON
+	h[headerContentLength] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -96,6 +96,50 @@ func (s *server) getMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// pollPrefix and pollSuffix frame the encoded path of the polled route,
+// GET /api/v1/assets/{slug}/values.
+const (
+	pollPrefix = apiBase + "/assets/"
+	pollSuffix = "/values"
+)
+
+// withPollRoute answers the route SDKs poll all day without the router: a
+// GET whose encoded path is pollPrefix, one non-empty segment and
+// pollSuffix is exactly what the router's first route,
+// apiBase+"/assets/{slug}/values" ({slug} is [^/]+), matches, so poll (that
+// route's guarded handler) answers it, with the slug in the request state;
+// anything else goes to the router. It saves the router's regular
+// expression and the two request copies it makes to carry its variables.
+func (s *server) withPollRoute(router http.Handler) http.Handler {
+	rt := s.routes()[0]
+	if rt.method != http.MethodGet || rt.path != pollPrefix+"{slug}"+pollSuffix {
+		panic("httpapi: the polled route must be the first route")
+	}
+	poll := s.guard(rt, s.handle(rt.handler))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if slug, ok := pollSlug(r.URL.EscapedPath()); ok {
+				if st, ok := lookupState(r.Context()); ok {
+					st.slug = slug
+					poll.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		router.ServeHTTP(w, r)
+	})
+}
+
+// pollSlug returns the encoded {slug} of the polled route's path.
+func pollSlug(escaped string) (string, bool) {
+	if len(escaped) <= len(pollPrefix)+len(pollSuffix) ||
+		!strings.HasPrefix(escaped, pollPrefix) || !strings.HasSuffix(escaped, pollSuffix) {
+		return "", false
+	}
+	slug := escaped[len(pollPrefix) : len(escaped)-len(pollSuffix)]
+	return slug, strings.IndexByte(slug, '/') < 0
+}
+
 // router registers every route. Paths are matched as sent (no cleaning, no
 // redirect) and encoded (see routingPath), so that an encoded slash stays
 // inside its segment; unknown paths and methods answer the contract's error

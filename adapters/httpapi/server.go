@@ -23,20 +23,24 @@ type server struct {
 	healthTimeout time.Duration
 	version       string
 	now           func() time.Time
-	openapi       []byte
+	// realClock is set when now is time.Now (Config.Now is nil).
+	realClock bool
+	openapi   []byte
 	// bodies keeps the encoded answers of the resolved-config route.
 	bodies *resolvedBodies
 	// observer is told of every answered request; nil when none.
 	observer RequestObserver
 	// metrics answers GET /metrics; nil leaves the path unrouted.
 	metrics http.Handler
+	// requestIDs names the requests that come without a sane ID.
+	requestIDs *requestIDs
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
 // service is missing, a wiring mistake that must not reach production.
 func New(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.router()))))
+	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.withPollRoute(s.router())))))
 }
 
 // newServer checks cfg and fills in its defaults.
@@ -59,6 +63,7 @@ func newServer(cfg Config) *server {
 		bodies:        newResolvedBodies(maxAnswers, maxAnswerBytes, etagKeyOf(cfg)),
 		observer:      cfg.Observer,
 		metrics:       cfg.Metrics,
+		requestIDs:    newRequestIDs(),
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()
@@ -67,7 +72,7 @@ func newServer(cfg Config) *server {
 		s.healthTimeout = defaultHealthTimeout
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	prefix := cfg.RateLimitIPv6Prefix
 	switch {

@@ -19,6 +19,11 @@ func (f RedactingFormatter) Format(entry *logrus.Entry) ([]byte, error) {
 	if f.Inner == nil {
 		return nil, domain.Errorf(domain.KindInternal, "the redacting formatter has no inner formatter")
 	}
+	if jf, ok := f.Inner.(*jsonFormatter); ok {
+		if out, ok := jf.formatClean(entry); ok {
+			return out, nil
+		}
+	}
 	if nothingToRedact(entry) {
 		return f.Inner.Format(entry)
 	}

@@ -70,14 +70,7 @@ func parseLevel(s string) (logrus.Level, error) {
 func newFormatter(s string) (logrus.Formatter, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "json":
-		return &logrus.JSONFormatter{
-			TimestampFormat: time.RFC3339Nano,
-			FieldMap: logrus.FieldMap{
-				logrus.FieldKeyTime:  "time",
-				logrus.FieldKeyLevel: "level",
-				logrus.FieldKeyMsg:   "msg",
-			},
-		}, nil
+		return newJSONFormatter(), nil
 	case "text":
 		return &logrus.TextFormatter{FullTimestamp: true, TimestampFormat: time.RFC3339Nano}, nil
 	default:

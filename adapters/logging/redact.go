@@ -55,10 +55,13 @@ func mayHoldCredential(s string) bool {
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in
-// any case, without allocating.
+// any case, without allocating. A window of len(sub) bytes equals an ASCII
+// word under strings.EqualFold only if it is ASCII itself, so only windows
+// whose first byte is sub's first letter in either case are compared.
 func containsFold(s, sub string) bool {
+	first := sub[0]
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
@@ -81,6 +84,9 @@ var sensitiveSuffixes = []string{"_password", "_token", "_secret", "_key"}
 // sensitiveField reports whether a field of that name holds a secret. Names
 // are compared case-insensitively, with '-' read as '_'.
 func sensitiveField(name string) bool {
+	if plainASCIIName(name) {
+		return false
+	}
 	n := strings.ReplaceAll(strings.ToLower(name), "-", "_")
 	if sensitiveNames[n] {
 		return true
@@ -91,6 +97,27 @@ func sensitiveField(name string) bool {
 		}
 	}
 	return false
+}
+
+// sensitiveWords end every sensitive name and suffix.
+var sensitiveWords = []string{"password", "token", "key", "secret", "authorization"}
+
+// plainASCIIName reports, without allocating, that an ASCII name is not
+// sensitive: every sensitive name or suffix ends in one of sensitiveWords,
+// in any case ('-' and '_' are not part of them). A non-ASCII name is left
+// to the full check, whose lower-casing is Unicode's.
+func plainASCIIName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return false
+		}
+	}
+	for _, w := range sensitiveWords {
+		if len(name) >= len(w) && strings.EqualFold(name[len(name)-len(w):], w) {
+			return false
+		}
+	}
+	return true
 }
 
 // redactField returns the value to log for a field: Redacted for a

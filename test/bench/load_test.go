@@ -39,8 +39,19 @@ type load struct {
 // the run itself is timed.
 func (l load) run(b *testing.B, op func(worker, i int) error) loadResult {
 	b.Helper()
+	b.ResetTimer()
+	res := l.measure(b, b.N, op)
+	b.StopTimer()
+	return res
+}
+
+// measure performs n operations as run does, without touching b's timer:
+// the interleaved read-path benchmarks time several runs inside one
+// benchmark iteration.
+func (l load) measure(b *testing.B, n int, op func(worker, i int) error) loadResult {
+	b.Helper()
 	every := max(l.sampleEvery, 1)
-	latencies := make([]time.Duration, (b.N+every-1)/every)
+	latencies := make([]time.Duration, (n+every-1)/every)
 	var (
 		next     atomic.Int64
 		stop     atomic.Bool
@@ -48,14 +59,13 @@ func (l load) run(b *testing.B, op func(worker, i int) error) loadResult {
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	b.ResetTimer()
 	cpuStart := processCPU(b)
 	start := time.Now()
 	for w := range l.workers {
 		wg.Go(func() {
 			for !stop.Load() {
 				i := int(next.Add(1) - 1)
-				if i >= b.N {
+				if i >= n {
 					return
 				}
 				var err error
@@ -77,12 +87,11 @@ func (l load) run(b *testing.B, op func(worker, i int) error) loadResult {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU(b) - cpuStart
-	b.StopTimer()
 	if firstErr != nil {
 		b.Fatalf("operation failed: %v", firstErr)
 	}
 	slices.Sort(latencies)
-	return loadResult{ops: b.N, elapsed: elapsed, cpu: cpu, latencies: latencies}
+	return loadResult{ops: n, elapsed: elapsed, cpu: cpu, latencies: latencies}
 }
 
 // perSecond is the run's throughput.

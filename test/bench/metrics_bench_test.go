@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,11 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/configmat/configmat/adapters/httpapi"
-	"github.com/configmat/configmat/adapters/logging"
-	"github.com/configmat/configmat/adapters/metrics"
-	"github.com/configmat/configmat/ports"
 )
 
 // metricsRounds is how many times BenchmarkReadPathMetrics runs each
@@ -28,40 +22,6 @@ const metricsRounds = 30
 // handler with metrics serves: Prometheus scrapes every 15 to 60 seconds, so
 // this is a harsh case.
 const scrapeInterval = time.Second
-
-// serveWithMetrics starts the read path's API as f.serve does, with the
-// metrics wired as cmd/configmat wires them: the request observer, the
-// rate-limit denial counter around limiter, and GET /metrics on the same
-// listener, over the cache's, the pool's and the audit log's counters.
-func (f *readPathFixture) serveWithMetrics(tb testing.TB, store feedStore, limiter ports.RateLimiter) *httptest.Server {
-	tb.Helper()
-	logger, err := logging.New(logging.Config{Out: io.Discard})
-	if err != nil {
-		tb.Fatalf("logger: %v", err)
-	}
-	src := metrics.Sources{
-		Version:        "bench",
-		Cache:          f.stack.cache.Stats,
-		FeedLive:       f.stack.cache.Live,
-		FeedReconnects: func() uint64 { return 0 },
-		AuditAppends:   f.stack.core.AuditLog.Appended,
-	}
-	if pool, ok := store.(interface{ Stats() sql.DBStats }); ok {
-		src.Pool = pool.Stats
-	}
-	m := metrics.New(src)
-	c := f.stack.core
-	return serveTCP(tb, httpapi.New(httpapi.Config{
-		Catalog:  c.Catalog,
-		Identity: c.Identity,
-		Audit:    c.Audit,
-		Limiter:  m.CountDenials(limiter),
-		Logger:   logger,
-		Version:  "bench",
-		Observer: m,
-		Metrics:  m.Handler(),
-	}))
-}
 
 // variantResult adds up the rounds of one handler.
 type variantResult struct {
@@ -94,9 +54,9 @@ func BenchmarkReadPathMetrics(b *testing.B) {
 	store, _ := openPostgres(b)
 	fx := newReadPathFixture(b, store)
 	servers := map[string]*httptest.Server{
-		"without": fx.serve(b, memoryLimiter(b)),
-		"with":    fx.serveWithMetrics(b, store, memoryLimiter(b)),
-		"control": fx.serve(b, memoryLimiter(b)),
+		"without": fx.serveAPI(b, memoryLimiter(b), nil),
+		"with":    fx.serve(b, memoryLimiter(b)),
+		"control": fx.serveAPI(b, memoryLimiter(b), nil),
 	}
 	body, err := newReader(b, servers["without"].URL+readPath, fx.apiKey, 1).fetch(b.Context())
 	if err != nil {

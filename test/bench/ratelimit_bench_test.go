@@ -29,14 +29,12 @@ var redisLimiterModes = []struct {
 
 // BenchmarkRedisLimiter measures what the Redis limiter costs, beside the
 // in-process one, in the same run: "take" is Limiter.Take alone for an API
-// key (one key per goroutine), "readpath" the read path of
-// BenchmarkReadPath with its bare handler. Each reports the process's CPU
-// per operation, the round trips to Redis per operation (redis-trips/op:
+// key (one key per goroutine); the read path with each limiter against the
+// bare handler is BenchmarkReadPath's. It reports the process's CPU per
+// operation, the round trips to Redis per operation (redis-trips/op:
 // commands and pipelines the client sent) and the Redis server's CPU per
 // operation (redis-cpu-µs/op, from INFO cpu: on a Redis shared with other
-// work it includes that work); "readpath" adds bare-ratio and
-// memory-ratio, the throughput against bare's and against the in-process
-// limiter's in the same run.
+// work it includes that work).
 func BenchmarkRedisLimiter(b *testing.B) {
 	server := newRedisClient(b)
 	b.Run("take", func(b *testing.B) {
@@ -49,44 +47,6 @@ func BenchmarkRedisLimiter(b *testing.B) {
 					b.Run(mode.name, func(b *testing.B) {
 						l, trips := countedRedisLimiter(b, mode.syncInterval)
 						benchTakes(b, l, conns, trips, server)
-					})
-				}
-			})
-		}
-	})
-	b.Run("readpath", func(b *testing.B) {
-		store, _ := openPostgres(b)
-		fx := newReadPathFixture(b, store)
-		api := fx.serve(b, memoryLimiter(b))
-		body, err := newReader(b, api.URL+readPath, fx.apiKey, 1).fetch(b.Context())
-		if err != nil {
-			b.Fatalf("read the resolved configuration: %v", err)
-		}
-		bare := serveTCP(b, bareHandler(body))
-		for _, conns := range readPathConns {
-			b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
-				var baseline, inProcess loadResult
-				b.Run("bare", func(b *testing.B) {
-					baseline = benchReads(b, bare, fx.apiKey, conns, len(body), nil)
-				})
-				b.Run("limiter=memory", func(b *testing.B) {
-					inProcess = benchReads(b, api, fx.apiKey, conns, len(body), nil)
-					reportRatio(b, inProcess, baseline, "bare-ratio")
-				})
-				for _, mode := range redisLimiterModes {
-					b.Run(mode.name, func(b *testing.B) {
-						l, trips := countedRedisLimiter(b, mode.syncInterval)
-						srv := fx.serve(b, l)
-						r := newReader(b, srv.URL+readPath, fx.apiKey, conns)
-						r.warmUp(b, conns, len(body))
-						m := startRedisMeter(b, server, trips)
-						res := load{workers: conns}.run(b, func(_, _ int) error {
-							return r.read(b.Context(), len(body))
-						})
-						res.report(b, "req/s")
-						m.report(b, res.ops)
-						reportRatio(b, res, baseline, "bare-ratio")
-						reportRatio(b, res, inProcess, "memory-ratio")
 					})
 				}
 			})

@@ -1,0 +1,70 @@
+package logging
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// slowSensitiveField is sensitiveField without its ASCII fast path.
+func slowSensitiveField(name string) bool {
+	n := strings.ReplaceAll(strings.ToLower(name), "-", "_")
+	if sensitiveNames[n] {
+		return true
+	}
+	for _, suffix := range sensitiveSuffixes {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// slowContainsFold is containsFold without its first-byte filter.
+func slowContainsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// slowMayHoldCredential is mayHoldCredential as one search per substring.
+func slowMayHoldCredential(s string) bool {
+	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
+		strings.Contains(s, "://") || slowContainsFold(s, "bearer") ||
+		(strings.IndexByte(s, '=') >= 0 && slowContainsFold(s, "password"))
+}
+
+// TestFastPathsMatchTheFullChecks: sensitiveField and containsFold answer
+// what the checks without their fast paths answer, on hand-picked and random
+// names and strings (Unicode case folds included: the Kelvin sign folds to
+// k, the long s to s).
+func TestFastPathsMatchTheFullChecks(t *testing.T) {
+	inputs := []string{"", "password", "PASSWORD", "db_password", "db-Password", "api_key", "API-KEY", "api_key_id", "key", "Key",
+		"token", "refresh_token", "tokens", "secret", "client_secret", "secrets", "authorization", "Authorization", "request_id",
+		"status", "duration_ms", "cmk_x", "a cmt_", "cm_k", "x://y", ":/", "pass=word", "password", "=PassWord", "pa\u017fsword=1", "api_\u212aey", "pa\u017fsword", "bearer", "BeArEr x", "bear", "xbearer", "b", "é key"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	parts := []string{"cm", "k_", "t_", ":", "//", "=", "pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x"}
+	for range 20000 {
+		var sb strings.Builder
+		for range rng.IntN(6) {
+			sb.WriteString(parts[rng.IntN(len(parts))])
+		}
+		inputs = append(inputs, sb.String())
+	}
+	for _, in := range inputs {
+		if got, want := sensitiveField(in), slowSensitiveField(in); got != want {
+			t.Errorf("sensitiveField(%q) = %v, the full check says %v", in, got, want)
+		}
+		if got, want := mayHoldCredential(in), slowMayHoldCredential(in); got != want {
+			t.Errorf("mayHoldCredential(%q) = %v, the full check says %v", in, got, want)
+		}
+		for _, sub := range []string{"bearer", "password"} {
+			if got, want := containsFold(in, sub), slowContainsFold(in, sub); got != want {
+				t.Errorf("containsFold(%q, %q) = %v, the full check says %v", in, sub, got, want)
+			}
+		}
+	}
+}
