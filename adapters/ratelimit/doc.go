@@ -8,9 +8,14 @@
 // user requests against another, and API-key requests against two at once,
 // a sustained rate and a burst rate, both counted on every request.
 //
-// Counter keys never contain the caller's key: they are the rate class, a
-// colon and the first 32 hex characters of the SHA-256 of the key, under the
-// store prefix "configmat:ratelimit". In Redis a counter is an integer that
+// The caller's key is never a credential (a client IP or network, a user ID
+// or an API key ID), yet counter keys in Redis never contain it: they are
+// the rate class, a colon and the first 32 hex characters of the SHA-256 of
+// the key, under the store prefix "configmat:ratelimit", so that reading
+// Redis tells nobody which addresses or keys call. The in-process store
+// (NewMemoryStore) names its counters by class and key as they are: it
+// shares nothing outside the process, and counts a request's windows under
+// one lock with one reading of the clock. In Redis a counter is an integer that
 // expires with its window, the expiry set on its first increment: the
 // layout of ulule/limiter's Redis store, so processes of either kind share
 // one count. One Lua script (EVALSHA, or EVAL when Redis has forgotten it)

@@ -150,20 +150,19 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 	if err != nil {
 		return ports.RateDecision{}, err
 	}
-	digest := keyDigest(key)
 	if l.circuit == nil {
-		return l.count(ctx, l.store, counters, digest)
+		return l.count(ctx, l.store, counters, key)
 	}
 	useStore, probe := l.circuit.admit()
 	if useStore {
 		var d ports.RateDecision
 		if l.views != nil && class != ports.RateAnonymous {
-			d, err = l.views.take(ctx, counters, digest, probe)
+			d, err = l.views.take(ctx, counters, keyDigest(key), probe)
 			if err != nil {
 				err = unavailable(err)
 			}
 		} else {
-			d, err = l.count(ctx, l.store, counters, digest)
+			d, err = l.count(ctx, l.store, counters, key)
 		}
 		switch {
 		case err == nil:
@@ -179,16 +178,27 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 		l.circuit.refusedAnonymous()
 		return ports.RateDecision{}, unavailable(l.circuit.lastCause())
 	}
-	d, err := l.count(ctx, l.fallback, counters, digest)
+	d, err := l.count(ctx, l.fallback, counters, key)
 	l.circuit.countedInProcess()
 	return d, err
 }
 
-// count takes one request on each counter in store and combines the
-// decisions: in one step when store is a multiCounter (Redis: one round
-// trip for both API-key windows), else counter by counter, which in process
-// costs no wait.
-func (l *Limiter) count(ctx context.Context, store limiter.Store, counters []counter, digest string) (ports.RateDecision, error) {
+// count takes one request of key on each counter in store and combines the
+// decisions: in process (NewMemoryStore) under one lock and one reading of
+// the clock; in one step when store is a multiCounter (Redis: one round
+// trip for both API-key windows); else counter by counter.
+//
+// Only a store outside the process names counters by the key's digest. The
+// key is never a credential (a client IP or network, a user ID, an API key
+// ID), but a counter name in Redis would tell whoever reads Redis which
+// addresses and which keys call, and when. In process the counter sits in
+// the same memory as the request that carries the key, so a digest hides
+// nothing there and would cost a SHA-256 per request.
+func (l *Limiter) count(ctx context.Context, store limiter.Store, counters []counter, key string) (ports.RateDecision, error) {
+	if m, ok := store.(*memoryStore); ok {
+		return m.take(time.Now(), counters, key), nil
+	}
+	digest := keyDigest(key)
 	if m, ok := store.(multiCounter); ok {
 		tallies := make([]tally, len(counters))
 		for i, c := range counters {

@@ -2,10 +2,10 @@ package ratelimit
 
 import (
 	"context"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
-	"github.com/ulule/limiter/v3/drivers/store/memory"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -13,13 +13,12 @@ import (
 // KeyPrefix is prepended to every counter key in the store.
 const KeyPrefix = "configmat:ratelimit"
 
-// NewMemoryStore returns an in-process counter store. Counts are not shared
-// with other processes; use it when no Redis is configured.
+// NewMemoryStore returns an in-process counter store: fixed windows in
+// sharded maps, their ends as ulule/limiter's memory store sets them, ended
+// windows dropped every 30 seconds. Counts are not shared with other
+// processes; use it when no Redis is configured.
 func NewMemoryStore() limiter.Store {
-	return memory.NewStoreWithOptions(limiter.StoreOptions{
-		Prefix:          KeyPrefix,
-		CleanUpInterval: limiter.DefaultCleanUpInterval,
-	})
+	return newMemoryStore(time.Now())
 }
 
 // NewRedisStore returns a counter store in Redis, shared by every process
