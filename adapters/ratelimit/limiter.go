@@ -37,7 +37,9 @@ type Rates struct {
 // Limiter is a ports.RateLimiter over a ulule/limiter counter store.
 type Limiter struct {
 	store limiter.Store
-	rates Rates
+	// anonymous, user and apiKey are the counters of each class's requests,
+	// listed once so that a Take allocates none.
+	anonymous, user, apiKey []counter
 	// fallback counts authenticated requests in process while circuit is
 	// open; both are nil for a Limiter built by New.
 	fallback limiter.Store
@@ -55,7 +57,15 @@ var _ ports.RateLimiter = (*Limiter)(nil)
 // New returns a Limiter counting in store with the given rates. Every
 // failure of store is an error of Take.
 func New(store limiter.Store, r Rates) *Limiter {
-	return &Limiter{store: store, rates: r}
+	return withRates(&Limiter{store: store}, r)
+}
+
+// withRates sets l's counters by r and returns l.
+func withRates(l *Limiter, r Rates) *Limiter {
+	l.anonymous = []counter{{ports.RateAnonymous, r.Anonymous}}
+	l.user = []counter{{ports.RateUser, r.User}}
+	l.apiKey = []counter{{ports.RateAPIKey, r.APIKey}, {burstClass, r.APIKeyBurst}}
+	return l
 }
 
 // NewWithFallback returns a Limiter counting in shared (Redis) that
@@ -71,7 +81,7 @@ func New(store limiter.Store, r Rates) *Limiter {
 // background, until Close; anonymous requests are always counted in Redis
 // first.
 func NewWithFallback(shared limiter.Store, r Rates, o CircuitOptions) *Limiter {
-	l := &Limiter{store: shared, rates: r, fallback: NewMemoryStore(), circuit: newCircuit(o)}
+	l := withRates(&Limiter{store: shared, fallback: NewMemoryStore(), circuit: newCircuit(o)}, r)
 	if m, ok := shared.(multiCounter); ok && l.circuit.opts.SyncInterval > 0 {
 		l.views = newViews(m)
 		l.stop, l.done = make(chan struct{}), make(chan struct{})
@@ -126,11 +136,11 @@ type multiCounter interface {
 func (l *Limiter) countersOf(class ports.RateClass) ([]counter, error) {
 	switch class {
 	case ports.RateAnonymous:
-		return []counter{{class, l.rates.Anonymous}}, nil
+		return l.anonymous, nil
 	case ports.RateUser:
-		return []counter{{class, l.rates.User}}, nil
+		return l.user, nil
 	case ports.RateAPIKey:
-		return []counter{{class, l.rates.APIKey}, {burstClass, l.rates.APIKeyBurst}}, nil
+		return l.apiKey, nil
 	}
 	return nil, domain.Errorf(domain.KindInternal, "unknown rate class %q", class)
 }
