@@ -7,9 +7,10 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/configmat/configmat/core/jsontext"
 )
 
 // JSON keys of an entry's own members (the production FieldMap keeps
@@ -119,9 +120,9 @@ func (f *jsonFormatter) encode(entry *logrus.Entry, clean bool) ([]byte, bool) {
 			out = entry.Time.AppendFormat(out, time.RFC3339Nano)
 			out = append(out, '"')
 		case memberLevel:
-			out = appendJSONString(out, entry.Level.String())
+			out = jsontext.AppendString(out, entry.Level.String())
 		case memberMsg:
-			out = appendJSONString(out, entry.Message)
+			out = jsontext.AppendString(out, entry.Message)
 		default:
 			out = appendJSONValue(out, fl.value)
 		}
@@ -183,7 +184,7 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *li
 		if i > 0 {
 			prefix = append(prefix, ',')
 		}
-		prefix = append(appendJSONString(prefix, fl.key), ':')
+		prefix = append(jsontext.AppendString(prefix, fl.key), ':')
 		shape.prefixes[i] = string(prefix)
 		switch fl.key {
 		case keyTime:
@@ -251,9 +252,9 @@ func appendJSONValue(out []byte, v any) []byte {
 	case nil:
 		return append(out, "null"...)
 	case string:
-		return appendJSONString(out, v)
+		return jsontext.AppendString(out, v)
 	case error:
-		return appendJSONString(out, v.Error())
+		return jsontext.AppendString(out, v.Error())
 	case bool:
 		return strconv.AppendBool(out, v)
 	case int:
@@ -314,73 +315,4 @@ func sortFields(fields []field) {
 			fields[j], fields[j-1] = fields[j-1], fields[j]
 		}
 	}
-}
-
-// jsonPlain marks the bytes appendJSONString copies as they are: printable
-// ASCII but '"', '\\', '<', '>' and '&'.
-var jsonPlain = func() (set [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		set[c] = true
-	}
-	set['"'], set['\\'], set['<'], set['>'], set['&'] = false, false, false, false, false
-	return set
-}()
-
-// hexDigits are the digits of \u escapes.
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string as encoding/json does with
-// HTML escaping: '"', '\\' and control characters escaped, '<', '>' and '&'
-// as \u003c, \u003e and \u0026, invalid UTF-8 as \ufffd, and U+2028 and
-// U+2029 escaped.
-func appendJSONString(out []byte, s string) []byte {
-	out = append(out, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if jsonPlain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			out = append(out, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				out = append(out, '\\', c)
-			case '\b':
-				out = append(out, '\\', 'b')
-			case '\f':
-				out = append(out, '\\', 'f')
-			case '\n':
-				out = append(out, '\\', 'n')
-			case '\r':
-				out = append(out, '\\', 'r')
-			case '\t':
-				out = append(out, '\\', 't')
-			default:
-				out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			out = append(out, s[start:i]...)
-			out = append(out, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			out = append(out, s[start:i]...)
-			out = append(out, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	out = append(out, s[start:]...)
-	return append(out, '"')
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/configmat/configmat/core/domain"
+
+	"github.com/configmat/configmat/core/jsontext"
 )
 
 // timeLayout is how times are written: UTC RFC 3339 with exactly six
@@ -158,13 +160,13 @@ func EncodeSnapshot(s domain.Snapshot) (string, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendJSONString(b, object), ':', '{')
+		b = append(jsontext.AppendString(b, object), ':', '{')
 		keys := s[object]
 		for j, key := range slices.Sorted(maps.Keys(keys)) {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, key), ':')
+			b = append(jsontext.AppendString(b, key), ':')
 			b = appendStoredValue(b, keys[key])
 		}
 		b = append(b, '}')
@@ -177,7 +179,7 @@ func appendStoredValue(b []byte, v domain.StoredValue) []byte {
 	b = append(b, '{')
 	sep := false
 	if len(v.Value) > 0 {
-		b = appendJSONString(append(b, `"json":`...), string(v.Value))
+		b = jsontext.AppendString(append(b, `"json":`...), string(v.Value))
 		sep = true
 	}
 	if v.Secret {
@@ -196,57 +198,6 @@ func appendStoredValue(b []byte, v domain.StoredValue) []byte {
 		b = append(b, '"')
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string the way encoding/json writes
-// one: '"' and '\\' escaped, \b \f \n \r \t, other control characters
-// and '<', '>', '&', U+2028 and U+2029 as \u00xx or \u20xx, and invalid
-// UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(b, s[start:]...), '"')
 }
 
 // DecodeSnapshot reads a text written by EncodeSnapshot, or by PostgreSQL
