@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -24,12 +25,12 @@ func TestEnvExampleListsEverySettingWithItsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the defaults do not load: %v", err)
 	}
-	for _, name := range sortedKeys(read) {
+	for _, name := range slices.Sorted(maps.Keys(read)) {
 		if _, ok := example[name]; !ok {
 			t.Errorf(".env.example does not list %s, which the program reads", name)
 		}
 	}
-	for _, name := range sortedKeys(example) {
+	for _, name := range slices.Sorted(maps.Keys(example)) {
 		if !read[name] {
 			t.Errorf(".env.example lists %s, which no setting reads", name)
 		}
@@ -41,15 +42,4 @@ func TestEnvExampleListsEverySettingWithItsDefault(t *testing.T) {
 	if !reflect.DeepEqual(fromExample, defaults) {
 		t.Errorf(".env.example's values are not the defaults:\n got %+v\nwant %+v", fromExample, defaults)
 	}
-}
-
-// sortedKeys returns m's keys in order, so that failures read the same on
-// every run.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
