@@ -84,9 +84,12 @@ var sensitiveSuffixes = []string{"_password", "_token", "_secret", "_key"}
 // sensitiveField reports whether a field of that name holds a secret. Names
 // are compared case-insensitively, with '-' read as '_'.
 func sensitiveField(name string) bool {
-	if plainASCIIName(name) {
-		return false
-	}
+	return !plainASCIIName(name) && sensitiveName(name)
+}
+
+// sensitiveName is sensitiveField without its fast path for names that
+// cannot match.
+func sensitiveName(name string) bool {
 	n := strings.ReplaceAll(strings.ToLower(name), "-", "_")
 	if sensitiveNames[n] {
 		return true

@@ -228,33 +228,8 @@ func TestRedisConcurrentTakesNeverOverAdmit(t *testing.T) {
 			a, _ := redisLimiter(t, opts, tt.rates)
 			b, _ := redisLimiter(t, opts, tt.rates)
 			key := uniqueKey(t, newClient(t, opts))
-			var allowed atomic.Int64
-			var wg sync.WaitGroup
-			errs := make(chan error, workers)
-			for w := range workers {
-				l := a
-				if w%2 == 1 {
-					l = b
-				}
-				wg.Go(func() {
-					for range perWorker {
-						d, err := l.Take(context.Background(), tt.class, key)
-						if err != nil {
-							errs <- err
-							return
-						}
-						if d.Allowed {
-							allowed.Add(1)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatalf("Take: %v", err)
-			}
-			if got := allowed.Load(); got != int64(tt.limit) {
+			allowed := takeConcurrently(t, []*Limiter{a, b}, tt.class, key, workers, perWorker)
+			if got := allowed; got != int64(tt.limit) {
 				t.Errorf("%d concurrent requests through two limiters: %d allowed, want exactly %d", workers*perWorker, got, tt.limit)
 			}
 		})
@@ -358,4 +333,35 @@ func TestRedisCircuitAroundTheScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// takeConcurrently sends workers × perWorker requests of class for key, the
+// workers spread over the limiters in turn, and returns how many were
+// allowed; a failed Take fails t.
+func takeConcurrently(t *testing.T, limiters []*Limiter, class ports.RateClass, key string, workers, perWorker int) int64 {
+	t.Helper()
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		l := limiters[w%len(limiters)]
+		wg.Go(func() {
+			for range perWorker {
+				d, err := l.Take(context.Background(), class, key)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Take: %v", err)
+	}
+	return allowed.Load()
 }

@@ -3,8 +3,6 @@ package ratelimit
 import (
 	"context"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,30 +188,7 @@ func TestSharedToleranceUnderConcurrency(t *testing.T) {
 			a, _ := sharedLimiter(t, opts, tt.rates, 5*time.Millisecond)
 			b, _ := sharedLimiter(t, opts, tt.rates, 5*time.Millisecond)
 			key := uniqueKey(t, newClient(t, opts))
-			var allowed atomic.Int64
-			var wg sync.WaitGroup
-			errs := make(chan error, workers)
-			for w := range workers {
-				l := []*Limiter{a, b}[w%2]
-				wg.Go(func() {
-					for range perWorker {
-						d, err := l.Take(context.Background(), tt.class, key)
-						if err != nil {
-							errs <- err
-							return
-						}
-						if d.Allowed {
-							allowed.Add(1)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatalf("Take: %v", err)
-			}
-			got := allowed.Load()
+			got := takeConcurrently(t, []*Limiter{a, b}, tt.class, key, workers, perWorker)
 			t.Logf("%d requests, limit %d: %d allowed", workers*perWorker, tt.limit, got)
 			if got < tt.limit || got > tt.limit+2*tt.slack {
 				t.Errorf("two processes let %d through, want between the limit %d and %d (limit + 2 x slack %d)", got, tt.limit, tt.limit+2*tt.slack, tt.slack)
