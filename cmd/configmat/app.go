@@ -98,6 +98,9 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 	})
 	if err := checkKEK(ctx, store, a.core.Keys); err != nil {
 		_ = store.Close()
+		if mismatch := (*kekMismatch)(nil); errors.As(err, &mismatch) {
+			return nil, &exitError{code: 2, err: mismatch}
+		}
 		return nil, err
 	}
 	return a, nil
@@ -246,7 +249,16 @@ func checkKEK(ctx context.Context, store backend, km *keys.Manager) error {
 		return nil
 	}
 	if err := km.CheckWrapped(tenant, wrapped); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("ENCRYPTION_KEY does not decrypt the existing data: %v", plain(err))}
+		return &kekMismatch{cause: plain(err)}
 	}
 	return nil
+}
+
+// kekMismatch is checkKEK's answer when a stored data key was read and the
+// key-encryption key does not unwrap it, told apart from a data key that
+// could not be read (the database is down).
+type kekMismatch struct{ cause error }
+
+func (e *kekMismatch) Error() string {
+	return "ENCRYPTION_KEY does not decrypt the existing data: " + e.cause.Error()
 }

@@ -334,7 +334,7 @@ func encryptionCheck(store backend, km *keys.Manager, keyID string) httpapi.Heal
 	return func(ctx context.Context) (map[string]any, bool) {
 		status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": keyID}
 		err := checkKEK(ctx, store, km)
-		var wrongKey *exitError
+		var wrongKey *kekMismatch
 		switch {
 		case err == nil:
 			return status, true
