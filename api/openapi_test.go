@@ -48,6 +48,7 @@ var contractRoutes = []struct{ method, path string }{
 	{"GET", "/api/v1/assets/{slug}/versions/{n}"},
 	{"POST", "/api/v1/assets/{slug}/rollback"},
 	{"GET", "/api/v1/assets/{slug}/values"},
+	{"GET", "/api/v1/assets/{slug}/values/watch"},
 	{"GET", "/api/v1/members"},
 	{"POST", "/api/v1/members"},
 	{"PATCH", "/api/v1/members/{user_id}"},

@@ -19,6 +19,7 @@ import (
 	"github.com/configmat/configmat/core/catalog"
 	"github.com/configmat/configmat/core/identity"
 	"github.com/configmat/configmat/core/keys"
+	"github.com/configmat/configmat/core/watch"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -42,6 +43,9 @@ type Deps struct {
 	// own commits invalidate it. The caller feeds it the other processes'
 	// changes (Cache.Apply, Cache.SetLive from a ports.ChangeFeed).
 	Cache *cache.Cache
+	// WatchMax bounds the open watch streams (watch.DefaultMaxStreams when
+	// zero).
+	WatchMax int
 }
 
 // Core holds the wired services.
@@ -51,6 +55,10 @@ type Core struct {
 	Audit    *audit.Service
 	Catalog  *catalog.Service
 	Identity *identity.Service
+	// Watch follows resolved configurations for watch streams and long
+	// polls; the caller feeds it every process's changes (Hub.Apply,
+	// Hub.SetLive), after the cache's.
+	Watch *watch.Hub
 }
 
 // New wires the core services over the given ports: the read ports over the
@@ -74,14 +82,16 @@ func New(d Deps) *Core {
 		apiKeys = cache.APIKeys(d.Cache, apiKeys)
 	}
 	log := audit.NewLog(audit.Deps{Clock: d.Clock})
+	cat := catalog.New(catalog.Deps{
+		Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
+		Resolutions: resolutions,
+	})
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
 		Audit:    audit.NewService(audit.Deps{Tx: tx}),
-		Catalog: catalog.New(catalog.Deps{
-			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
-			Resolutions: resolutions,
-		}),
+		Catalog:  cat,
+		Watch:    watch.New(watch.Deps{Access: cat, Resolutions: resolutions, MaxStreams: d.WatchMax, Clock: d.Clock}),
 		Identity: identity.New(identity.Deps{
 			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log, TokenTTL: d.TokenTTL,
 			APIKeyLookup: apiKeys,

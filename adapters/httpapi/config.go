@@ -57,6 +57,12 @@ type Config struct {
 	// Nil leaves /metrics unrouted (404 NOT_FOUND), as when METRICS_ADDR
 	// serves it on a listener of its own.
 	Metrics http.Handler
+	// Watch follows resolved configurations for watch streams and long
+	// polls (core.Core.Watch); New requires it.
+	Watch WatchService
+	// WatchKeepAlive is how often an idle watch stream sends a comment
+	// line; 0 means DefaultWatchKeepAlive.
+	WatchKeepAlive time.Duration
 }
 
 // RequestObserver is told of every request when its access log line is

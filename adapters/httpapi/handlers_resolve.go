@@ -10,10 +10,15 @@ import (
 // resolve answers the resolved configuration of an asset in an environment,
 // for an API key or a user. The body is encoded once per version (see
 // resolvedBodies) and its keyed digest is the strong ETag; a matching
-// If-None-Match answers 304 with no body. The answer's header values are
-// built with the body, once.
+// If-None-Match answers 304 with no body, or, with ?wait=, waits for the
+// next change (longPoll). The answer's header values are built with the
+// body, once.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	env, err := requiredQuery(r, "environment")
+	if err != nil {
+		return err
+	}
+	wait, err := waitQuery(r)
 	if err != nil {
 		return err
 	}
@@ -34,14 +39,24 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h[headerETag] = answer.etagValue
 	if etagMatches(r.Header[headerIfNoneMatch], answer.etag) {
+		if wait > 0 {
+			return s.longPoll(w, r, actor, slug, env, answer, wait)
+		}
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
+	writeResolved(w, answer)
+	return nil
+}
+
+// writeResolved answers 200 with an encoded resolved configuration.
+func writeResolved(w http.ResponseWriter, answer *encodedBody) {
+	h := w.Header()
+	h[headerETag] = answer.etagValue
 	h[headerContentType] = valueJSON
 	h[headerContentLength] = answer.lengthValue
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(answer.body)
-	return nil
+	_, _ = w.Write(answer.body) // #nosec G705 -- application/json from encoding/json, which escapes <, > and &
 }
 
 // etagMatches applies If-None-Match's weak comparison: any listed tag, with

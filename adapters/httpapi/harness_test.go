@@ -15,6 +15,9 @@ import (
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
+	"github.com/configmat/configmat/core/catalog"
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/watch"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -28,7 +31,9 @@ type testAPI struct {
 	identity *fakeIdentity
 	audit    *fakeAudit
 	limiter  *fakeLimiter
-	logs     *logtest.Hook
+	// watch is a real hub over the fake catalog's resolutions.
+	watch *watch.Hub
+	logs  *logtest.Hook
 }
 
 // newTestAPI builds a handler over fresh fakes, a limiter that allows
@@ -46,6 +51,8 @@ func newTestAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 		}},
 		logs: hook,
 	}
+	a.watch = watch.New(watch.Deps{Access: fakeAccess{}, Resolutions: fakeResolutions{a.catalog}, Retry: 10 * time.Millisecond})
+	t.Cleanup(a.watch.Close)
 	healthy := func(context.Context) (map[string]any, bool) { return map[string]any{"status": "healthy"}, true }
 	cfg := Config{
 		Catalog:     a.catalog,
@@ -58,12 +65,29 @@ func newTestAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 		Version:     "1.2.3",
 		Now:         func() time.Time { return testNow },
 		ETagKey:     testETagKey,
+		Watch:       a.watch,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	a.handler = New(cfg)
 	return a
+}
+
+// fakeAccess lets every actor read its tenant's resolutions, with secrets.
+type fakeAccess struct{}
+
+func (fakeAccess) Access(actor domain.Actor, slug, env string) (ports.ResolutionKey, error) {
+	return ports.ResolutionKey{Tenant: actor.TenantID, Asset: slug, Environment: env, WithSecrets: true}, nil
+}
+
+// fakeResolutions answers a watch hub's resolutions with the fake
+// catalog's Resolve, as an API key of the tenant.
+type fakeResolutions struct{ catalog *fakeCatalog }
+
+func (f fakeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Resolved, domain.AssetID, error) {
+	r, err := f.catalog.Resolve(ctx, domain.Actor{TenantID: k.Tenant, APIKeyID: "watch"}, k.Asset, k.Environment)
+	return r, r.AssetID, err
 }
 
 // testETagKey is the ETag key of the handler under test.

@@ -43,6 +43,7 @@ const apiBase = "/api/v1"
 func (s *server) routes() []route {
 	routes := []route{
 		{http.MethodGet, apiBase + "/assets/{slug}/values", accessTenantOrAPIKey, s.resolve},
+		{http.MethodGet, apiBase + "/assets/{slug}/values/watch", accessTenantOrAPIKey, s.watchStream},
 
 		{http.MethodGet, "/health", accessOpen, s.getHealth},
 		{http.MethodGet, "/health/detailed", accessOpen, s.getHealthDetailed},

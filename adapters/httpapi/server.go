@@ -34,11 +34,18 @@ type server struct {
 	metrics http.Handler
 	// requestIDs names the requests that come without a sane ID.
 	requestIDs *requestIDs
+	// watch follows resolved configurations for streams and long polls.
+	watch WatchService
+	// keepAlive is how often an idle stream sends a comment line.
+	keepAlive time.Duration
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
 // service is missing, a wiring mistake that must not reach production.
 func New(cfg Config) http.Handler {
+	if cfg.Watch == nil {
+		panic("httpapi: Config needs Watch")
+	}
 	s := newServer(cfg)
 	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.withPollRoute(s.router())))))
 }
@@ -64,6 +71,11 @@ func newServer(cfg Config) *server {
 		observer:      cfg.Observer,
 		metrics:       cfg.Metrics,
 		requestIDs:    newRequestIDs(),
+		watch:         cfg.Watch,
+		keepAlive:     cfg.WatchKeepAlive,
+	}
+	if s.keepAlive <= 0 {
+		s.keepAlive = DefaultWatchKeepAlive
 	}
 	if s.logger == nil {
 		s.logger = logrus.StandardLogger()

@@ -33,13 +33,15 @@ func TestNewServerTimeouts(t *testing.T) {
 }
 
 func TestNewRefusesMissingServices(t *testing.T) {
+	hub := newTestAPI(t).watch
 	cases := []struct {
 		name string
 		cfg  Config
 	}{
-		{"no catalog", Config{Identity: &fakeIdentity{}, Audit: &fakeAudit{}}},
-		{"no identity", Config{Catalog: &fakeCatalog{}, Audit: &fakeAudit{}}},
-		{"no audit", Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}}},
+		{"no catalog", Config{Identity: &fakeIdentity{}, Audit: &fakeAudit{}, Watch: hub}},
+		{"no identity", Config{Catalog: &fakeCatalog{}, Audit: &fakeAudit{}, Watch: hub}},
+		{"no audit", Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Watch: hub}},
+		{"no watch", Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Audit: &fakeAudit{}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,7 +60,7 @@ func TestNewDefaults(t *testing.T) {
 	out := std.Out
 	std.SetOutput(io.Discard)
 	t.Cleanup(func() { std.SetOutput(out) })
-	h := New(Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Audit: &fakeAudit{}})
+	h := New(Config{Catalog: &fakeCatalog{}, Identity: &fakeIdentity{}, Audit: &fakeAudit{}, Watch: newTestAPI(t).watch})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health/detailed", nil))
 	if rec.Code != http.StatusServiceUnavailable {

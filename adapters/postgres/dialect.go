@@ -164,6 +164,7 @@ type changeMessage struct {
 	AssetID     domain.AssetID    `json:"asset_id,omitempty"`
 	Environment string            `json:"environment,omitempty"`
 	APIKeyID    domain.APIKeyID   `json:"api_key_id,omitempty"`
+	UserID      domain.UserID     `json:"user_id,omitempty"`
 }
 
 // decodeChange parses a notification payload; ok is false for anything that
@@ -173,7 +174,7 @@ func decodeChange(payload string) (domain.Change, bool) {
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		return domain.Change{}, false
 	}
-	if m.TenantID == "" || (m.Kind != domain.ChangeValues && m.Kind != domain.ChangeAPIKey) {
+	if m.TenantID == "" || (m.Kind != domain.ChangeValues && m.Kind != domain.ChangeAPIKey && m.Kind != domain.ChangeMember) {
 		return domain.Change{}, false
 	}
 	return domain.Change(m), true

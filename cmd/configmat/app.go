@@ -95,6 +95,7 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		KEK:      kek,
 		TokenTTL: s.TokenTTL,
 		Cache:    a.cache,
+		WatchMax: s.WatchMax,
 	})
 	if err := checkKEK(ctx, store, a.core.Keys); err != nil {
 		_ = store.Close()

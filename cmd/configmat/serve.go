@@ -17,6 +17,7 @@ import (
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
 	"github.com/configmat/configmat/core/cache"
+	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
 )
@@ -78,6 +79,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", s.ListenAddr, err)
 	}
 	srv := httpapi.NewServer(ln.Addr().String(), a.handler(m.CountDenials(rateLimiter), redisClient, m))
+	// Shutdown waits for idle connections, and a watch stream never is:
+	// ending every stream lets their clients reconnect to another process.
+	srv.RegisterOnShutdown(a.core.Watch.Close)
 	a.shutdownTimeout = shutdownTimeout
 	return a.serve(ctx, e, srv, ln)
 }
@@ -105,6 +109,7 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client, m *m
 		ETagKey:             a.kek.ETagKey(),
 		Observer:            m,
 		Metrics:             metricsHandler,
+		Watch:               a.core.Watch,
 	})
 }
 
@@ -282,6 +287,7 @@ func (a *app) runFeed(ctx context.Context, live chan<- struct{}, failed chan<- e
 	started := false
 	onState := func(up bool) {
 		a.cache.SetLive(up)
+		a.core.Watch.SetLive(up)
 		switch {
 		case up:
 			if !started {
@@ -296,7 +302,7 @@ func (a *app) runFeed(ctx context.Context, live chan<- struct{}, failed chan<- e
 		}
 	}
 	for ctx.Err() == nil {
-		err := a.store.Listen(ctx, a.cache.Apply, onState)
+		err := a.store.Listen(ctx, a.applyChange, onState)
 		a.cache.SetLive(false)
 		if ctx.Err() != nil {
 			return
@@ -314,6 +320,15 @@ func (a *app) runFeed(ctx context.Context, live chan<- struct{}, failed chan<- e
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// applyChange acts on a change committed by any process: the read cache
+// drops what it made stale, then the watch hub resolves what its
+// subscribers follow again (reading past the cache) and ends what the
+// change ends.
+func (a *app) applyChange(ch domain.Change) {
+	a.cache.Apply(ch)
+	a.core.Watch.Apply(ch)
 }
 
 // healthChecks builds the checks of GET /health/detailed. The contract's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
+	"github.com/configmat/configmat/core/watch"
 )
 
 // Settings is every setting of the contract, read from the environment.
@@ -44,6 +45,8 @@ type Settings struct {
 	// MetricsAddr, when set, is the only address GET /metrics is served on;
 	// empty serves it on ListenAddr.
 	MetricsAddr string
+	// WatchMax bounds the open watch streams of the process.
+	WatchMax int
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -187,6 +190,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		TokenTTL:           r.duration("TOKEN_TTL", 24*time.Hour),
 	}
 	s.RateLimitIPv6Prefix = r.integer("RATE_LIMIT_IPV6_PREFIX", httpapi.DefaultIPv6Prefix, 1, 128)
+	s.WatchMax = r.integer("WATCH_MAX", watch.DefaultMaxStreams, 1, 1000000)
 	s.MetricsAddr = r.listenAddr("METRICS_ADDR", "")
 	if s.MetricsAddr != "" && s.MetricsAddr == s.ListenAddr && !strings.HasSuffix(s.MetricsAddr, ":0") {
 		r.problems = append(r.problems, fmt.Sprintf("METRICS_ADDR: must differ from LISTEN_ADDR (%s): unset it to serve /metrics there", s.ListenAddr))

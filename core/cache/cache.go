@@ -171,6 +171,10 @@ func (c *Cache) Live() bool {
 func (c *Cache) Apply(ch domain.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if ch.Kind == domain.ChangeMember {
+		// Memberships are not cached: no entry depends on one.
+		return
+	}
 	c.tenantGen[ch.TenantID]++
 	switch {
 	case ch.Kind == domain.ChangeAPIKey:

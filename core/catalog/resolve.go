@@ -16,21 +16,32 @@ import (
 // the number of values (see NewResolutions); core.New may have wrapped it
 // with the read cache.
 func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env string) (Resolved, error) {
-	withSecrets, err := resolveAccess(actor, env)
+	key, err := s.Access(actor, slug, env)
 	if err != nil {
 		return Resolved{}, err
 	}
-	p := domain.Problems{}
-	checkTarget(p, slug, "environment", env)
-	if err := p.Err(); err != nil {
-		return Resolved{}, err
-	}
-	key := ports.ResolutionKey{Tenant: actor.TenantID, Asset: slug, Environment: env, WithSecrets: withSecrets}
 	r, _, err := s.deps.Resolutions.Resolve(ctx, key)
 	if err != nil {
 		return Resolved{}, err
 	}
 	return r, nil
+}
+
+// Access authorizes actor to read the resolved configuration of slug in env
+// (the rules of Resolve) and returns the resolution it may read, which names
+// whether it sees secrets. It reads no store: what does not exist is found
+// when the key is resolved.
+func (s *Service) Access(actor domain.Actor, slug, env string) (ports.ResolutionKey, error) {
+	withSecrets, err := resolveAccess(actor, env)
+	if err != nil {
+		return ports.ResolutionKey{}, err
+	}
+	p := domain.Problems{}
+	checkTarget(p, slug, "environment", env)
+	if err := p.Err(); err != nil {
+		return ports.ResolutionKey{}, err
+	}
+	return ports.ResolutionKey{Tenant: actor.TenantID, Asset: slug, Environment: env, WithSecrets: withSecrets}, nil
 }
 
 // NewResolutions returns the resolution source over the store, which

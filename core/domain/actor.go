@@ -1,5 +1,7 @@
 package domain
 
+import "time"
+
 // Actor is who performs an operation: a user acting in one tenant with a role,
 // an API key of a tenant, or the system itself (CLI administration). Every core
 // service takes an Actor and checks its role before touching a store, so a
@@ -14,6 +16,9 @@ type Actor struct {
 	Role Role
 	// Environment limits an API key to one environment when not empty.
 	Environment string
+	// Expires is when the credential that authenticated the actor stops
+	// being valid; zero when it never expires (and for the system).
+	Expires time.Time
 }
 
 // SystemActor returns the actor used by administrative commands run by an

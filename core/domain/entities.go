@@ -212,6 +212,9 @@ const (
 	ChangeValues ChangeKind = "values"
 	// ChangeAPIKey: an API key was revoked.
 	ChangeAPIKey ChangeKind = "api_key"
+	// ChangeMember: a user's membership of the tenant changed role or was
+	// removed.
+	ChangeMember ChangeKind = "member"
 )
 
 // Change tells caches what a committed transaction changed. Adapters deliver it
@@ -223,4 +226,6 @@ type Change struct {
 	AssetID     AssetID
 	Environment string
 	APIKeyID    APIKeyID
+	// UserID names the member of a ChangeMember.
+	UserID UserID
 }

@@ -37,6 +37,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token, tenantSlug strin
 			return err
 		}
 		actor, err = actorIn(t.UserID, memberships, tenantSlug)
+		actor.Expires = t.ExpiresAt
 		return err
 	})
 	if err != nil {
@@ -78,7 +79,11 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (domain.Ac
 	if !domain.SameDigest(k.Digest, digest) || !domain.Active(s.now(), k.ExpiresAt, k.RevokedAt) {
 		return domain.Actor{}, invalidAPIKey()
 	}
-	return domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}, nil
+	actor := domain.Actor{TenantID: k.TenantID, APIKeyID: k.ID, Environment: k.Environment}
+	if k.ExpiresAt != nil {
+		actor.Expires = *k.ExpiresAt
+	}
+	return actor, nil
 }
 
 // NewAPIKeyLookup returns the API-key lookup over the store: each call is one

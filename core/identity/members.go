@@ -105,6 +105,9 @@ func (s *Service) UpdateMember(ctx context.Context, actor domain.Actor, user dom
 		if err := st.Members().SetRole(ctx, user, role); err != nil {
 			return err
 		}
+		if err := publishMemberChange(ctx, st, actor.TenantID, user); err != nil {
+			return err
+		}
 		details := map[string]any{"user_id": string(user), "from": string(current.Role), "to": string(role)}
 		return s.audit.Append(ctx, st.Audit(), actor, domain.ActionMemberUpdated, userTarget(user), details)
 	})
@@ -132,6 +135,9 @@ func (s *Service) RemoveMember(ctx context.Context, actor domain.Actor, user dom
 			return err
 		}
 		if err := st.Members().Remove(ctx, user); err != nil {
+			return err
+		}
+		if err := publishMemberChange(ctx, st, actor.TenantID, user); err != nil {
 			return err
 		}
 		details := map[string]any{"user_id": string(user), "role": string(current.Role)}
@@ -186,4 +192,11 @@ func checkRole(p domain.Problems, role domain.Role) {
 	if !role.Valid() {
 		p.Add("role", "must be one of owner, admin, editor, viewer")
 	}
+}
+
+// publishMemberChange tells every process that user's membership of tenant
+// changed, so that what the user holds open on it (watch streams) ends and
+// is asked for again under the new role, or refused.
+func publishMemberChange(ctx context.Context, st ports.TenantTx, tenant domain.TenantID, user domain.UserID) error {
+	return st.Changes().Publish(ctx, domain.Change{Kind: domain.ChangeMember, TenantID: tenant, UserID: user})
 }

@@ -171,6 +171,7 @@ func TestUpdateMember(t *testing.T) {
 			wantKind: domain.KindInternal, setup: func(h *harness) {
 				h.users.EXPECT().ByID(gomock.Any(), userB).Return(bob, nil)
 				h.members.EXPECT().SetRole(gomock.Any(), userB, domain.RoleViewer).Return(nil)
+				expectMemberChange(h)
 				h.audit.failOn, h.audit.err = domain.ActionMemberUpdated, errStore
 			}},
 	}
@@ -191,6 +192,7 @@ func TestUpdateMember(t *testing.T) {
 					}
 					if tt.wantKind == "" && tt.current != tt.role {
 						h.members.EXPECT().SetRole(gomock.Any(), userB, tt.role).Return(nil)
+						expectMemberChange(h)
 					}
 				}
 			}
@@ -255,6 +257,9 @@ func TestRemoveMember(t *testing.T) {
 			}
 			if tt.removes {
 				h.members.EXPECT().Remove(gomock.Any(), userB).Return(tt.removeErr)
+				if tt.removeErr == nil {
+					expectMemberChange(h)
+				}
 			}
 			h.audit.failOn, h.audit.err = domain.ActionMemberRemoved, tt.auditErr
 			if tt.auditErr == nil {
@@ -276,4 +281,10 @@ func TestRemoveMember(t *testing.T) {
 				details: map[string]any{"user_id": string(userB), "role": string(tt.current)}})
 		})
 	}
+}
+
+// expectMemberChange expects the change that tells every process that
+// userB's membership of tenantA changed.
+func expectMemberChange(h *harness) {
+	h.changes.EXPECT().Publish(gomock.Any(), domain.Change{Kind: domain.ChangeMember, TenantID: tenantA, UserID: userB}).Return(nil)
 }

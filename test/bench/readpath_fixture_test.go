@@ -91,6 +91,7 @@ func (f *readPathFixture) serveAPI(tb testing.TB, limiter ports.RateLimiter, m *
 		Catalog:  c.Catalog,
 		Identity: c.Identity,
 		Audit:    c.Audit,
+		Watch:    c.Watch,
 		Limiter:  limiter,
 		Logger:   logger,
 		Health: map[string]httpapi.HealthCheck{

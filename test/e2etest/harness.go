@@ -250,6 +250,9 @@ func (s *Server) Stop(t testing.TB) int {
 	return s.exit
 }
 
+// PID is the process's ID (to read its memory from /proc).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Signal sends sig to the process.
 func (s *Server) Signal(sig os.Signal) error { return s.cmd.Process.Signal(sig) }
 

@@ -34,7 +34,7 @@ func newAPI(t *testing.T, c *core.Core) api {
 	}
 	limiter := ratelimit.New(ratelimit.NewMemoryStore(), ratelimit.Rates{Anonymous: rate, User: rate, APIKey: rate, APIKeyBurst: rate})
 	return api{h: httpapi.New(httpapi.Config{
-		Catalog: c.Catalog, Identity: c.Identity, Audit: c.Audit, Limiter: limiter, Logger: logger, Version: "upgrade",
+		Catalog: c.Catalog, Identity: c.Identity, Audit: c.Audit, Watch: c.Watch, Limiter: limiter, Logger: logger, Version: "upgrade",
 	})}
 }
 
