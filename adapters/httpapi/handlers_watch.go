@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/configmat/configmat/core/catalog"
 	"github.com/configmat/configmat/core/domain"
@@ -37,9 +41,17 @@ var _ WatchService = (*watch.Hub)(nil)
 // of the resolved configuration, its current state first (unless the
 // client's Last-Event-ID names it), then one "config" event per change, a
 // "deleted" event when the asset is deleted, and a comment line when it has
-// been idle for s.keepAlive. It ends when the client leaves, the hub ends
-// the subscription (credential no longer valid, client too slow, shutdown)
-// or a write does not complete within streamWriteTimeout.
+// been idle for s.keepAlive. It ends when the hub ends the subscription
+// (credential no longer valid, client too slow, shutdown) or a write fails
+// or does not complete within streamWriteTimeout (the client left).
+//
+// A stream may stay open for days, by the ten thousand: once the answer's
+// header is decided, the handler takes the connection over from net/http
+// (http.Hijacker) and returns, and a small goroutine of its own writes the
+// events, so that an open stream holds its socket, its subscription and
+// that goroutine, not net/http's buffers and request state. The access log
+// line is written when the stream opens. Where the connection cannot be
+// taken over, the handler serves the stream itself.
 func (s *server) watchStream(w http.ResponseWriter, r *http.Request) error {
 	env, err := requiredQuery(r, "environment")
 	if err != nil {
@@ -51,65 +63,132 @@ func (s *server) watchStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	defer sub.Close()
-
-	rc := http.NewResponseController(w)
-	// The server's read and write timeouts bound ordinary requests; a
-	// stream lives on, each write with a deadline of its own.
-	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set(headerContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	st := &stream{w: w, rc: rc, lastID: r.Header.Get("Last-Event-ID")}
-	if err := st.send(nil, http.StatusOK); err != nil {
-		return nil
+	st := &stream{
+		server: s, sub: sub, tenant: actor.TenantID, slug: slug,
+		lastID: r.Header.Get("Last-Event-ID"), requestID: stateFrom(r.Context()).requestID,
 	}
-	keepAlive := time.NewTicker(s.keepAlive)
-	defer keepAlive.Stop()
+	conn, taken, err := hijack(w)
+	switch {
+	case err != nil:
+		sub.Close()
+	case taken:
+		st.out = connSink{conn: conn}
+		go st.run(nil)
+	default:
+		rc := http.NewResponseController(w)
+		// The server's read timeout would end the request's context.
+		_ = rc.SetReadDeadline(time.Time{})
+		st.out = writerSink{w: w, rc: rc}
+		st.run(r.Context().Done())
+	}
+	return nil
+}
+
+// hijack takes the connection of w over for a stream: it writes the answer's
+// status line and header (w's, plus Connection: close: the body ends with
+// the connection) and returns the connection. taken is false, and nothing
+// written, when w cannot be taken over; an error means the connection was
+// taken but the header could not be written (it is closed). Whatever the
+// client sent after its request is dropped with net/http's buffers: a
+// stream's client sends nothing more on its connection.
+func hijack(w http.ResponseWriter) (conn net.Conn, taken bool, err error) {
+	conn, _, err = http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, false, nil
+	}
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	h := w.Header()
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	h.Set("Connection", "close")
+	_ = h.Write(&head)
+	head.WriteString("\r\n")
+	if err := (connSink{conn: conn}).send(head.Bytes()); err != nil {
+		_ = conn.Close()
+		return nil, true, err
+	}
+	return conn, true, nil
+}
+
+// stream is one open watch stream.
+type stream struct {
+	server *server
+	sub    *watch.Subscription
+	out    sink
+	tenant domain.TenantID
+	slug   string
+	// lastID is the ID of the last event the client has.
+	lastID    string
+	requestID string
+}
+
+// sink is where a stream's bytes go: a taken-over connection, or the
+// handler's ResponseWriter.
+type sink interface {
+	// send writes b, whole, within streamWriteTimeout.
+	send(b []byte) error
+	close()
+}
+
+// run sends the stream's events until it ends (or gone is closed: the
+// handler's client left) and then closes the subscription and the sink.
+func (st *stream) run(gone <-chan struct{}) {
+	reason := "the client left or stopped reading"
+	keepAlive := time.NewTicker(st.server.keepAlive)
+	defer func() {
+		keepAlive.Stop()
+		st.sub.Close()
+		st.out.close()
+		st.server.logger.WithFields(logrus.Fields{"request_id": st.requestID, "reason": reason}).Debug("watch stream ended")
+	}()
 	for {
 		select {
-		case res := <-sub.Events():
-			if err := s.sendConfig(st, actor.TenantID, res); err != nil {
-				return nil
+		case res := <-st.sub.Events():
+			if st.sendConfig(res) != nil {
+				return
 			}
-		case <-sub.Done():
-			s.finishStream(st, sub, actor.TenantID, slug)
-			return nil
+		case <-st.sub.Done():
+			st.finish()
+			reason = st.sub.Err().Error()
+			return
 		case <-keepAlive.C:
-			if err := st.send([]byte(": keep-alive\n\n"), 0); err != nil {
-				return nil
+			if st.out.send([]byte(": keep-alive\n\n")) != nil {
+				return
 			}
-		case <-r.Context().Done():
-			return nil
+		case <-gone:
+			return
 		}
 	}
 }
 
-// finishStream sends what an ended subscription still holds and, when the
-// asset was deleted, the "deleted" event.
-func (s *server) finishStream(st *stream, sub *watch.Subscription, tenant domain.TenantID, slug string) {
+// finish sends what an ended subscription still holds and, when the asset
+// was deleted, the "deleted" event.
+func (st *stream) finish() {
 	for pending := true; pending; {
 		select {
-		case res := <-sub.Events():
-			if err := s.sendConfig(st, tenant, res); err != nil {
+		case res := <-st.sub.Events():
+			if st.sendConfig(res) != nil {
 				return
 			}
 		default:
 			pending = false
 		}
 	}
-	if errors.Is(sub.Err(), watch.ErrDeleted) {
-		ev := append([]byte("event: deleted\ndata: {\"asset\":"), jsontext.AppendString(nil, slug)...)
-		_ = st.send(append(ev, "}\n\n"...), 0)
+	if errors.Is(st.sub.Err(), watch.ErrDeleted) {
+		ev := append([]byte("event: deleted\ndata: {\"asset\":"), jsontext.AppendString(nil, st.slug)...)
+		_ = st.out.send(append(ev, "}\n\n"...))
 	}
 }
 
 // sendConfig sends res as a "config" event, unless the client already has
 // it: its ETag is the last event ID sent, or the one the client said it
 // had.
-func (s *server) sendConfig(st *stream, tenant domain.TenantID, res catalog.Resolved) error {
-	answer, err := s.bodies.answer(tenant, res)
+func (st *stream) sendConfig(res catalog.Resolved) error {
+	answer, err := st.server.bodies.answer(st.tenant, res)
 	if err != nil {
 		return err
 	}
@@ -124,33 +203,40 @@ func (s *server) sendConfig(st *stream, tenant domain.TenantID, res catalog.Reso
 	ev = append(ev, "\ndata: "...)
 	ev = append(ev, answer.body...) // JSON from encoding/json holds no line break
 	ev = append(ev, "\n\n"...)
-	return st.send(ev, 0)
+	return st.out.send(ev)
 }
 
-// stream writes the events of one watch stream.
-type stream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-	// lastID is the ID of the last event the client has.
-	lastID string
-}
+// connSink writes to a taken-over connection.
+type connSink struct{ conn net.Conn }
 
-// send writes b (after the header, when status is set) and flushes it, with
-// a deadline of streamWriteTimeout.
-func (st *stream) send(b []byte, status int) error {
-	if err := st.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+func (c connSink) send(b []byte) error {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil {
 		return err
 	}
-	if status != 0 {
-		st.w.WriteHeader(status)
-	}
-	if len(b) > 0 {
-		if _, err := st.w.Write(b); err != nil { // #nosec G705 -- text/event-stream of JSON from encoding/json, which escapes <, > and &
-			return err
-		}
-	}
-	return st.rc.Flush()
+	_, err := c.conn.Write(b) // #nosec G705 -- text/event-stream of JSON from encoding/json, which escapes <, > and &
+	return err
 }
+
+func (c connSink) close() { _ = c.conn.Close() }
+
+// writerSink writes through the handler's ResponseWriter, flushing each
+// write, the server's write timeout extended for each.
+type writerSink struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (s writerSink) send(b []byte) error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if _, err := s.w.Write(b); err != nil { // #nosec G705 -- text/event-stream of JSON from encoding/json, which escapes <, > and &
+		return err
+	}
+	return s.rc.Flush()
+}
+
+func (writerSink) close() {}
 
 // waitQuery reads ?wait=, the seconds a long poll may wait: 1 to maxWait;
 // absent is 0 (no waiting).

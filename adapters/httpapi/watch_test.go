@@ -144,8 +144,31 @@ func version(t *testing.T, ev event) int {
 	return body.Version
 }
 
+// withoutHijack serves h through a ResponseWriter that cannot be taken
+// over (as behind HTTP/2), so that the handler serves streams itself.
+func withoutHijack(h http.Handler) http.Handler {
+	type flushWriter struct {
+		http.ResponseWriter
+		http.Flusher
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(flushWriter{w, w.(http.Flusher)}, r)
+	})
+}
+
 func TestWatchStreamSendsCurrentThenEachChange(t *testing.T) {
-	a, v, srv := newWatchAPI(t, func(c *Config) { c.WatchKeepAlive = 20 * time.Millisecond })
+	for _, mode := range []string{"connection taken over", "served by the handler"} {
+		t.Run(mode, func(t *testing.T) {
+			a, v, srv := newWatchAPI(t, func(c *Config) { c.WatchKeepAlive = 20 * time.Millisecond })
+			if mode == "served by the handler" {
+				srv.Config.Handler = withoutHijack(a.handler)
+			}
+			testStreamEvents(t, a, v, srv)
+		})
+	}
+}
+
+func testStreamEvents(t *testing.T, a *testAPI, v *versioned, srv *httptest.Server) {
 	st := openStream(t, srv, "")
 	if st.resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", st.resp.StatusCode)

@@ -25,51 +25,73 @@ import (
 	"time"
 )
 
+// build is one flavour of the binary, built once per test process.
+type build struct {
+	once sync.Once
+	path string
+	err  error
+	// name is the binary's file name; flags go to go build.
+	name  string
+	flags []string
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	// raceBuild is the binary the tests run: with the race detector.
+	raceBuild = &build{name: "configmat", flags: []string{"-race"}}
+	// releaseBuild is the binary as `make build` makes it, for benchmarks
+	// (the race detector multiplies memory and CPU).
+	releaseBuild = &build{name: "configmat-release"}
 )
 
-// Binary builds cmd/configmat (once per test process) and returns its path.
-func Binary(t testing.TB) string {
+// Binary builds cmd/configmat with the race detector (once per test
+// process) and returns its path.
+func Binary(t testing.TB) string { return raceBuild.get(t) }
+
+// ReleaseBinary builds cmd/configmat without the race detector, as
+// `make build` does (once per test process), and returns its path.
+func ReleaseBinary(t testing.TB) string { return releaseBuild.get(t) }
+
+// get builds b once and returns its path.
+func (b *build) get(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		// One binary shared by every test process of this checkout: each
-		// builds to a private file and renames it into place, so no run
-		// leaves a copy behind and a process already running the old file
-		// keeps it. The folder is named after the checkout, so that tests of
-		// two checkouts running at once never run each other's binary.
-		root := moduleRoot()
-		sum := sha256.Sum256([]byte(root))
-		dir := filepath.Join(os.TempDir(), "configmat-e2e-"+hex.EncodeToString(sum[:6]))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			buildErr = err
-			return
-		}
-		tmp, err := os.CreateTemp(dir, "build-*")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		_ = tmp.Close()
-		cmd := exec.Command("go", "build", "-race", "-o", tmp.Name(), "./cmd/configmat") // #nosec G204 -- builds the binary under test into a temp file
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			_ = os.Remove(tmp.Name())
-			buildErr = &buildError{out: string(out), err: err}
-			return
-		}
-		binPath = filepath.Join(dir, "configmat")
-		if err := os.Rename(tmp.Name(), binPath); err != nil {
-			_ = os.Remove(tmp.Name())
-			buildErr = err
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building configmat: %v", buildErr)
+	b.once.Do(func() { b.path, b.err = b.make() })
+	if b.err != nil {
+		t.Fatalf("building configmat: %v", b.err)
 	}
-	return binPath
+	return b.path
+}
+
+// make builds the binary. One binary of each flavour is shared by every
+// test process of this checkout: each builds to a private file and renames
+// it into place, so no run leaves a copy behind and a process already
+// running the old file keeps it. The folder is named after the checkout,
+// so that tests of two checkouts running at once never run each other's
+// binary.
+func (b *build) make() (string, error) {
+	root := moduleRoot()
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(os.TempDir(), "configmat-e2e-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "build-*")
+	if err != nil {
+		return "", err
+	}
+	_ = tmp.Close()
+	args := append(append([]string{"build"}, b.flags...), "-o", tmp.Name(), "./cmd/configmat")
+	cmd := exec.Command("go", args...) // #nosec G204 -- builds the binary under test into a temp file
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", &buildError{out: string(out), err: err}
+	}
+	path := filepath.Join(dir, b.name)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return path, nil
 }
 
 type buildError struct {
@@ -94,6 +116,9 @@ type Options struct {
 	Dir string
 	// Args replace ["serve"].
 	Args []string
+	// Release runs the binary built without the race detector
+	// (ReleaseBinary), for benchmarks.
+	Release bool
 }
 
 // Server is a running configmat process.
@@ -123,6 +148,9 @@ const startTimeout = 60 * time.Second
 // depends on how fast a copy of one pipe catches up with the other.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
+	if o.Release {
+		return startBinary(t, ReleaseBinary(t), o)
+	}
 	return startBinary(t, Binary(t), o)
 }
 
