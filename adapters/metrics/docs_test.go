@@ -47,6 +47,8 @@ func fullyWired() *Metrics {
 		FeedLive:       func() bool { return true },
 		FeedReconnects: func() uint64 { return 0 },
 		AuditAppends:   func() uint64 { return 0 },
+		WatchStreams:   func() int { return 0 },
+		LongPolls:      func() int { return 0 },
 	})
 	m.ObserveRequest("/health", "GET", 200, 0)
 	return m

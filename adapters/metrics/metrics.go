@@ -33,6 +33,9 @@ type Sources struct {
 	FeedReconnects func() uint64
 	// AuditAppends returns how many audit entries were appended.
 	AuditAppends func() uint64
+	// WatchStreams and LongPolls return how many watch streams are open
+	// and how many long polls wait.
+	WatchStreams, LongPolls func() int
 }
 
 // Metrics is the process's registry with its collectors. It is safe for

@@ -224,6 +224,8 @@ func TestSourcesAreReadAtEveryScrape(t *testing.T) {
 		FeedLive:       func() bool { return live },
 		FeedReconnects: func() uint64 { return reconnect },
 		AuditAppends:   func() uint64 { return appended },
+		WatchStreams:   func() int { return 12 },
+		LongPolls:      func() int { return 3 },
 	})
 	if got := value(t, gather(t, m), "configmat_change_feed_live", nil); got != 0 {
 		t.Errorf("feed live = %v before it is live", got)
@@ -251,6 +253,8 @@ func TestSourcesAreReadAtEveryScrape(t *testing.T) {
 		{"configmat_change_feed_live", nil, 1},
 		{"configmat_change_feed_reconnects_total", nil, 3},
 		{"configmat_audit_entries_appended_total", nil, 42},
+		{"configmat_watch_streams", nil, 12},
+		{"configmat_long_polls", nil, 3},
 		{"configmat_build_info", map[string]string{"version": "v9.9.9"}, 1},
 	}
 	for _, w := range want {

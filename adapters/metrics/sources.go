@@ -35,6 +35,16 @@ func sourceCollectors(src Sources) []prometheus.Collector {
 		out = append(out, counterFunc("audit_entries_appended_total",
 			"Audit entries appended to the tenants' chains, each in the transaction of its change.", src.AuditAppends))
 	}
+	if src.WatchStreams != nil && src.LongPolls != nil {
+		out = append(out, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "watch_streams",
+			Help: "Watch streams open on this process (WATCH_MAX bounds them).",
+		}, func() float64 { return float64(src.WatchStreams()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: namespace, Name: "long_polls",
+				Help: "Long polls (?wait=) waiting on this process.",
+			}, func() float64 { return float64(src.LongPolls()) }))
+	}
 	return out
 }
 

@@ -123,6 +123,8 @@ func (a *app) newMetrics() *metrics.Metrics {
 		FeedLive:       a.cache.Live,
 		FeedReconnects: a.feedReconnects.Load,
 		AuditAppends:   a.core.AuditLog.Appended,
+		WatchStreams:   a.core.Watch.Streams,
+		LongPolls:      a.core.Watch.LongPolls,
 	})
 }
 

@@ -234,6 +234,8 @@ func TestMetricsAfterAWalkThroughTheAPI(t *testing.T) {
 		"configmat_change_feed_live":                    dto.MetricType_GAUGE,
 		"configmat_change_feed_reconnects_total":        dto.MetricType_COUNTER,
 		"configmat_audit_entries_appended_total":        dto.MetricType_COUNTER,
+		"configmat_watch_streams":                       dto.MetricType_GAUGE,
+		"configmat_long_polls":                          dto.MetricType_GAUGE,
 		"configmat_build_info":                          dto.MetricType_GAUGE,
 		"go_goroutines":                                 dto.MetricType_GAUGE,
 		"go_memstats_heap_inuse_bytes":                  dto.MetricType_GAUGE,
