@@ -97,6 +97,16 @@ func TestGetReadsAndRevalidatesWithTheETag(t *testing.T) {
 	if host, _ := second.String("database", "host"); host != "db1" {
 		t.Errorf("after a 304 database.host = %q, want db1 (the caller's edit leaked into the cache)", host)
 	}
+	// Nor an edit of a 304's answer, in place or of its maps.
+	second.Values["database"]["host"][1] = 'X'
+	delete(second.Values, "features")
+	again, err := c.Get(ctx, "billing", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host, _ := again.String("database", "host"); host != "db1" || again.Values["features"] == nil {
+		t.Errorf("after another 304: %v (the caller's edit of a cached answer leaked)", again.Values)
+	}
 	f.set("billing", "prod", billing("db2"))
 	third, err := c.Get(ctx, "billing", "prod")
 	if err != nil {
@@ -107,10 +117,10 @@ func TestGetReadsAndRevalidatesWithTheETag(t *testing.T) {
 	}
 
 	reqs := f.requestsTo("values")
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want 3", len(reqs))
+	if len(reqs) != 4 {
+		t.Fatalf("%d requests, want 4", len(reqs))
 	}
-	wantINM := []string{"", first.ETag, first.ETag}
+	wantINM := []string{"", first.ETag, first.ETag, first.ETag}
 	for i, r := range reqs {
 		if r.ifNoneMatch != wantINM[i] {
 			t.Errorf("request %d: If-None-Match %q, want %q", i, r.ifNoneMatch, wantINM[i])
