@@ -67,8 +67,8 @@ type watcher struct {
 	etag string
 	// delivered is set once fn has been called.
 	delivered bool
-	// triedFallback is set once the fallback file was consulted.
-	triedFallback bool
+	// triedRead is set once firstRead ran.
+	triedRead bool
 }
 
 // run streams or long-polls until ctx ends or a permanent error.
@@ -105,9 +105,13 @@ func (w *watcher) run(ctx context.Context) error {
 		if errors.As(err, &apiErr) && apiErr.permanent() {
 			return err
 		}
-		if unavailable(err) && !w.delivered && !w.triedFallback && w.c.fallback != nil {
-			w.triedFallback = true
-			w.deliverFallback(err)
+		if !w.delivered && !w.triedRead {
+			// The application is waiting for its first configuration: a
+			// plain read, or else the fallback file, may give it one now.
+			w.triedRead = true
+			if err := w.firstRead(ctx); err != nil {
+				return err
+			}
 		}
 		delay := w.backoff.next()
 		if apiErr != nil {
@@ -118,6 +122,28 @@ func (w *watcher) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// firstRead runs when the first stream failed before anything was
+// delivered: it reads the values route once (a stream refused for a reason
+// of its own, such as too many streams, leaves it working) and delivers
+// what it answers, or, when the server cannot answer, what the fallback
+// file holds. It returns only a permanent error or the end of ctx.
+func (w *watcher) firstRead(ctx context.Context) error {
+	cfg, err := w.c.fetch(ctx, w.c.http, w.asset, w.env, "", 0)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var apiErr *Error
+	switch {
+	case err == nil:
+		w.deliver(cfg)
+	case errors.As(err, &apiErr) && apiErr.permanent():
+		return err
+	case unavailable(err) && w.c.fallback != nil:
+		w.deliverFallback(err)
+	}
+	return nil
 }
 
 // deliverFallback calls fn with the fallback file's configuration, if it

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,10 +286,18 @@ func TestWatchHonoursRetryAfter(t *testing.T) {
 	f.set("billing", "prod", billing("db1"))
 	c := newTestClient(t, f.URL())
 	w := startWatch(t, c, "billing", "prod")
-	w.next(t)
+	// Refused a stream, the application still gets its configuration at
+	// once, from the values route.
+	if got := w.next(t); got.Version != 1 || len(f.requestsTo("values")) != 1 {
+		t.Errorf("first delivery: version %d after %d reads", got.Version, len(f.requestsTo("values")))
+	}
+	waitFor(t, "the stream", func() bool { return f.streamsOpen.Load() == 1 })
 	reqs := f.requestsTo("watch")
 	if len(reqs) != 2 {
 		t.Fatalf("%d watch requests, want 2", len(reqs))
+	}
+	if reqs[1].lastEventID != strings.Trim(f.etagOf("billing", "prod"), `"`) {
+		t.Errorf("the stream after the first read sent Last-Event-ID %q", reqs[1].lastEventID)
 	}
 	if gap := reqs[1].at.Sub(reqs[0].at); gap < time.Second {
 		t.Errorf("retried %s after a 503 with Retry-After: 1", gap)
@@ -311,7 +320,10 @@ func TestWatchBacksOffAndStartsOverAfterAnEvent(t *testing.T) {
 		}
 	}))
 	w := startWatch(t, c, "billing", "prod")
-	w.next(t)
+	w.next(t) // from the values route, while streams are refused
+	waitFor(t, "the stream", func() bool { return f.streamsOpen.Load() == 1 })
+	f.set("billing", "prod", billing("db2"))
+	w.next(t) // over the stream, which then ends
 	f.endStreams()
 	waitFor(t, "the reconnection", func() bool { return len(f.requestsTo("watch")) == 5 && f.streamsOpen.Load() == 1 })
 	mu.Lock()
@@ -393,4 +405,38 @@ func TestWatchLeavesNothingBehind(t *testing.T) {
 	c.long.CloseIdleConnections()
 	c.http.CloseIdleConnections()
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+func TestWatchStartsOverAfterALongQuietStream(t *testing.T) {
+	f := newFakeServer(t)
+	f.keepAlive = 10 * time.Millisecond
+	f.retryAfter = "0"
+	f.watchFailures.Store(2)
+	f.set("billing", "prod", billing("db1"))
+	var mu sync.Mutex
+	var drawn []int64
+	c := newTestClient(t, f.URL(), WithBackoff(time.Millisecond, time.Second), Option(func(o *options) {
+		o.healthyAfter = 200 * time.Millisecond
+		o.random = func(n int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			drawn = append(drawn, n-1)
+			return 0
+		}
+	}))
+	w := startWatch(t, c, "billing", "prod")
+	w.next(t)
+	// A stream with keep-alives only (the configuration did not change),
+	// open for longer than healthyAfter.
+	waitFor(t, "the stream", func() bool { return f.streamsOpen.Load() == 1 })
+	opened := time.Now()
+	waitFor(t, "a long quiet stream", func() bool { return time.Since(opened) > time.Second })
+	f.endStreams()
+	waitFor(t, "the reconnection", func() bool { return len(f.requestsTo("watch")) == 4 && f.streamsOpen.Load() == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	ms := int64(time.Millisecond)
+	if want := []int64{ms, 2 * ms, ms}; !slices.Equal(drawn, want) {
+		t.Errorf("backoff ceilings %v, want %v", drawn, want)
+	}
 }
