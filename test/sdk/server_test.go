@@ -106,6 +106,14 @@ func (s *server) start() {
 	}
 }
 
+// stop ends the process with SIGTERM, as a deploy: its streams end cleanly.
+func (s *server) stop() {
+	s.t.Helper()
+	if code := s.proc.Stop(s.t); code != 0 {
+		s.t.Fatalf("configmat exited with %d after SIGTERM", code)
+	}
+}
+
 // kill ends the process with SIGKILL, as a crash: no stream ends cleanly.
 func (s *server) kill() {
 	s.t.Helper()
@@ -131,8 +139,8 @@ type fixture struct {
 	t     *testing.T
 	token string
 	asset string
-	// key reads every environment; stageKey only stage.
-	key, stageKey string
+	// key reads every environment, keyID names it; stageKey reads only stage.
+	key, keyID, stageKey string
 	// secret is the value of the secret database.password.
 	secret string
 }
@@ -152,10 +160,11 @@ func newFixture(t *testing.T, url string) *fixture {
 		map[string]string{"slug": fx.asset, "name": "Billing", "description": "sdk e2e"}, http.StatusCreated, nil)
 	fx.setHost(url, "db1")
 	var key struct {
+		ID  string `json:"id"`
 		Key string `json:"key"`
 	}
 	call(t, url, http.MethodPost, "/api/v1/api-keys", fx.token, map[string]any{"name": "sdk", "environment": nil, "expires_at": nil}, http.StatusCreated, &key)
-	fx.key = key.Key
+	fx.key, fx.keyID = key.Key, key.ID
 	call(t, url, http.MethodPost, "/api/v1/api-keys", fx.token, map[string]any{"name": "stage", "environment": "stage", "expires_at": nil}, http.StatusCreated, &key)
 	fx.stageKey = key.Key
 	return fx

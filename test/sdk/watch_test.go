@@ -117,7 +117,8 @@ func hostOf(t *testing.T, cfg *sdk.Config) string {
 // stream ends cleanly), changes the configuration twice through another
 // process while it is down, starts it again on the same address, and then
 // changes it once more: the watcher gets the latest version at its
-// reconnection and the next one after it, and nothing twice.
+// reconnection and the next one after it, and nothing twice. A clean
+// restart (SIGTERM) without a change delivers nothing.
 func TestWatchSurvivesAKilledServer(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind storeKind) {
 		s := newServer(t, kind, nil)
@@ -147,7 +148,14 @@ func TestWatchSurvivesAKilledServer(t *testing.T) {
 		if hostOf(t, cfg) != "db5" {
 			t.Errorf("the change after the restart: host %q", hostOf(t, cfg))
 		}
-		if got, want := w.delivered(), []int{1, v2, v4, v5}; !slices.Equal(got, want) {
+
+		// A clean restart without a change: the watcher resumes with
+		// Last-Event-ID and gets nothing until the next change.
+		s.stop()
+		s.start()
+		v6 := fx.setHost(s.URL(), "db6")
+		w.waitVersion(t, v6)
+		if got, want := w.delivered(), []int{1, v2, v4, v5, v6}; !slices.Equal(got, want) {
 			t.Errorf("versions delivered %v, want %v", got, want)
 		}
 		if pw, err := cfg.String("database", "password"); err != nil || pw != fx.secret {
@@ -363,6 +371,28 @@ func TestWatchEndsWhenTheAssetIsDeleted(t *testing.T) {
 		call(t, s.URL(), http.MethodDelete, "/api/v1/assets/"+fx.asset, fx.token, nil, http.StatusNoContent, nil)
 		if err := w.end(t); !errors.Is(err, sdk.ErrDeleted) {
 			t.Errorf("Watch of a deleted asset returned %v, want ErrDeleted", err)
+		}
+	})
+}
+
+// TestWatchEndsWhenTheKeyIsRevoked revokes the watcher's API key: the
+// server ends the stream and refuses the reconnection, and Watch returns
+// the contract's INVALID_API_KEY.
+func TestWatchEndsWhenTheKeyIsRevoked(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind storeKind) {
+		s := newServer(t, kind, nil)
+		fx := newFixture(t, s.URL())
+		c, err := sdk.New(s.URL(), fx.key, sdk.WithBackoff(50*time.Millisecond, time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := watch(t, c, fx.asset)
+		w.waitVersion(t, 1)
+		call(t, s.URL(), http.MethodDelete, "/api/v1/api-keys/"+fx.keyID, fx.token, nil, http.StatusNoContent, nil)
+		err = w.end(t)
+		var apiErr *sdk.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || apiErr.Code != "INVALID_API_KEY" {
+			t.Errorf("Watch with a revoked key returned %v, want 401 INVALID_API_KEY", err)
 		}
 	})
 }
