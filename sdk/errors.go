@@ -150,7 +150,7 @@ type KeyError struct {
 	Object, Key string
 	// Reason says what is wrong, e.g. "is a number, not a string".
 	Reason string
-	// Err is ErrKeyNotFound when the key is missing, else nil or the parse error.
+	// Err is ErrKeyNotFound when the key is missing, else nil.
 	Err error
 }
 

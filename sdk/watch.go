@@ -240,7 +240,10 @@ func (w *watcher) stream(ctx context.Context) (healthy bool, err error) {
 			if err != nil {
 				return healthy, err
 			}
+			// The stream is not read while fn runs: its time is not silence.
+			idle.Stop()
 			w.deliver(cfg)
+			idle.Reset(opts.idleTimeout)
 			healthy = true
 		case "deleted":
 			return healthy, fmt.Errorf("%w: %s", ErrDeleted, w.asset)

@@ -440,3 +440,36 @@ func TestWatchStartsOverAfterALongQuietStream(t *testing.T) {
 		t.Errorf("backoff ceilings %v, want %v", drawn, want)
 	}
 }
+
+func TestWatchASlowFunctionIsNoSilentStream(t *testing.T) {
+	f := newFakeServer(t)
+	f.keepAlive = time.Hour
+	f.set("billing", "prod", billing("db1"))
+	c := newTestClient(t, f.URL(), Option(func(o *options) { o.idleTimeout = 200 * time.Millisecond }))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	versions := make(chan int, 10)
+	go func() {
+		_ = c.Watch(ctx, "billing", "prod", func(cfg *Config) {
+			if cfg.Version == 1 {
+				time.Sleep(time.Second) // an application that takes its time to apply it
+			}
+			versions <- cfg.Version
+		})
+	}()
+	if v := <-versions; v != 1 {
+		t.Fatalf("first version %d", v)
+	}
+	f.set("billing", "prod", billing("db2"))
+	select {
+	case v := <-versions:
+		if v != 2 {
+			t.Errorf("version %d, want 2", v)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no second version")
+	}
+	if n := len(f.requestsTo("watch")); n != 1 {
+		t.Errorf("%d watch requests: the stream was dropped while the function ran", n)
+	}
+}
