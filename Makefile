@@ -40,7 +40,7 @@ test:
 
 ## test-unit: the tests that need no database server
 test-unit:
-	$(GO) test $(TEST_FLAGS) ./core/... ./ports/... ./adapters/sqlite/... ./adapters/httpapi/... ./adapters/logging/... ./adapters/metrics/... ./api/... ./cmd/...
+	$(GO) test $(TEST_FLAGS) ./core/... ./ports/... ./adapters/sqlite/... ./adapters/httpapi/... ./adapters/logging/... ./adapters/metrics/... ./api/... ./cmd/... ./sdk/...
 
 ## test-integration: only the PostgreSQL and Redis suites
 test-integration:

@@ -128,6 +128,17 @@ var boundaryRules = []boundaryRule{
 		allow:    []string{stdlib},
 	},
 	{
+		rule:     "sdk is imported by applications: it and its tests import only the standard library (and sdk itself)",
+		packages: []string{"./sdk/..."},
+		allow:    []string{stdlib, "./sdk/..."},
+	},
+	{
+		rule:     "sdk is imported by applications: it and its tests import only the standard library (and sdk itself)",
+		packages: []string{"./sdk/..."},
+		files:    testFiles,
+		allow:    []string{stdlib, "./sdk/..."},
+	},
+	{
 		rule:     "cmd is the composition root and may import anything",
 		packages: []string{"./cmd/..."},
 	},
@@ -310,7 +321,7 @@ func TestImportBoundaries(t *testing.T) {
 	for _, p := range pkgs {
 		listed[rel(p.ImportPath)] = true
 	}
-	for _, want := range []string{"core", "core/domain", "core/catalog", "ports", "adapters/postgres", "adapters/sqlite", "adapters/httpapi", "cmd/configmat"} {
+	for _, want := range []string{"core", "core/domain", "core/catalog", "ports", "adapters/postgres", "adapters/sqlite", "adapters/httpapi", "cmd/configmat", "sdk"} {
 		if !listed[want] {
 			t.Fatalf("go list did not name %s: the check would prove nothing (listed %d packages)", want, len(pkgs))
 		}
@@ -346,6 +357,7 @@ func TestCheckBoundariesFindsViolations(t *testing.T) {
 		pkg("api", "embed"),
 		pkg("cmd/configmat", m("adapters/httpapi"), m("adapters/postgres"), m("adapters/sqlite"), m("core")),
 		pkg("test/pgtest", m("adapters/postgres"), "testing"),
+		{ImportPath: m("sdk"), Imports: []string{"net/http", "crypto/hkdf"}, XTestImports: []string{m("sdk"), "net/http/httptest"}},
 	}
 	withSQLStore := append(slices.Clone(clean),
 		pkg("adapters/sqlstore", "database/sql", "github.com/jmoiron/sqlx", m("ports")),
@@ -371,6 +383,7 @@ func TestCheckBoundariesFindsViolations(t *testing.T) {
 		pkg("adapters/ratelimit", m("cmd/configmat")),
 		pkg("test/bench", m("adapters/postgres"), m("adapters/sqlite")),
 		pkg("internal/tools"),
+		withTests(pkg("sdk", m("core/domain"), "github.com/google/uuid"), m("test/e2etest")),
 	}
 	type found struct{ pkg, imp string }
 	want := []found{
@@ -389,6 +402,9 @@ func TestCheckBoundariesFindsViolations(t *testing.T) {
 		{"adapters/ratelimit", "cmd/configmat"},
 		{"test/bench", ""},
 		{"internal/tools", ""},
+		{"sdk", "core/domain"},
+		{"sdk", "github.com/google/uuid"},
+		{"sdk", "test/e2etest"},
 	}
 	var got []found
 	for _, v := range checkBoundaries(boundaryRules, broken) {
