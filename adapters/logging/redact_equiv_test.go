@@ -32,7 +32,8 @@ func TestFastPathsMatchTheFullChecks(t *testing.T) {
 		"token", "refresh_token", "tokens", "secret", "client_secret", "secrets", "authorization", "Authorization", "request_id",
 		"status", "duration_ms", "cmk_x", "a cmt_", "cm_k", "x://y", ":/", "pass=word", "password", "=PassWord", "pa\u017fsword=1", "api_\u212aey", "pa\u017fsword", "bearer", "BeArEr x", "bear", "xbearer", "b", "é key"}
 	rng := rand.New(rand.NewPCG(7, 8))
-	parts := []string{"cm", "k_", "t_", ":", "//", "=", "pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x"}
+	parts := []string{"cm", "k_", "t_", ":", "//", "=", "pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x",
+		"44444444-4444-4444-8444-444444444444", "3H4MU4IYZD7U7YSQ-7", "127.0.0.1", "/api/v1/assets/{slug}/values", "R", "BEARER", "Pa\u017f\u017fword="}
 	for range 20000 {
 		var sb strings.Builder
 		for range rng.IntN(6) {

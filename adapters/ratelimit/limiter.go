@@ -167,7 +167,7 @@ func (l *Limiter) Take(ctx context.Context, class ports.RateClass, key string) (
 	if useStore {
 		var d ports.RateDecision
 		if l.views != nil && class != ports.RateAnonymous {
-			d, err = l.views.take(ctx, counters, keyDigest(key), probe)
+			d, err = l.views.take(ctx, counters, key, probe)
 			if err != nil {
 				err = unavailable(err)
 			}

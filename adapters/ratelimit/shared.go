@@ -41,10 +41,13 @@ var errStoreClosed = errors.New("the rate limit store's client is closed")
 // without Redis's confirmation.
 func slack(rate limiter.Rate) int64 { return rate.Limit / SlackDivisor }
 
-// viewKey names a counter in a process's views.
+// viewKey names a counter in a process's views: by the caller's key itself,
+// which is no credential and lives in this process's memory anyway (see
+// Limiter.count); only the names sent to Redis hide it behind its digest,
+// computed once per view and once per round trip, not once per request.
 type viewKey struct {
-	class  ports.RateClass
-	digest string
+	class ports.RateClass
+	key   string
 }
 
 // view is what a process knows of one counter in Redis.
@@ -57,6 +60,8 @@ type view struct {
 	seen, pending, inflight int64
 	// end is when the counter's window ends, by the local clock.
 	end time.Time
+	// name is the counter's key in Redis (below the store's prefix).
+	name string
 }
 
 // views are a process's views of the shared counters its requests count
@@ -82,16 +87,16 @@ func newViews(store multiCounter) *views {
 	return &views{store: store, m: map[viewKey]*view{}}
 }
 
-// take counts one request on counters of digest and decides it: in process
+// take counts one request on counters of key and decides it: in process
 // when the views allow it (never for a probe, which must ask Redis), else
 // in Redis in one round trip.
-func (v *views) take(ctx context.Context, counters []counter, digest string, probe bool) (ports.RateDecision, error) {
+func (v *views) take(ctx context.Context, counters []counter, key string, probe bool) (ports.RateDecision, error) {
 	if !probe {
-		if d, ok := v.takeLocal(time.Now(), counters, digest); ok {
+		if d, ok := v.takeLocal(time.Now(), counters, key); ok {
 			return d, nil
 		}
 	}
-	return v.takeSynced(ctx, counters, digest)
+	return v.takeSynced(ctx, counters, key)
 }
 
 // takeLocal decides a request by the views and counts it as pending, when
@@ -99,7 +104,7 @@ func (v *views) take(ctx context.Context, counters []counter, digest string, pro
 // certainly refused (a counter's known count has reached its limit: counts
 // only grow within a window) or each counter has fewer unconfirmed requests
 // than its slack. Otherwise it changes nothing and ok is false.
-func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d ports.RateDecision, ok bool) {
+func (v *views) takeLocal(now time.Time, counters []counter, key string) (d ports.RateDecision, ok bool) {
 	var buf [2]*view
 	found := buf[:0]
 	v.mu.Lock()
@@ -109,7 +114,7 @@ func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d p
 	}
 	refused, withinSlack := false, true
 	for _, c := range counters {
-		w := v.m[viewKey{c.class, digest}]
+		w := v.m[viewKey{c.class, key}]
 		if w == nil || !now.Before(w.end) {
 			return d, false
 		}
@@ -126,7 +131,7 @@ func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d p
 	}
 	for i, c := range counters {
 		w := found[i]
-		v.addPending(w, viewKey{c.class, digest}, 1)
+		v.addPending(w, viewKey{c.class, key}, 1)
 		one := decisionOf(common.GetContextFromState(now, c.rate, w.end, w.seen+w.pending))
 		if i == 0 {
 			d = one
@@ -137,9 +142,10 @@ func (v *views) takeLocal(now time.Time, counters []counter, digest string) (d p
 	return d, true
 }
 
-// takeSynced counts one request on counters of digest in Redis, with their
+// takeSynced counts one request on counters of key in Redis, with their
 // pending requests, in one round trip, and decides it by Redis's counts.
-func (v *views) takeSynced(ctx context.Context, counters []counter, digest string) (ports.RateDecision, error) {
+func (v *views) takeSynced(ctx context.Context, counters []counter, key string) (ports.RateDecision, error) {
+	digest := keyDigest(key)
 	tallies := make([]tally, len(counters))
 	var sentBuf [2]int64
 	sent := sentBuf[:0]
@@ -147,7 +153,7 @@ func (v *views) takeSynced(ctx context.Context, counters []counter, digest strin
 	now := time.Now()
 	for i, c := range counters {
 		tallies[i] = tally{key: counterKey(c.class, digest), period: c.rate.Period, increment: 1}
-		sent = append(sent, v.send(viewKey{c.class, digest}, now))
+		sent = append(sent, v.send(viewKey{c.class, key}, now))
 		tallies[i].increment += sent[i]
 	}
 	v.mu.Unlock()
@@ -156,16 +162,16 @@ func (v *views) takeSynced(ctx context.Context, counters []counter, digest strin
 	defer v.mu.Unlock()
 	if err != nil {
 		for i, c := range counters {
-			v.answered(viewKey{c.class, digest}, sent[i], false)
+			v.answered(viewKey{c.class, key}, sent[i], false)
 		}
 		return ports.RateDecision{}, err
 	}
 	now = time.Now()
 	var d ports.RateDecision
 	for i, c := range counters {
-		k := viewKey{c.class, digest}
+		k := viewKey{c.class, key}
 		v.answered(k, sent[i], true)
-		end := v.learn(k, c.rate, states[i], now)
+		end := v.learn(k, tallies[i].key, c.rate, states[i], now)
 		one := decisionOf(common.GetContextFromState(now, c.rate, end, states[i].count))
 		if i == 0 {
 			d = one
@@ -201,7 +207,7 @@ func (v *views) reconcile(ctx context.Context) error {
 			continue
 		}
 		if n := v.send(k, now); n > 0 {
-			tallies = append(tallies, tally{key: counterKey(k.class, k.digest), period: w.rate.Period, increment: n})
+			tallies = append(tallies, tally{key: w.name, period: w.rate.Period, increment: n})
 			keys = append(keys, k)
 			rates = append(rates, w.rate)
 		}
@@ -221,7 +227,7 @@ func (v *views) reconcile(ctx context.Context) error {
 		}
 		for i, st := range states {
 			v.answered(keys[start+i], tallies[start+i].increment, true)
-			v.learn(keys[start+i], rates[start+i], st, now)
+			v.learn(keys[start+i], tallies[start+i].key, rates[start+i], st, now)
 		}
 		v.mu.Unlock()
 	}
@@ -232,12 +238,12 @@ func (v *views) reconcile(ctx context.Context) error {
 // Within one window counts only grow, so the larger of two answers is the
 // later one; an answer whose window ends well after the view's is of a new
 // window. The caller holds v.mu.
-func (v *views) learn(k viewKey, rate limiter.Rate, st counterState, now time.Time) time.Time {
+func (v *views) learn(k viewKey, name string, rate limiter.Rate, st counterState, now time.Time) time.Time {
 	end := windowEnd(now, rate, st.ttl)
 	w := v.m[k]
 	switch {
 	case w == nil:
-		v.m[k] = &view{rate: rate, seen: st.count, end: end}
+		v.m[k] = &view{rate: rate, seen: st.count, end: end, name: name}
 		return end
 	case !now.Before(w.end):
 		// The view's window has ended: its pending requests count for nothing.

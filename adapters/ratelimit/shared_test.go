@@ -282,7 +282,7 @@ func TestSharedClosedClientIsNoFailure(t *testing.T) {
 	}) {
 		t.Fatal("the reconciling did not end after the client was closed")
 	}
-	if _, ok := l.views.takeLocal(time.Now(), l.user, keyDigest(key)); ok {
+	if _, ok := l.views.takeLocal(time.Now(), l.user, key); ok {
 		t.Error("a request was decided in process after the reconciling ended")
 	}
 	if entries := hook.AllEntries(); len(entries) != 0 {
