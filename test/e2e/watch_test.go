@@ -91,6 +91,7 @@ func TestWatch(t *testing.T) {
 		t.Run("first event, then one per change", func(t *testing.T) { testWatchEvents(t, st) })
 		t.Run("Last-Event-ID", func(t *testing.T) { testWatchLastEventID(t, st) })
 		t.Run("revoked key ends its stream", func(t *testing.T) { testWatchRevoked(t, st) })
+		t.Run("expired key ends its stream", func(t *testing.T) { testWatchExpired(t, st) })
 		t.Run("deleted asset", func(t *testing.T) { testWatchDeleted(t, st) })
 		t.Run("viewer stream", func(t *testing.T) { testWatchViewer(t, st) })
 		t.Run("long poll", func(t *testing.T) { testLongPoll(t, st) })
@@ -172,6 +173,32 @@ func testWatchRevoked(t *testing.T, st *stack) {
 	if again.Response.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a revoked key opens a stream: %d", again.Response.StatusCode)
 	}
+}
+
+func testWatchExpired(t *testing.T, st *stack) {
+	fx := st.newTenant(t)
+	slug := fx.newAsset(t)
+	expires := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	var k apiKeyCreated
+	fx.owner.post(t, "/api/v1/api-keys", map[string]any{"name": unique("key"), "environment": nil, "expires_at": expires.Format(time.RFC3339)}).
+		want(t, http.StatusCreated).decode(t, &k)
+	st.rec.secret("API key", k.Key)
+	stream := openWatch(t, st, st.srv.URL+watchPath(slug, "prod"), map[string]string{"X-API-Key": k.Key})
+	nextConfig(t, stream)
+	for {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || ev.Comment == "" {
+			t.Fatalf("before the end: %+v (%v)", ev, err)
+		}
+	}
+	ended := time.Now()
+	if ended.Before(expires) || ended.Sub(expires) > watchBound {
+		t.Fatalf("the stream of a key expiring at %v ended at %v, want within %v after", expires, ended, watchBound)
+	}
+	fx.sdk(k.Key).get(t, resolvedPath(slug, "prod")).wantError(t, http.StatusUnauthorized, "INVALID_API_KEY")
 }
 
 func testWatchDeleted(t *testing.T, st *stack) {
