@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/configmat/configmat/core/catalog"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/watch"
+	"github.com/configmat/configmat/test/e2etest"
 )
 
 const (
@@ -60,86 +60,40 @@ func newWatchAPI(t *testing.T, opts ...func(*Config)) (*testAPI, *versioned, *ht
 	return a, v, srv
 }
 
-// event is one Server-Sent Event, or a comment (comment set).
-type event struct {
-	name, id, data string
-	comment        string
-}
-
-// eventReader reads a stream's events.
-type eventReader struct {
-	t    *testing.T
-	resp *http.Response
-	r    *bufio.Reader
-}
-
-func openStream(t *testing.T, srv *httptest.Server, lastEventID string) *eventReader {
+func openStream(t *testing.T, srv *httptest.Server, lastEventID string) *e2etest.EventStream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+watchPath, nil)
-	req.Header.Set("X-API-Key", apiKeyText)
+	headers := map[string]string{"X-API-Key": apiKeyText}
 	if lastEventID != "" {
-		req.Header.Set("Last-Event-ID", lastEventID)
+		headers["Last-Event-ID"] = lastEventID
 	}
-	resp, err := srv.Client().Do(req)
+	s, err := e2etest.OpenStream(t.Context(), srv.Client(), srv.URL+watchPath, headers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = resp.Body.Close() })
-	return &eventReader{t: t, resp: resp, r: bufio.NewReader(resp.Body)}
+	t.Cleanup(s.Close)
+	return s
 }
 
-// next reads the next event or comment; io.EOF when the stream ended.
-func (e *eventReader) next() (event, error) {
-	var ev event
-	for {
-		line, err := e.r.ReadString('\n')
-		if err != nil {
-			return ev, err
-		}
-		line = strings.TrimSuffix(line, "\n")
-		switch {
-		case line == "":
-			return ev, nil
-		case strings.HasPrefix(line, ":"):
-			ev.comment = strings.TrimSpace(line[1:])
-		case strings.HasPrefix(line, "event: "):
-			ev.name = line[len("event: "):]
-		case strings.HasPrefix(line, "id: "):
-			ev.id = line[len("id: "):]
-		case strings.HasPrefix(line, "data: "):
-			ev.data = line[len("data: "):]
-		default:
-			e.t.Fatalf("unexpected line %q", line)
-		}
+// nextConfig reads up to the next event, which must be a config event.
+func nextConfig(t *testing.T, s *e2etest.EventStream) e2etest.Event {
+	t.Helper()
+	ev, err := s.NextEvent()
+	if err != nil {
+		t.Fatalf("stream ended: %v", err)
 	}
-}
-
-// config reads events up to the next config event, skipping comments.
-func (e *eventReader) config() event {
-	e.t.Helper()
-	for {
-		ev, err := e.next()
-		if err != nil {
-			e.t.Fatalf("stream ended: %v", err)
-		}
-		if ev.comment == "" {
-			if ev.name != "config" {
-				e.t.Fatalf("event %+v, want config", ev)
-			}
-			return ev
-		}
+	if ev.Name != "config" {
+		t.Fatalf("event %+v, want config", ev)
 	}
+	return ev
 }
 
-func version(t *testing.T, ev event) int {
+func version(t *testing.T, ev e2etest.Event) int {
 	t.Helper()
 	var body struct {
 		Version int `json:"version"`
 	}
-	if err := json.Unmarshal([]byte(ev.data), &body); err != nil {
-		t.Fatalf("data %q: %v", ev.data, err)
+	if err := json.Unmarshal([]byte(ev.Data), &body); err != nil {
+		t.Fatalf("data %q: %v", ev.Data, err)
 	}
 	return body.Version
 }
@@ -170,46 +124,46 @@ func TestWatchStreamSendsCurrentThenEachChange(t *testing.T) {
 
 func testStreamEvents(t *testing.T, a *testAPI, v *versioned, srv *httptest.Server) {
 	st := openStream(t, srv, "")
-	if st.resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", st.resp.StatusCode)
+	if st.Response.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", st.Response.StatusCode)
 	}
 	for h, want := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-RateLimit-Limit": "100"} {
-		if got := st.resp.Header.Get(h); got != want {
+		if got := st.Response.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if st.resp.Header.Get(requestIDHeader) == "" {
+	if st.Response.Header.Get(requestIDHeader) == "" {
 		t.Error("no request ID")
 	}
-	first := st.config()
+	first := nextConfig(t, st)
 	poll := a.do(t, http.MethodGet, pollPath, "X-API-Key", apiKeyText)
-	if first.data != poll.Body.String() || `"`+first.id+`"` != poll.Header().Get("ETag") || version(t, first) != 1 {
+	if first.Data != poll.Body.String() || `"`+first.ID+`"` != poll.Header().Get("ETag") || version(t, first) != 1 {
 		t.Fatalf("first event %+v; the values route answers %s with ETag %s", first, poll.Body, poll.Header().Get("ETag"))
 	}
 	for want := 2; want <= 3; want++ {
 		v.bump(a)
-		if got := version(t, st.config()); got != want {
+		if got := version(t, nextConfig(t, st)); got != want {
 			t.Fatalf("version %d, want %d", got, want)
 		}
 	}
 	// Idle: keep-alive comments.
-	ev, err := st.next()
-	if err != nil || ev.comment != "keep-alive" {
+	ev, err := st.Next()
+	if err != nil || ev.Comment != "keep-alive" {
 		t.Fatalf("idle stream sent %+v (%v), want a keep-alive comment", ev, err)
 	}
 }
 
 func TestWatchStreamLastEventID(t *testing.T) {
 	a, v, srv := newWatchAPI(t)
-	current := openStream(t, srv, "").config()
-	st := openStream(t, srv, current.id)
+	current := nextConfig(t, openStream(t, srv, ""))
+	st := openStream(t, srv, current.ID)
 	v.bump(a)
 	// Nothing before the change: the first event is version 2.
-	if got := version(t, st.config()); got != 2 {
+	if got := version(t, nextConfig(t, st)); got != 2 {
 		t.Fatalf("first event has version %d, want 2", got)
 	}
 	// An ID that is not current gets the current configuration at once.
-	if got := version(t, openStream(t, srv, current.id).config()); got != 2 {
+	if got := version(t, nextConfig(t, openStream(t, srv, current.ID))); got != 2 {
 		t.Fatalf("version %d", got)
 	}
 }
@@ -217,16 +171,16 @@ func TestWatchStreamLastEventID(t *testing.T) {
 func TestWatchStreamDeleted(t *testing.T) {
 	a, v, srv := newWatchAPI(t)
 	st := openStream(t, srv, "")
-	st.config()
+	nextConfig(t, st)
 	v.mu.Lock()
 	v.deleted = true
 	v.mu.Unlock()
 	a.watch.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenantID, AssetID: watchedAsset})
-	ev, err := st.next()
-	if err != nil || ev.name != "deleted" || ev.id != "" || ev.data != `{"asset":"billing"}` {
+	ev, err := st.Next()
+	if err != nil || ev.Name != "deleted" || ev.ID != "" || ev.Data != `{"asset":"billing"}` {
 		t.Fatalf("event %+v (%v), want deleted", ev, err)
 	}
-	if _, err := st.next(); err != io.EOF {
+	if _, err := st.Next(); err != io.EOF {
 		t.Fatalf("after deleted: %v, want the end of the stream", err)
 	}
 }
@@ -245,9 +199,9 @@ func TestWatchStreamEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, _, srv := newWatchAPI(t)
 			st := openStream(t, srv, "")
-			st.config()
+			nextConfig(t, st)
 			tt.end(a)
-			if ev, err := st.next(); err != io.EOF {
+			if ev, err := st.Next(); err != io.EOF {
 				t.Fatalf("got %+v (%v), want the end of the stream", ev, err)
 			}
 		})
@@ -291,7 +245,7 @@ func TestWatchStreamOverWatchMax(t *testing.T) {
 	t.Cleanup(hub.Close)
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
-	openStream(t, srv, "").config()
+	nextConfig(t, openStream(t, srv, ""))
 	rec := a.do(t, http.MethodGet, watchPath, "X-API-Key", apiKeyText)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":"SERVICE_UNAVAILABLE"`) {
 		t.Fatalf("status %d %s, want 503", rec.Code, rec.Body)

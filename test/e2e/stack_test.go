@@ -16,20 +16,13 @@ import (
 	"github.com/configmat/configmat/test/pgtest"
 )
 
-// storeKind selects the store a server runs on.
-type storeKind string
+// storeKind selects the store a server runs on (e2etest.Stores).
+type storeKind = e2etest.Store
 
 const (
-	// sqliteStore is the embedded store: DATABASE_URL unset, DEBUG=true, in
-	// a temporary folder.
-	sqliteStore storeKind = "sqlite"
-	// postgresStore is a fresh PostgreSQL database of the pgtest harness,
-	// served through the application role.
-	postgresStore storeKind = "postgres"
+	sqliteStore   = e2etest.SQLite
+	postgresStore = e2etest.Postgres
 )
-
-// storeKinds are the stores every suite runs on, in order.
-var storeKinds = []storeKind{sqliteStore, postgresStore}
 
 // generousLimits keep the shared servers' rate limits out of the way of the
 // many registrations and failed logins the suites make.
@@ -57,9 +50,7 @@ type stack struct {
 // forEachStore runs fn once per store kind, as subtests named after it.
 func forEachStore(t *testing.T, fn func(t *testing.T, kind storeKind)) {
 	t.Helper()
-	for _, kind := range storeKinds {
-		t.Run(string(kind), func(t *testing.T) { fn(t, kind) })
-	}
+	e2etest.ForEachStore(t, fn)
 }
 
 // startStack starts configmat on kind's store with JSON logs at debug level,

@@ -44,6 +44,21 @@ func openWatch(t *testing.T, st *stack, url string, headers map[string]string) *
 	return s
 }
 
+// wantStreamRefused opens a watch stream that must be refused with status
+// and the contract's error code.
+func wantStreamRefused(t *testing.T, st *stack, url string, headers map[string]string, status int, code string) {
+	t.Helper()
+	s, err := e2etest.OpenStream(t.Context(), st.http, url, headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	body, _ := io.ReadAll(s.Response.Body)
+	if s.Response.StatusCode != status || !strings.Contains(string(body), `"code":"`+code+`"`) {
+		t.Fatalf("watch answered %d %s, want %d %s", s.Response.StatusCode, body, status, code)
+	}
+}
+
 // nextConfig reads the next event, which must be a config event, and
 // returns it with its decoded data.
 func nextConfig(t *testing.T, s *e2etest.EventStream) (e2etest.Event, resolvedConfig) {
@@ -165,14 +180,8 @@ func testWatchRevoked(t *testing.T, st *stack) {
 	fx.owner.del(t, "/api/v1/api-keys/"+k.ID).want(t, http.StatusNoContent)
 	wantStreamEnd(t, stream, watchBound, "revoked key")
 	fx.sdk(k.Key).get(t, resolvedPath(slug, "prod")).wantError(t, http.StatusUnauthorized, "INVALID_API_KEY")
-	again, err := e2etest.OpenStream(t.Context(), st.http, st.srv.URL+watchPath(slug, "prod"), map[string]string{"X-API-Key": k.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	if again.Response.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("a revoked key opens a stream: %d", again.Response.StatusCode)
-	}
+	wantStreamRefused(t, st, st.srv.URL+watchPath(slug, "prod"), map[string]string{"X-API-Key": k.Key},
+		http.StatusUnauthorized, "INVALID_API_KEY")
 }
 
 func testWatchExpired(t *testing.T, st *stack) {
@@ -236,14 +245,7 @@ func testWatchViewer(t *testing.T, st *stack) {
 		t.Fatalf("an editor's stream lacks the secret: %s", ev.Data)
 	}
 	fx.owner.del(t, "/api/v1/members/"+viewer.id).want(t, http.StatusNoContent)
-	again, err := e2etest.OpenStream(t.Context(), st.http, st.srv.URL+watchPath(slug, "prod"), headers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	if again.Response.StatusCode != http.StatusNotFound {
-		t.Fatalf("a removed member opens a stream: %d", again.Response.StatusCode)
-	}
+	wantStreamRefused(t, st, st.srv.URL+watchPath(slug, "prod"), headers, http.StatusNotFound, "TENANT_NOT_FOUND")
 }
 
 func testLongPoll(t *testing.T, st *stack) {
@@ -314,15 +316,7 @@ func TestWatchLimitsAndShutdown(t *testing.T) {
 			streams = append(streams, s)
 		}
 		// One more: 503 (read raw: the e2e client counts any 5xx as a fault).
-		refused, err := e2etest.OpenStream(t.Context(), st.http, url, map[string]string{"X-API-Key": key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(refused.Response.Body)
-		refused.Close()
-		if refused.Response.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"code":"SERVICE_UNAVAILABLE"`) {
-			t.Fatalf("stream %d of WATCH_MAX=3: %d %s, want 503 SERVICE_UNAVAILABLE", len(streams)+1, refused.Response.StatusCode, body)
-		}
+		wantStreamRefused(t, st, url, map[string]string{"X-API-Key": key}, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
 
 		if err := st.srv.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)

@@ -17,23 +17,18 @@ import (
 	"github.com/configmat/configmat/test/pgtest"
 )
 
-// storeKind selects the store a server runs on.
-type storeKind string
+// storeKind selects the store a server runs on (e2etest.Stores).
+type storeKind = e2etest.Store
 
 const (
-	// sqliteStore is the embedded store in the server's folder, DEBUG=true.
-	sqliteStore storeKind = "sqlite"
-	// postgresStore is a fresh PostgreSQL database of the pgtest harness,
-	// served through the application role.
-	postgresStore storeKind = "postgres"
+	sqliteStore   = e2etest.SQLite
+	postgresStore = e2etest.Postgres
 )
 
 // forEachStore runs fn once per store, as subtests named after it.
 func forEachStore(t *testing.T, fn func(t *testing.T, kind storeKind)) {
 	t.Helper()
-	for _, kind := range []storeKind{sqliteStore, postgresStore} {
-		t.Run(string(kind), func(t *testing.T) { fn(t, kind) })
-	}
+	e2etest.ForEachStore(t, fn)
 }
 
 // server is configmat on one store and one fixed address, which a test can
