@@ -49,10 +49,15 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	os.Exit(runMain(env{args: os.Args[1:], getenv: os.Getenv, environ: os.Environ, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// runMain runs e's command line as the binary does: SIGTERM and SIGINT
+// cancel the command's context (`run` forwards them to its child instead).
+func runMain(e env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	e := env{args: os.Args[1:], getenv: os.Getenv, environ: os.Environ, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	os.Exit(run(ctx, e))
+	return run(ctx, e)
 }
 
 const usage = `configmat: configuration and secrets service
