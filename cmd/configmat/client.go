@@ -110,11 +110,11 @@ func warnFallback(e env, s clientSettings, cfg resolved) {
 // clientError is the one line a client command prints for err (exit 1).
 func clientError(s clientSettings, err error) error {
 	if errors.Is(err, errUnreachable) {
-		hint := "set " + envClientAddr + " to the server's URL, or pass --fallback-file"
+		hint := "; set " + envClientAddr + " to the server's URL, or pass --fallback-file"
 		if s.FallbackFile != "" {
-			hint = "and the fallback file " + s.FallbackFile + " could not answer"
+			hint = ", and the fallback file " + s.FallbackFile + " could not answer"
 		}
-		return &exitError{code: 1, err: fmt.Errorf("cannot reach the ConfigMat server at %s=%s (%s): %s",
+		return &exitError{code: 1, err: fmt.Errorf("cannot reach the ConfigMat server at %s=%s (%s)%s",
 			envClientAddr, s.shownAddr(), oneLine(err), hint)}
 	}
 	return &exitError{code: 1, err: errors.New(oneLine(err))}
