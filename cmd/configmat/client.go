@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 )
@@ -38,8 +39,13 @@ func loadClientSettings(getenv func(string) string) (clientSettings, error) {
 	if s.Addr == "" {
 		s.Addr = defaultClientAddr
 	}
-	if u, err := url.Parse(s.Addr); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	switch u, err := url.Parse(s.Addr); {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		problems = append(problems, envClientAddr+": must be the server's http:// or https:// URL, such as "+defaultClientAddr)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		// The API key is the one credential; a password in the URL would be
+		// printed in messages and sent to wherever the URL points.
+		problems = append(problems, envClientAddr+": must hold no user, password, query or fragment, only the server's URL, such as "+defaultClientAddr)
 	}
 	if s.APIKey == "" {
 		problems = append(problems, envClientAPIKey+": must be set to an API key of the tenant (configmat apikey create, or POST /api/v1/api-keys)")
@@ -50,14 +56,6 @@ func loadClientSettings(getenv func(string) string) (clientSettings, error) {
 	return s, nil
 }
 
-// shownAddr is CONFIGMAT_ADDR as messages show it: without a password.
-func (s clientSettings) shownAddr() string {
-	u, err := url.Parse(s.Addr)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return u.Redacted()
-}
 
 // configSource is what the client commands read configurations from: the
 // SDK's client in the binary, a fake in the tests.
@@ -104,7 +102,7 @@ func readConfig(ctx context.Context, e env, src configSource, s clientSettings, 
 // fallback file.
 func warnFallback(e env, s clientSettings, cfg resolved) {
 	fmt.Fprintf(e.stderr, "configmat: warning: the server at %s=%s could not be reached; using version %d of %s/%s from the fallback file %s\n",
-		envClientAddr, s.shownAddr(), cfg.Version, cfg.Asset, cfg.Environment, s.FallbackFile)
+		envClientAddr, s.Addr, cfg.Version, cfg.Asset, cfg.Environment, s.FallbackFile)
 }
 
 // clientError is the one line a client command prints for err (exit 1).
@@ -115,10 +113,28 @@ func clientError(s clientSettings, err error) error {
 			hint = ", and the fallback file " + s.FallbackFile + " could not answer"
 		}
 		return &exitError{code: 1, err: fmt.Errorf("cannot reach the ConfigMat server at %s=%s (%s)%s",
-			envClientAddr, s.shownAddr(), oneLine(err), hint)}
+			envClientAddr, s.Addr, networkCause(err), hint)}
 	}
 	return &exitError{code: 1, err: errors.New(oneLine(err))}
 }
 
-// oneLine folds an error's text onto one line.
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+// networkCause is what the network said of a failed request, without the
+// request's URL or the SDK's own words: "dial tcp 127.0.0.1:8080: connect:
+// connection refused".
+func networkCause(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return oneLine(op)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return oneLine(ue.Err)
+	}
+	return oneLine(err)
+}
+
+// oneLine folds an error's text onto one line, without the "configmat: "
+// the SDK starts its errors with (the command's line has its own).
+func oneLine(err error) string {
+	return strings.TrimPrefix(strings.Join(strings.Fields(err.Error()), " "), "configmat: ")
+}

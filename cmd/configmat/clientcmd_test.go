@@ -99,6 +99,8 @@ func TestClientCommandLines(t *testing.T) {
 			wantStderr: "configmat: CONFIGMAT_API_KEY: must be set"},
 		{name: "an address that is not a URL", args: []string{"run", "--asset", "a", "--environment", "e", "--", "true"}, env: map[string]string{envClientAddr: "127.0.0.1:8080"},
 			wantCode: 2, wantStderr: "configmat: CONFIGMAT_ADDR: must be the server's http:// or https:// URL"},
+		{name: "an address with a password", args: []string{"export", "--asset", "a", "--environment", "e"}, env: map[string]string{envClientAddr: "http://u:hunter2@h"},
+			wantCode: 2, wantStderr: "configmat: CONFIGMAT_ADDR: must hold no user, password, query or fragment"},
 		{name: "export", args: []string{"export", "--asset", "a", "--environment", "e"}, src: src, wantStdout: "DB_HOST=\"h\"\n"},
 		{name: "run", args: []string{"run", "--asset", "a", "--environment", "e", "--", "sh", "-c", `printf %s "$DB_HOST"`}, src: src, wantStdout: "h"},
 		{name: "run answers the child's status", args: []string{"run", "--asset", "a", "--environment", "e", "--", "sh", "-c", "exit 9"}, src: src, wantCode: 9},
@@ -163,8 +165,8 @@ func TestNothingReachableIsOneLineNamingCONFIGMAT_ADDR(t *testing.T) {
 	}{
 		{name: "the default address", want: "configmat: cannot reach the ConfigMat server at CONFIGMAT_ADDR=http://127.0.0.1:8080 " +
 			"(dial tcp 127.0.0.1:8080: connect: connection refused); set CONFIGMAT_ADDR to the server's URL, or pass --fallback-file\n"},
-		{name: "an address with a password", addr: "https://user:hunter2@config.example.com/base",
-			want: "configmat: cannot reach the ConfigMat server at CONFIGMAT_ADDR=https://user:xxxxx@config.example.com/base " +
+		{name: "an address with a path", addr: "https://config.example.com/base",
+			want: "configmat: cannot reach the ConfigMat server at CONFIGMAT_ADDR=https://config.example.com/base " +
 				"(dial tcp 127.0.0.1:8080: connect: connection refused); set CONFIGMAT_ADDR to the server's URL, or pass --fallback-file\n"},
 		{name: "with a fallback file that cannot answer", fallback: "/tmp/cfg.enc",
 			want: "configmat: cannot reach the ConfigMat server at CONFIGMAT_ADDR=http://127.0.0.1:8080 " +
