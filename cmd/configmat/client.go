@@ -56,7 +56,6 @@ func loadClientSettings(getenv func(string) string) (clientSettings, error) {
 	return s, nil
 }
 
-
 // configSource is what the client commands read configurations from: the
 // SDK's client in the binary, a fake in the tests.
 type configSource interface {
