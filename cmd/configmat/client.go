@@ -15,7 +15,7 @@ import (
 // them.
 const (
 	envClientAddr   = "CONFIGMAT_ADDR"
-	envClientAPIKey = "CONFIGMAT_API_KEY"
+	envClientAPIKey = "CONFIGMAT_API_KEY" // #nosec G101 -- the name of the variable, not a credential
 	// defaultClientAddr is CONFIGMAT_ADDR's default.
 	defaultClientAddr = "http://127.0.0.1:8080"
 )
