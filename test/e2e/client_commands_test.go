@@ -364,8 +364,14 @@ func testRunWatch(t *testing.T, cli clientCLI, fx *tenantFixture, slug string) {
 	changed := fx.setValues(t, slug, "stage", objects{"app": {"color": plain("blue")}})
 	next("term")
 	next("color=blue")
-	if want := fmt.Sprintf("configmat: the configuration changed (version %d): restarting sh\n", changed.Version); !strings.Contains(stderr.String(), want) {
-		t.Errorf("run's stderr lacks %q:\n%s", want, stderr.String())
+	// run said so before it started the new child, but its stderr reaches
+	// this process through a pipe of its own: wait for the line to arrive.
+	want := fmt.Sprintf("configmat: the configuration changed (version %d): restarting sh\n", changed.Version)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("run's stderr lacks %q:\n%s", want, stderr.String())
+			break
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
