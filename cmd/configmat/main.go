@@ -22,9 +22,15 @@ var version = "dev"
 type env struct {
 	args   []string
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ is the whole environment, as os.Environ gives it, which
+	// `configmat run` passes on to its child; nil is an empty one.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	// client, when not nil, replaces the SDK as the client commands'
+	// source of configurations.
+	client func(clientSettings) (configSource, error)
 }
 
 // exitError carries a specific exit status, and the line to print (none
@@ -43,10 +49,15 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	os.Exit(runMain(env{args: os.Args[1:], getenv: os.Getenv, environ: os.Environ, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// runMain runs e's command line as the binary does: SIGTERM and SIGINT
+// cancel the command's context (`run` forwards them to its child instead).
+func runMain(e env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	e := env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	os.Exit(run(ctx, e))
+	return run(ctx, e)
 }
 
 const usage = `configmat: configuration and secrets service
@@ -62,8 +73,16 @@ Usage:
                                                     print a new API key once
   configmat audit verify --tenant S                 verify a tenant's audit chain
                                                     (exit 0 intact, 1 broken, 2 error)
+  configmat run --asset A --environment E [--watch] [--fallback-file F] -- CMD [ARG...]
+                                                    run CMD with the configuration in its
+                                                    environment (a client of a running server)
+  configmat export --asset A --environment E [--format dotenv|json|yaml|shell] [--template FILE]
+                                                    print the configuration (a client of a
+                                                    running server)
 
-Settings are read from the environment; see .env.example.
+Settings are read from the environment; see .env.example. The client
+commands run and export read only CONFIGMAT_ADDR (default
+http://127.0.0.1:8080) and CONFIGMAT_API_KEY.
 `
 
 // run executes one command line and returns the exit status.
@@ -135,6 +154,10 @@ func dispatch(ctx context.Context, e env) error {
 		if name, args := sub("verify"); name != "" {
 			return cmdAuditVerify(ctx, e, args)
 		}
+	case "run":
+		return cmdRun(ctx, e, rest)
+	case "export":
+		return cmdExport(ctx, e, rest)
 	}
 	if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help") {
 		fmt.Fprint(e.stdout, usage)
