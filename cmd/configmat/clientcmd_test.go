@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/configmat/configmat/test/e2etest"
 )
 
 // testAPIKey is the credential the client commands' tests run with: it must
@@ -259,7 +261,7 @@ func TestRunWatchFollowsTheSource(t *testing.T) {
 	}
 	defer r.Close()
 	out := readLines(r)
-	stderr := &lockedBuffer{}
+	stderr := &e2etest.SafeBuffer{}
 	e := envFor([]string{"run", "--watch", "--grace", "5s", "--asset", "a", "--environment", "e", "--", os.Args[0]},
 		map[string]string{envClientAPIKey: testAPIKey}, helperEnviron(childPrintEnv+"=APP_COLOR"), w, stderr, src)
 	done := make(chan int, 1)
@@ -307,22 +309,4 @@ func TestRunWatchFollowsTheSource(t *testing.T) {
 	if n := strings.Count(out.String(), "ready pid"); n != 2 {
 		t.Errorf("%d children started, want 2:\n%s", n, out)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -319,7 +318,7 @@ func testRunWatch(t *testing.T, cli clientCLI, fx *tenantFixture, slug string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuilder
+	var stderr e2etest.SafeBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -439,22 +438,4 @@ func testFallbackFile(t *testing.T, cli clientCLI, fx *tenantFixture, password s
 			t.Errorf("configmat %s with nothing reachable: exit %d, stdout %q, stderr %q; want exit 1 and one line starting %q", args[0], code, stdout, stderr, wantStart)
 		}
 	}
-}
-
-// lockedBuilder is a strings.Builder safe for a writer and a reader at once.
-type lockedBuilder struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuilder) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuilder) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

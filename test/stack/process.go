@@ -1,23 +1,23 @@
 package stack
 
 import (
-	"bytes"
 	"os/exec"
-	"sync"
 	"syscall"
+
+	"github.com/configmat/configmat/test/e2etest"
 )
 
 // process is a running child whose combined output is kept.
 type process struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *e2etest.SafeBuffer
 	done chan struct{}
 }
 
 // startProcess starts cmd, keeping its output, and killed with SIGKILL
 // should the test process die first.
 func startProcess(cmd *exec.Cmd) (*process, error) {
-	out := &lockedBuffer{}
+	out := &e2etest.SafeBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -51,23 +51,3 @@ func (p *process) signal(sig syscall.Signal) {
 
 // logs returns the output so far.
 func (p *process) logs() string { return p.out.String() }
-
-// lockedBuffer is a bytes.Buffer safe for a writer and readers at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends to the buffer.
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
