@@ -83,6 +83,26 @@ func openSource(e env, s clientSettings) (configSource, error) {
 	return newSDKSource(s)
 }
 
+// firstRead is what both client commands do first: read CONFIGMAT_ADDR and
+// CONFIGMAT_API_KEY, open the source (keeping the configuration in
+// fallback, when set) and read asset's configuration in environment.
+func firstRead(ctx context.Context, e env, fallback, asset, environment string) (configSource, resolved, error) {
+	s, err := loadClientSettings(e.getenv)
+	if err != nil {
+		return nil, resolved{}, err
+	}
+	s.FallbackFile = fallback
+	src, err := openSource(e, s)
+	if err != nil {
+		return nil, resolved{}, err
+	}
+	cfg, err := readConfig(ctx, e, src, s, asset, environment)
+	if err != nil {
+		return nil, resolved{}, err
+	}
+	return src, cfg, nil
+}
+
 // readConfig reads the configuration once, and says on stderr when it came
 // from the fallback file. With nothing reachable and no fallback file it
 // answers one line naming CONFIGMAT_ADDR (exit status 1).

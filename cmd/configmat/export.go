@@ -38,16 +38,7 @@ func cmdExport(ctx context.Context, e env, args []string) error {
 	} else if !slices.Contains(exportFormats, format) {
 		return &exitError{code: 2, err: fmt.Errorf("--format must be one of %s, got %q", strings.Join(exportFormats, ", "), format)}
 	}
-	s, err := loadClientSettings(e.getenv)
-	if err != nil {
-		return err
-	}
-	s.FallbackFile = fallback
-	src, err := openSource(e, s)
-	if err != nil {
-		return err
-	}
-	cfg, err := readConfig(ctx, e, src, s, asset, environment)
+	_, cfg, err := firstRead(ctx, e, fallback, asset, environment)
 	if err != nil {
 		return err
 	}

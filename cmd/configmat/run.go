@@ -30,16 +30,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if *grace <= 0 {
 		return &exitError{code: 2, err: errors.New("--grace must be a positive duration such as 10s")}
 	}
-	s, err := loadClientSettings(e.getenv)
-	if err != nil {
-		return err
-	}
-	s.FallbackFile = fallback
-	src, err := openSource(e, s)
-	if err != nil {
-		return err
-	}
-	cfg, err := readConfig(ctx, e, src, s, asset, environment)
+	src, cfg, err := firstRead(ctx, e, fallback, asset, environment)
 	if err != nil {
 		return err
 	}
