@@ -8,5 +8,5 @@
 // Store methods return *domain.Error values whose kinds are named in each
 // method's comment; any other failure is returned as an internal error.
 //
-//go:generate go run go.uber.org/mock/mockgen -destination=mocks/mocks.go -package=mocks github.com/configmat/configmat/ports Transactor,GlobalTx,TenantTx,UserStore,TokenStore,Directory,TenantStore,EnvironmentStore,AssetStore,VersionStore,MemberStore,APIKeyStore,AuditStore,ChangePublisher,Clock,ResolutionSource,APIKeyLookup
+//go:generate go run go.uber.org/mock/mockgen -destination=mocks/mocks.go -package=mocks github.com/configmat/configmat/ports Transactor,GlobalTx,TenantTx,UserStore,TokenStore,Directory,TenantStore,EnvironmentStore,AssetStore,VersionStore,SchemaStore,MemberStore,APIKeyStore,AuditStore,ChangePublisher,Clock,ResolutionSource,APIKeyLookup
 package ports

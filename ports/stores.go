@@ -122,6 +122,18 @@ type VersionStore interface {
 	Heads(ctx context.Context, asset domain.AssetID) (map[string]int, error)
 }
 
+// SchemaStore holds the bound tenant's asset schemas, at most one per asset.
+type SchemaStore interface {
+	// Get returns an asset's schema; KindSchemaNotFound when it has none
+	// (or the asset does not exist).
+	Get(ctx context.Context, asset domain.AssetID) (domain.AssetSchema, error)
+	// Put stores s as its asset's schema, replacing the one it had;
+	// KindAssetNotFound when the asset does not exist.
+	Put(ctx context.Context, s domain.AssetSchema) error
+	// Delete removes an asset's schema; KindSchemaNotFound when it has none.
+	Delete(ctx context.Context, asset domain.AssetID) error
+}
+
 // MemberStore holds the bound tenant's memberships.
 type MemberStore interface {
 	// Add inserts a membership; KindMemberExists when the user is a member.

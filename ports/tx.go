@@ -44,6 +44,8 @@ type TenantTx interface {
 	Assets() AssetStore
 	// Versions returns the bound tenant's versions and heads.
 	Versions() VersionStore
+	// Schemas returns the bound tenant's asset schemas.
+	Schemas() SchemaStore
 	// Members returns the bound tenant's memberships.
 	Members() MemberStore
 	// APIKeys returns the bound tenant's API keys.

@@ -270,6 +270,7 @@ func (s tenantTx) Tenants() ports.TenantStore           { return tenantStore(s.g
 func (s tenantTx) Environments() ports.EnvironmentStore { return environmentStore(s.globalTx) }
 func (s tenantTx) Assets() ports.AssetStore             { return assetStore(s.globalTx) }
 func (s tenantTx) Versions() ports.VersionStore         { return versionStore(s.globalTx) }
+func (s tenantTx) Schemas() ports.SchemaStore           { return schemaStore(s.globalTx) }
 func (s tenantTx) Members() ports.MemberStore           { return memberStore(s.globalTx) }
 func (s tenantTx) APIKeys() ports.APIKeyStore           { return apiKeyStore(s.globalTx) }
 func (s tenantTx) Audit() ports.AuditStore              { return auditStore(s.globalTx) }
@@ -287,6 +288,7 @@ var (
 	_ ports.EnvironmentStore = environmentStore{}
 	_ ports.AssetStore       = assetStore{}
 	_ ports.VersionStore     = versionStore{}
+	_ ports.SchemaStore      = schemaStore{}
 	_ ports.AuditStore       = auditStore{}
 	_ ports.ChangePublisher  = publisher{}
 )

@@ -111,6 +111,15 @@ type Asset struct {
 	UpdatedAt   time.Time
 }
 
+// AssetSchema is an asset's JSON Schema (draft 2020-12), which every
+// environment's resolved configuration must satisfy.
+type AssetSchema struct {
+	AssetID AssetID
+	// Schema is the schema's JSON.
+	Schema    json.RawMessage
+	UpdatedAt time.Time
+}
+
 // APIKey is a tenant's credential for SDKs; only its digest is stored.
 type APIKey struct {
 	ID       APIKeyID
@@ -176,6 +185,9 @@ const (
 	ActionValuesChanged      = "values.changed"
 	ActionPromoted           = "values.promoted"
 	ActionRolledBack         = "values.rolled_back"
+	ActionSchemaCreated      = "schema.created"
+	ActionSchemaUpdated      = "schema.updated"
+	ActionSchemaDeleted      = "schema.deleted"
 	ActionAPIKeyCreated      = "api_key.created"
 	ActionAPIKeyRevoked      = "api_key.revoked"
 	ActionMemberAdded        = "member.added"

@@ -26,6 +26,7 @@ const (
 	KindVersionNotFound     Kind = "VERSION_NOT_FOUND"
 	KindAPIKeyNotFound      Kind = "API_KEY_NOT_FOUND" // #nosec G101 -- an error code of the contract, not a credential
 	KindUserNotFound        Kind = "USER_NOT_FOUND"
+	KindSchemaNotFound      Kind = "SCHEMA_NOT_FOUND"
 	KindAssetExists         Kind = "ASSET_ALREADY_EXISTS"
 	KindEnvironmentExists   Kind = "ENVIRONMENT_ALREADY_EXISTS"
 	KindEmailRegistered     Kind = "EMAIL_ALREADY_REGISTERED"
@@ -33,8 +34,15 @@ const (
 	KindLastOwner           Kind = "LAST_OWNER"
 	KindVersionConflict     Kind = "VERSION_CONFLICT"
 	KindConflict            Kind = "CONFLICT"
-	KindUnavailable         Kind = "SERVICE_UNAVAILABLE"
-	KindInternal            Kind = "INTERNAL_ERROR"
+	// KindSchemaViolation: a resolved configuration breaks its asset's
+	// schema; details.violations lists {environment, path, message}.
+	KindSchemaViolation Kind = "SCHEMA_VIOLATION"
+	// KindReferenceError: a write would leave a reference to something
+	// missing, a cycle or a chain too deep; details name the environment,
+	// the path, the reference and the reason.
+	KindReferenceError Kind = "REFERENCE_ERROR"
+	KindUnavailable    Kind = "SERVICE_UNAVAILABLE"
+	KindInternal       Kind = "INTERNAL_ERROR"
 	// KindCanceled is the outcome of work whose caller went away (its
 	// context was canceled) before it finished: not a failure of the
 	// service, and answered to no one, so it has no contract code. A

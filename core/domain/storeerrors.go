@@ -11,6 +11,7 @@ var storeMessages = map[Kind]string{ // #nosec G101 -- error messages, no creden
 	KindVersionNotFound:     "The requested version does not exist.",
 	KindAPIKeyNotFound:      "The requested API key does not exist.",
 	KindUserNotFound:        "The requested user does not exist.",
+	KindSchemaNotFound:      "The asset has no schema.",
 	KindInvalidToken:        "The token is invalid.",
 	KindInvalidAPIKey:       "The API key is invalid.",
 	KindAssetExists:         "An asset with this slug already exists.",

@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Tenants", testTenants},
 		{"Environments", testEnvironments},
 		{"Assets", testAssets},
+		{"Schemas", testSchemas},
 		{"Versions", testVersions},
 		{"Members", testMembers},
 		{"APIKeys", testAPIKeys},

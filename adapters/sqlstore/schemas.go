@@ -1,0 +1,59 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/configmat/configmat/core/domain"
+)
+
+// schemaStore holds the bound tenant's asset schemas.
+type schemaStore struct{ t *txn }
+
+type schemaRow struct {
+	AssetID   string `db:"asset_id"`
+	Schema    []byte `db:"schema"`
+	UpdatedAt dbTime `db:"updated_at"`
+}
+
+func (r schemaRow) schema() domain.AssetSchema {
+	return domain.AssetSchema{AssetID: domain.AssetID(r.AssetID), Schema: json.RawMessage(r.Schema), UpdatedAt: r.UpdatedAt.Time}
+}
+
+// Get returns an asset's schema; SCHEMA_NOT_FOUND.
+func (s schemaStore) Get(ctx context.Context, asset domain.AssetID) (domain.AssetSchema, error) {
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)
+	}
+	return fetch(ctx, s.t, domain.KindSchemaNotFound, "could not read the schema", schemaRow.schema,
+		`SELECT asset_id, schema, updated_at FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?`, string(s.t.tenant), id)
+}
+
+// Put inserts or replaces an asset's schema, only where the asset exists;
+// ASSET_NOT_FOUND.
+func (s schemaStore) Put(ctx context.Context, sch domain.AssetSchema) error {
+	id, ok := canonicalUUID(string(sch.AssetID))
+	if !ok {
+		return domain.StoreError(domain.KindAssetNotFound)
+	}
+	parents := []parent{s.t.assetParent(id)}
+	query, args := underParents(`INSERT INTO asset_schemas (tenant_id, asset_id, schema, updated_at) SELECT ?, ?, ?, ?`,
+		[]any{string(s.t.tenant), id, string(sch.Schema), stamp(sch.UpdatedAt)}, parents)
+	n, err := s.t.execCount(ctx, "could not store the schema",
+		query+` ON CONFLICT (asset_id) DO UPDATE SET schema = excluded.schema, updated_at = excluded.updated_at`, args...)
+	if err != nil || n > 0 {
+		return err
+	}
+	return s.t.missingParent(ctx, parents, domain.KindConflict)
+}
+
+// Delete removes an asset's schema; SCHEMA_NOT_FOUND.
+func (s schemaStore) Delete(ctx context.Context, asset domain.AssetID) error {
+	id, ok := canonicalUUID(string(asset))
+	if !ok {
+		return domain.StoreError(domain.KindSchemaNotFound)
+	}
+	return s.t.execOne(ctx, domain.KindSchemaNotFound, "could not delete the schema",
+		`DELETE FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?`, string(s.t.tenant), id)
+}
