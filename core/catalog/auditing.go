@@ -65,3 +65,9 @@ type valuesRolledBack struct {
 	Version      int    `json:"version"`
 	RestoredFrom int    `json:"restored_from"`
 }
+
+// schemaChanged is the detail of schema.created, schema.updated and
+// schema.deleted.
+type schemaChanged struct {
+	Asset string `json:"asset"`
+}

@@ -79,11 +79,14 @@ type world struct {
 	envs     *mocks.MockEnvironmentStore
 	assets   *mocks.MockAssetStore
 	versions *mocks.MockVersionStore
-	audit    *mocks.MockAuditStore
-	changes  *mocks.MockChangePublisher
-	tenant   domain.Tenant
-	kek      *keys.KEK
-	svc      *Service
+	schemas  *mocks.MockSchemaStore
+	// schema is the asset's schema that schemas answers; none when nil.
+	schema  json.RawMessage
+	audit   *mocks.MockAuditStore
+	changes *mocks.MockChangePublisher
+	tenant  domain.Tenant
+	kek     *keys.KEK
+	svc     *Service
 }
 
 func newWorld(t *testing.T) *world {
@@ -97,6 +100,7 @@ func newWorld(t *testing.T) *world {
 		envs:     mocks.NewMockEnvironmentStore(ctrl),
 		assets:   mocks.NewMockAssetStore(ctrl),
 		versions: mocks.NewMockVersionStore(ctrl),
+		schemas:  mocks.NewMockSchemaStore(ctrl),
 		audit:    mocks.NewMockAuditStore(ctrl),
 		changes:  mocks.NewMockChangePublisher(ctrl),
 	}
@@ -105,6 +109,13 @@ func newWorld(t *testing.T) *world {
 	stores.EXPECT().Assets().Return(w.assets).AnyTimes()
 	stores.EXPECT().Versions().Return(w.versions).AnyTimes()
 	stores.EXPECT().Audit().Return(w.audit).AnyTimes()
+	stores.EXPECT().Schemas().Return(w.schemas).AnyTimes()
+	w.schemas.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, id domain.AssetID) (domain.AssetSchema, error) {
+		if w.schema == nil {
+			return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)
+		}
+		return domain.AssetSchema{AssetID: id, Schema: w.schema, UpdatedAt: fixedNow}, nil
+	}).AnyTimes()
 	stores.EXPECT().Changes().Return(w.changes).AnyTimes()
 	w.tx = &fakeTx{t: t, stores: stores}
 	kek, err := keys.ParseKEK(kekHex)

@@ -33,6 +33,9 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 				return RollbackResult{}, err
 			}
 		}
+		if err := s.checkSchema(ctx, st, place{tenant: actor.TenantID, asset: asset.ID, env: env}, old.Snapshot); err != nil {
+			return RollbackResult{}, err
+		}
 		v := domain.Version{
 			TenantID:    actor.TenantID,
 			AssetID:     asset.ID,

@@ -53,11 +53,11 @@ func TestViolationsNameThePathNeverTheValue(t *testing.T) {
 	}
 	secret := "S3cr3t-Value-123"
 	got, err := s.Validate(map[string]map[string]json.RawMessage{"db": {
-		"long":     json.RawMessage(`"` + secret + `"`),
-		"pattern":  json.RawMessage(`"` + secret + `"`),
-		"enum":     json.RawMessage(`"` + secret + `"`),
-		"port":     json.RawMessage(`70000`),
-		"a/b":      json.RawMessage(`2`),
+		"long":    json.RawMessage(`"` + secret + `"`),
+		"pattern": json.RawMessage(`"` + secret + `"`),
+		"enum":    json.RawMessage(`"` + secret + `"`),
+		"port":    json.RawMessage(`70000`),
+		"a/b":     json.RawMessage(`2`),
 	}})
 	if err != nil {
 		t.Fatal(err)
