@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"time"
@@ -95,6 +96,10 @@ type CatalogService interface {
 	Promote(ctx context.Context, actor domain.Actor, slug string, req catalog.PromoteRequest) (catalog.PromoteResult, error)
 	Rollback(ctx context.Context, actor domain.Actor, slug, env string, version int) (catalog.RollbackResult, error)
 	Resolve(ctx context.Context, actor domain.Actor, slug, env string) (catalog.Resolved, error)
+	Compare(ctx context.Context, actor domain.Actor, slug string, envs []string) (catalog.Comparison, error)
+	GetSchema(ctx context.Context, actor domain.Actor, slug string) (catalog.AssetSchema, error)
+	PutSchema(ctx context.Context, actor domain.Actor, slug string, schema json.RawMessage) (catalog.AssetSchema, error)
+	DeleteSchema(ctx context.Context, actor domain.Actor, slug string) error
 }
 
 // IdentityService is the part of identity.Service the HTTP adapter calls.

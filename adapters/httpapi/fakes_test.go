@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -51,6 +52,38 @@ type fakeCatalog struct {
 	promote           func(domain.Actor, string, catalog.PromoteRequest) (catalog.PromoteResult, error)
 	rollback          func(domain.Actor, string, string, int) (catalog.RollbackResult, error)
 	resolve           func(domain.Actor, string, string) (catalog.Resolved, error)
+	compare           func(domain.Actor, string, []string) (catalog.Comparison, error)
+	getSchema         func(domain.Actor, string) (catalog.AssetSchema, error)
+	putSchema         func(domain.Actor, string, json.RawMessage) (catalog.AssetSchema, error)
+	deleteSchema      func(domain.Actor, string) error
+}
+
+func (f *fakeCatalog) Compare(_ context.Context, a domain.Actor, slug string, envs []string) (catalog.Comparison, error) {
+	if f.compare == nil {
+		return catalog.Comparison{}, unexpected("Compare")
+	}
+	return f.compare(a, slug, envs)
+}
+
+func (f *fakeCatalog) GetSchema(_ context.Context, a domain.Actor, slug string) (catalog.AssetSchema, error) {
+	if f.getSchema == nil {
+		return catalog.AssetSchema{}, unexpected("GetSchema")
+	}
+	return f.getSchema(a, slug)
+}
+
+func (f *fakeCatalog) PutSchema(_ context.Context, a domain.Actor, slug string, doc json.RawMessage) (catalog.AssetSchema, error) {
+	if f.putSchema == nil {
+		return catalog.AssetSchema{}, unexpected("PutSchema")
+	}
+	return f.putSchema(a, slug, doc)
+}
+
+func (f *fakeCatalog) DeleteSchema(_ context.Context, a domain.Actor, slug string) error {
+	if f.deleteSchema == nil {
+		return unexpected("DeleteSchema")
+	}
+	return f.deleteSchema(a, slug)
 }
 
 func (f *fakeCatalog) ListEnvironments(_ context.Context, a domain.Actor) ([]domain.Environment, error) {

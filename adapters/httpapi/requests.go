@@ -109,3 +109,8 @@ type apiKeyCreate struct {
 	Environment *string `json:"environment"`
 	ExpiresAt   *string `json:"expires_at"`
 }
+
+// schemaRequest is the body of PUT /assets/{slug}/schema.
+type schemaRequest struct {
+	Schema json.RawMessage `json:"schema"`
+}

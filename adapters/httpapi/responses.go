@@ -423,3 +423,42 @@ func viewAll[T, V any](list []T, view func(T) V) []V {
 	}
 	return views
 }
+
+// schemaView is the answer of GET and PUT /assets/{slug}/schema.
+type schemaView struct {
+	Asset     string          `json:"asset"`
+	Schema    json.RawMessage `json:"schema"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// viewSchema maps an asset's schema.
+func viewSchema(s catalog.AssetSchema) schemaView {
+	return schemaView{Asset: s.Asset, Schema: s.Schema, UpdatedAt: s.UpdatedAt}
+}
+
+// comparisonView is the answer of GET /assets/{slug}/compare.
+type comparisonView struct {
+	Asset        string            `json:"asset"`
+	Environments []string          `json:"environments"`
+	Keys         []comparedKeyView `json:"keys"`
+}
+
+// comparedKeyView is one key across environments: an equality class per
+// environment, null where it is missing.
+type comparedKeyView struct {
+	Key    string          `json:"key"`
+	Secret bool            `json:"secret"`
+	Values map[string]*int `json:"values"`
+}
+
+// viewComparison maps a comparison; no keys give [].
+func viewComparison(c catalog.Comparison) comparisonView {
+	keys := viewAll(c.Keys, func(k catalog.ComparedKey) comparedKeyView {
+		return comparedKeyView{Key: k.Key, Secret: k.Secret, Values: k.Values}
+	})
+	envs := c.Environments
+	if envs == nil {
+		envs = []string{}
+	}
+	return comparisonView{Asset: c.Asset, Environments: envs, Keys: keys}
+}

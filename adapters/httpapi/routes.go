@@ -69,6 +69,10 @@ func (s *server) routes() []route {
 		{http.MethodGet, apiBase + "/assets/{slug}/versions", accessTenant, s.listVersions},
 		{http.MethodGet, apiBase + "/assets/{slug}/versions/{n}", accessTenant, s.getVersion},
 		{http.MethodPost, apiBase + "/assets/{slug}/rollback", accessTenant, s.rollback},
+		{http.MethodGet, apiBase + "/assets/{slug}/compare", accessTenant, s.compare},
+		{http.MethodGet, apiBase + "/assets/{slug}/schema", accessTenant, s.getSchema},
+		{http.MethodPut, apiBase + "/assets/{slug}/schema", accessTenant, s.putSchema},
+		{http.MethodDelete, apiBase + "/assets/{slug}/schema", accessTenant, s.deleteSchema},
 
 		{http.MethodGet, apiBase + "/members", accessTenant, s.listMembers},
 		{http.MethodPost, apiBase + "/members", accessTenant, s.addMember},
