@@ -22,6 +22,8 @@ var scenarios = []scenario{
 	{"stale expected_version changes nothing", testVersionConflict},
 	{"promotion", testPromotion},
 	{"rollback", testRollback},
+	{"schemas", testSchemas},
+	{"compare", testCompare},
 	{"secrets are hidden from the values routes", testSecretsHidden},
 	{"resolved config by caller", testResolvedByCaller},
 	{"resolved config ETag", testResolvedETag},

@@ -313,6 +313,53 @@ func routeCases() []routeCase {
 			},
 		},
 		{
+			route: "GET /api/v1/assets/{slug}/compare", status: http.StatusOK,
+			prepare: get(owner, func(w *routeWorld) string { return assetPath(w.slug) + "/compare?environments=stage,prod" }),
+			check: func(t *testing.T, w *routeWorld, r *response) {
+				wantKeys(t, r.object(t), "asset", "environments", "keys")
+				var c comparison
+				r.decode(t, &c)
+				wantEqual(t, "environments", c.Environments, []string{"stage", "prod"})
+				wantEqual(t, "keys", len(c.Keys), 4)
+			},
+		},
+		{
+			route: "GET /api/v1/assets/{slug}/schema", status: http.StatusOK,
+			prepare: func(t *testing.T, w *routeWorld) (*client, request) {
+				slug := w.fx.newAsset(t)
+				w.fx.owner.send(t, request{method: http.MethodPut, path: assetPath(slug) + "/schema", body: map[string]any{"schema": map[string]any{"type": "object"}}}).
+					want(t, http.StatusOK)
+				return owner(w), request{method: http.MethodGet, path: assetPath(slug) + "/schema"}
+			},
+			volatile: true,
+			check: func(t *testing.T, _ *routeWorld, r *response) {
+				wantKeys(t, r.object(t), "asset", "schema", "updated_at")
+			},
+		},
+		{
+			route: "PUT /api/v1/assets/{slug}/schema", status: http.StatusOK,
+			prepare: func(t *testing.T, w *routeWorld) (*client, request) {
+				return owner(w), request{method: http.MethodPut, path: assetPath(w.fx.newAsset(t)) + "/schema",
+					body: map[string]any{"schema": map[string]any{"type": "object", "required": []string{}}}}
+			},
+			check: func(t *testing.T, _ *routeWorld, r *response) {
+				wantKeys(t, r.object(t), "asset", "schema", "updated_at")
+				var s assetSchema
+				r.decode(t, &s)
+				wantJSON(t, &response{body: s.Schema}, `{"required":[],"type":"object"}`)
+			},
+		},
+		{
+			route: "DELETE /api/v1/assets/{slug}/schema", status: http.StatusNoContent,
+			prepare: func(t *testing.T, w *routeWorld) (*client, request) {
+				slug := w.fx.newAsset(t)
+				w.fx.owner.send(t, request{method: http.MethodPut, path: assetPath(slug) + "/schema", body: map[string]any{"schema": true}}).
+					want(t, http.StatusOK)
+				return owner(w), request{method: http.MethodDelete, path: assetPath(slug) + "/schema"}
+			},
+			check: func(t *testing.T, _ *routeWorld, r *response) { wantEmpty(t, r) },
+		},
+		{
 			route: "GET /api/v1/assets/{slug}/values", status: http.StatusOK,
 			prepare: func(_ *testing.T, w *routeWorld) (*client, request) {
 				return w.fx.sdk(w.key.Key), request{method: http.MethodGet, path: resolvedPath(w.slug, "stage")}

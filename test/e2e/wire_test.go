@@ -203,3 +203,21 @@ type objects map[string]map[string]setValue
 // plain and secret build the values of a change set.
 func plain(v any) setValue     { return setValue{Value: v} }
 func secret(v string) setValue { return setValue{Value: v, Secret: true} }
+
+type assetSchema struct {
+	Asset     string          `json:"asset"`
+	Schema    json.RawMessage `json:"schema"`
+	UpdatedAt string          `json:"updated_at"`
+}
+
+type comparison struct {
+	Asset        string        `json:"asset"`
+	Environments []string      `json:"environments"`
+	Keys         []comparedKey `json:"keys"`
+}
+
+type comparedKey struct {
+	Key    string          `json:"key"`
+	Secret bool            `json:"secret"`
+	Values map[string]*int `json:"values"`
+}
