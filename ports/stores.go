@@ -120,6 +120,16 @@ type VersionStore interface {
 	// Heads returns the current version number of every environment that has
 	// one, for one asset.
 	Heads(ctx context.Context, asset domain.AssetID) (map[string]int, error)
+	// CurrentOf returns, in one statement, the current version in env of
+	// each asset named in slugs that exists (Number 0 and an empty snapshot
+	// for one without a version there), in no particular order: what
+	// references into other assets read, however many they are.
+	CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error)
+	// Referencing returns, in one statement, the current versions in env (in
+	// every environment when env is "") whose snapshot may reference asset
+	// slug: every one holding the text "${slug/" (secrets are sealed and hold
+	// no reference); the caller parses them.
+	Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error)
 }
 
 // SchemaStore holds the bound tenant's asset schemas, at most one per asset.

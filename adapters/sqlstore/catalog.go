@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -409,4 +410,92 @@ func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, r
 	}
 	_, err = t.exec(ctx, row, rowArgs...)
 	return t.fail(err, what)
+}
+
+// assetVersionRow is a row of CurrentOf and Referencing: an asset and its
+// current version in an environment (NULL number and snapshot when it has
+// none).
+type assetVersionRow struct {
+	ID          string           `db:"id"`
+	Slug        string           `db:"slug"`
+	Environment string           `db:"environment"`
+	Number      sql.NullInt64    `db:"number"`
+	CreatedAt   sql.Null[dbTime] `db:"created_at"`
+	CreatedBy   sql.NullString   `db:"created_by"`
+	Message     sql.NullString   `db:"message"`
+	Source      sql.NullString   `db:"source"`
+	Snapshot    []byte           `db:"snapshot"`
+}
+
+// assetVersions converts the rows of CurrentOf and Referencing.
+func (s versionStore) assetVersions(rows []assetVersionRow) ([]domain.AssetVersion, error) {
+	out := make([]domain.AssetVersion, 0, len(rows))
+	for _, r := range rows {
+		if !r.Number.Valid {
+			out = append(out, domain.AssetVersion{Slug: r.Slug, Version: domain.Version{
+				TenantID: s.t.tenant, AssetID: domain.AssetID(r.ID), Environment: r.Environment, Snapshot: domain.Snapshot{},
+			}})
+			continue
+		}
+		v, err := s.version(r.ID, r.Environment, versionRow{
+			Number: int(r.Number.Int64), CreatedAt: r.CreatedAt.V, CreatedBy: r.CreatedBy.String,
+			Message: r.Message.String, Source: r.Source.String, Snapshot: r.Snapshot,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, domain.AssetVersion{Slug: r.Slug, Version: v})
+	}
+	return out, nil
+}
+
+// selectAssetVersion reads an asset (a) with its head (h) and current
+// version (v).
+const selectAssetVersion = `SELECT a.id, a.slug, v.number, v.created_at, v.created_by, v.message, v.source, v.snapshot`
+
+// CurrentOf returns the current version in env of every asset of slugs, in
+// one statement.
+func (s versionStore) CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error) {
+	if len(slugs) == 0 {
+		return []domain.AssetVersion{}, nil
+	}
+	args := []any{env, string(s.t.tenant)}
+	marks := make([]string, len(slugs))
+	for i, slug := range slugs {
+		marks[i] = "?"
+		args = append(args, slug)
+	}
+	var rows []assetVersionRow
+	err := s.t.list(ctx, &rows, selectAssetVersion+`, CAST(? AS TEXT) AS environment
+		FROM assets AS a
+		LEFT JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
+		LEFT JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
+			AND v.environment = h.environment AND v.number = h.current_version
+		WHERE a.tenant_id = ? AND a.slug IN (`+strings.Join(marks, ", ")+`)`, append([]any{env}, args...)...)
+	if err != nil {
+		return nil, s.t.fail(err, "could not read the current versions")
+	}
+	return s.assetVersions(rows)
+}
+
+// Referencing returns the current versions in env (every environment for
+// "") whose snapshot holds "${slug/", in one statement.
+func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error) {
+	p := domain.Problems{}
+	domain.CheckSlug(p, "slug", slug)
+	if len(p) > 0 {
+		return []domain.AssetVersion{}, nil // no reference can name it; nor a LIKE wildcard
+	}
+	var rows []assetVersionRow
+	err := s.t.list(ctx, &rows, selectAssetVersion+`, h.environment
+		FROM version_heads AS h
+		JOIN assets AS a ON a.tenant_id = h.tenant_id AND a.id = h.asset_id
+		JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
+			AND v.environment = h.environment AND v.number = h.current_version
+		WHERE h.tenant_id = ? AND (h.environment = ? OR CAST(? AS TEXT) = '') AND CAST(v.snapshot AS TEXT) LIKE ?`,
+		string(s.t.tenant), env, env, "%${"+slug+"/%")
+	if err != nil {
+		return nil, s.t.fail(err, "could not find the referencing versions")
+	}
+	return s.assetVersions(rows)
 }

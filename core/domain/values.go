@@ -85,6 +85,13 @@ type Version struct {
 	Snapshot Snapshot
 }
 
+// AssetVersion is an asset's current version in one environment, named by
+// the asset's slug: what references between assets read.
+type AssetVersion struct {
+	Slug string
+	Version
+}
+
 // ChangeSet is one edit of an environment's values.
 type ChangeSet struct {
 	Message string

@@ -836,6 +836,21 @@ func (mr *MockVersionStoreMockRecorder) Current(ctx, asset, env any) *gomock.Cal
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Current", reflect.TypeOf((*MockVersionStore)(nil).Current), ctx, asset, env)
 }
 
+// CurrentOf mocks base method.
+func (m *MockVersionStore) CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CurrentOf", ctx, env, slugs)
+	ret0, _ := ret[0].([]domain.AssetVersion)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CurrentOf indicates an expected call of CurrentOf.
+func (mr *MockVersionStoreMockRecorder) CurrentOf(ctx, env, slugs any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CurrentOf", reflect.TypeOf((*MockVersionStore)(nil).CurrentOf), ctx, env, slugs)
+}
+
 // Get mocks base method.
 func (m *MockVersionStore) Get(ctx context.Context, asset domain.AssetID, env string, number int) (domain.Version, error) {
 	m.ctrl.T.Helper()
@@ -911,6 +926,21 @@ func (m *MockVersionStore) LockHead(ctx context.Context, asset domain.AssetID, e
 func (mr *MockVersionStoreMockRecorder) LockHead(ctx, asset, env any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockHead", reflect.TypeOf((*MockVersionStore)(nil).LockHead), ctx, asset, env)
+}
+
+// Referencing mocks base method.
+func (m *MockVersionStore) Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Referencing", ctx, env, slug)
+	ret0, _ := ret[0].([]domain.AssetVersion)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Referencing indicates an expected call of Referencing.
+func (mr *MockVersionStoreMockRecorder) Referencing(ctx, env, slug any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Referencing", reflect.TypeOf((*MockVersionStore)(nil).Referencing), ctx, env, slug)
 }
 
 // MockSchemaStore is a mock of SchemaStore interface.

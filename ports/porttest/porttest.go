@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Environments", testEnvironments},
 		{"Assets", testAssets},
 		{"Schemas", testSchemas},
+		{"ReferenceReads", testReferenceReads},
 		{"Versions", testVersions},
 		{"Members", testMembers},
 		{"APIKeys", testAPIKeys},
