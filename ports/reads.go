@@ -27,10 +27,28 @@ type ResolutionKey struct {
 // V is the resolved value (catalog.Resolved); authorization is the caller's,
 // done before asking.
 type ResolutionSource[V any] interface {
-	// Resolve returns k's current resolution and the ID of the asset it
-	// belongs to, by which committed changes (domain.Change) invalidate it.
+	// Resolve returns k's current resolution and the assets it was read
+	// from, by which committed changes (domain.Change) invalidate it.
 	// KindAssetNotFound and KindEnvironmentNotFound name what is missing.
-	Resolve(ctx context.Context, k ResolutionKey) (V, domain.AssetID, error)
+	Resolve(ctx context.Context, k ResolutionKey) (V, ReadSet, error)
+}
+
+// ReadSet names the assets a resolution was read from: its own, and the
+// other assets of the tenant that its references read (in the same
+// environment). A committed change of any of them in that environment
+// changes the resolution.
+type ReadSet struct {
+	Asset domain.AssetID
+	// References are the other assets, sorted, each once.
+	References []domain.AssetID
+}
+
+// Each calls fn with the read set's asset, then each referenced asset.
+func (r ReadSet) Each(fn func(domain.AssetID)) {
+	fn(r.Asset)
+	for _, a := range r.References {
+		fn(a)
+	}
 }
 
 // APIKeyLookup finds API-key credentials before any tenant is known: each

@@ -24,14 +24,36 @@ const (
 
 // bodyKey identifies a resolution whose answer never changes: a version is
 // immutable, the asset ID outlives any slug (an asset deleted and created
-// again gets a new ID) and what a caller sees depends only on whether it
-// reads secrets.
+// again gets a new ID), what its references read is named by the versions
+// of the assets they read (one version resolves to other content when a
+// referenced value changes), and what a caller sees depends only on whether
+// it reads secrets.
 type bodyKey struct {
 	tenant      domain.TenantID
 	asset       domain.AssetID
 	environment string
 	version     int
-	withSecrets bool
+	// dependencies are the referenced assets at the versions read
+	// ("id@version,..."), "" without references into other assets.
+	dependencies string
+	withSecrets  bool
+}
+
+// dependencyKey writes the dependencies of a resolution for its bodyKey.
+func dependencyKey(deps []catalog.Dependency) string {
+	if len(deps) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, len(deps)*48)
+	for i, d := range deps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, d.AssetID...)
+		b = append(b, '@')
+		b = strconv.AppendInt(b, int64(d.Version), 10)
+	}
+	return string(b)
 }
 
 // encodedBody is the answer of one resolution: the JSON body and its strong
@@ -81,7 +103,8 @@ func (b *resolvedBodies) answer(tenant domain.TenantID, r catalog.Resolved) (*en
 	if r.AssetID == "" {
 		return encodeResolved(r, b.etagKey)
 	}
-	k := bodyKey{tenant: tenant, asset: r.AssetID, environment: r.Environment, version: r.Version, withSecrets: r.WithSecrets}
+	k := bodyKey{tenant: tenant, asset: r.AssetID, environment: r.Environment, version: r.Version,
+		dependencies: dependencyKey(r.Dependencies), withSecrets: r.WithSecrets}
 	b.mu.RLock()
 	e := b.entries[k]
 	b.mu.RUnlock()
@@ -138,7 +161,7 @@ func (b *resolvedBodies) count() int {
 // entrySize is what an entry counts against the buffer's bytes: its body,
 // its key's texts and a fixed overhead for the rest.
 func entrySize(k bodyKey, e *encodedBody) int {
-	return len(e.body) + len(k.tenant) + len(k.asset) + len(k.environment) + len(e.etag) + bodyOverhead
+	return len(e.body) + len(k.tenant) + len(k.asset) + len(k.environment) + len(k.dependencies) + len(e.etag) + bodyOverhead
 }
 
 // encodeResolved encodes r as the answer of GET /assets/{slug}/values with

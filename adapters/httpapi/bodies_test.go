@@ -177,3 +177,29 @@ func TestResolvedRouteServesTheBufferedAnswer(t *testing.T) {
 		t.Errorf("If-None-Match with the buffered ETag answered %d", notModified.Code)
 	}
 }
+
+func TestAReferencedValuesChangeIsAnotherAnswer(t *testing.T) {
+	a := newTestAPI(t)
+	shared := domain.AssetID("asset-shared")
+	deps, value := []catalog.Dependency{{AssetID: shared, Version: 1}}, "from shared v1"
+	a.catalog.resolve = func(domain.Actor, string, string) (catalog.Resolved, error) {
+		r := resolvedAt("asset-1", 3, true, value)
+		r.Dependencies = deps
+		return r, nil
+	}
+	values := "/api/v1/assets/billing/values?environment=prod"
+	first := a.serve(t, newRequest("GET", values, "", "X-API-Key", apiKeyText))
+	// Version 3 again, but its reference read shared at version 2.
+	deps, value = []catalog.Dependency{{AssetID: shared, Version: 2}}, "from shared v2"
+	second := a.serve(t, newRequest("GET", values, "", "X-API-Key", apiKeyText))
+	if first.Code != http.StatusOK || second.Code != http.StatusOK {
+		t.Fatalf("answers %d, %d", first.Code, second.Code)
+	}
+	if second.Body.String() == first.Body.String() || second.Header().Get("ETag") == first.Header().Get("ETag") {
+		t.Fatalf("a change of a referenced asset kept the answer %s and ETag %s", second.Body, second.Header().Get("ETag"))
+	}
+	stale := a.serve(t, newRequest("GET", values, "", "X-API-Key", apiKeyText, "If-None-Match", first.Header().Get("ETag")))
+	if stale.Code != http.StatusOK {
+		t.Errorf("the ETag of before the referenced change answered %d", stale.Code)
+	}
+}

@@ -85,9 +85,9 @@ func (fakeAccess) Access(actor domain.Actor, slug, env string) (ports.Resolution
 // catalog's Resolve, as an API key of the tenant.
 type fakeResolutions struct{ catalog *fakeCatalog }
 
-func (f fakeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Resolved, domain.AssetID, error) {
+func (f fakeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Resolved, ports.ReadSet, error) {
 	r, err := f.catalog.Resolve(ctx, domain.Actor{TenantID: k.Tenant, APIKeyID: "watch"}, k.Asset, k.Environment)
-	return r, r.AssetID, err
+	return r, r.Reads(), err
 }
 
 // testETagKey is the ETag key of the handler under test.

@@ -40,9 +40,11 @@ type Deps struct {
 }
 
 type resolvedEntry struct {
-	value   any
-	assetID domain.AssetID
-	stored  time.Time
+	value any
+	// reads are the assets the resolution was read from: its own and those
+	// its references read; a change of any of them invalidates it.
+	reads  ports.ReadSet
+	stored time.Time
 }
 
 type apiKeyEntry struct {
@@ -78,9 +80,10 @@ type Cache struct {
 	// every change of those maps goes through putResolved, dropResolved,
 	// dropAsset, putAPIKey, dropAPIKey or reset.
 	//
-	// byAsset lists each asset's cached resolutions: a few per environment
-	// (domain.MaxEnvironments bounds them), so a slice.
-	byAsset map[assetRef][]ports.ResolutionKey
+	// byAsset lists the cached resolutions read from each asset: its own
+	// (a few per environment) and those of the assets that reference it,
+	// however many they are.
+	byAsset map[assetRef]set[ports.ResolutionKey]
 	// assetsOf lists, per tenant, the assets that have entries.
 	assetsOf map[domain.TenantID]set[domain.AssetID]
 	// digestOf is the cached digest of each key ID (a key has one text).
@@ -137,7 +140,7 @@ func New(deps Deps) *Cache {
 func (c *Cache) reset() {
 	c.resolved = map[ports.ResolutionKey]resolvedEntry{}
 	c.apiKeys = map[string]apiKeyEntry{}
-	c.byAsset = map[assetRef][]ports.ResolutionKey{}
+	c.byAsset = map[assetRef]set[ports.ResolutionKey]{}
 	c.assetsOf = map[domain.TenantID]set[domain.AssetID]{}
 	c.digestOf = map[domain.APIKeyID]string{}
 	c.keysOf = map[domain.TenantID]set[domain.APIKeyID]{}
@@ -197,37 +200,51 @@ func (c *Cache) Apply(ch domain.Change) {
 	}
 }
 
-// dropAsset drops the resolutions of asset in env, or in every environment
-// when env is "".
+// dropAsset drops the resolutions read from asset in env, or in every
+// environment when env is "": its own and those that reference it.
 func (c *Cache) dropAsset(asset assetRef, env string) {
-	keys, ok := c.byAsset[asset]
-	if !ok {
-		return
-	}
-	kept := keys[:0]
-	for _, k := range keys {
+	var drop []ports.ResolutionKey
+	for k := range c.byAsset[asset] {
 		if env == "" || k.Environment == env {
-			delete(c.resolved, k)
-		} else {
-			kept = append(kept, k)
+			drop = append(drop, k)
 		}
 	}
-	clear(keys[len(kept):])
-	c.setAssetKeys(asset, kept)
+	for _, k := range drop {
+		c.dropResolved(k)
+	}
 }
 
-// setAssetKeys records the resolutions left of asset, forgetting the asset
-// when none is left.
-func (c *Cache) setAssetKeys(asset assetRef, keys []ports.ResolutionKey) {
+// indexResolved records that k was read from asset.
+func (c *Cache) indexResolved(k ports.ResolutionKey, asset domain.AssetID) {
+	ref := assetRef{k.Tenant, asset}
+	keys, ok := c.byAsset[ref]
+	if !ok {
+		keys = set[ports.ResolutionKey]{}
+		c.byAsset[ref] = keys
+		assets := c.assetsOf[k.Tenant]
+		if assets == nil {
+			assets = set[domain.AssetID]{}
+			c.assetsOf[k.Tenant] = assets
+		}
+		assets[asset] = struct{}{}
+	}
+	keys[k] = struct{}{}
+}
+
+// unindexResolved forgets that k was read from asset, and the asset when
+// no resolution is left of it.
+func (c *Cache) unindexResolved(k ports.ResolutionKey, asset domain.AssetID) {
+	ref := assetRef{k.Tenant, asset}
+	keys := c.byAsset[ref]
+	delete(keys, k)
 	if len(keys) > 0 {
-		c.byAsset[asset] = keys
 		return
 	}
-	delete(c.byAsset, asset)
-	assets := c.assetsOf[asset.tenant]
-	delete(assets, asset.asset)
+	delete(c.byAsset, ref)
+	assets := c.assetsOf[ref.tenant]
+	delete(assets, ref.asset)
 	if len(assets) == 0 {
-		delete(c.assetsOf, asset.tenant)
+		delete(c.assetsOf, ref.tenant)
 	}
 }
 
@@ -244,13 +261,7 @@ func (c *Cache) fresh(stored, now time.Time) bool { return now.Sub(stored) < c.d
 // putResolved stores one resolution with its index entries, evicting another
 // entry when the map is full.
 func (c *Cache) putResolved(k ports.ResolutionKey, e resolvedEntry) {
-	if old, ok := c.resolved[k]; ok {
-		if old.assetID == e.assetID {
-			c.resolved[k] = e
-			return
-		}
-		c.dropResolved(k)
-	}
+	c.dropResolved(k)
 	if len(c.resolved) >= c.deps.MaxEntries {
 		for victim := range c.resolved {
 			c.dropResolved(victim)
@@ -258,17 +269,7 @@ func (c *Cache) putResolved(k ports.ResolutionKey, e resolvedEntry) {
 		}
 	}
 	c.resolved[k] = e
-	ref := assetRef{k.Tenant, e.assetID}
-	keys, ok := c.byAsset[ref]
-	if !ok {
-		assets := c.assetsOf[k.Tenant]
-		if assets == nil {
-			assets = set[domain.AssetID]{}
-			c.assetsOf[k.Tenant] = assets
-		}
-		assets[e.assetID] = struct{}{}
-	}
-	c.byAsset[ref] = append(keys, k)
+	e.reads.Each(func(a domain.AssetID) { c.indexResolved(k, a) })
 }
 
 // dropResolved removes one resolution and its index entries.
@@ -278,18 +279,7 @@ func (c *Cache) dropResolved(k ports.ResolutionKey) {
 		return
 	}
 	delete(c.resolved, k)
-	ref := assetRef{k.Tenant, e.assetID}
-	keys := c.byAsset[ref]
-	for i := range keys {
-		if keys[i] == k {
-			last := len(keys) - 1
-			keys[i] = keys[last]
-			keys[last] = ports.ResolutionKey{}
-			keys = keys[:last]
-			break
-		}
-	}
-	c.setAssetKeys(ref, keys)
+	e.reads.Each(func(a domain.AssetID) { c.unindexResolved(k, a) })
 }
 
 // putAPIKey stores one credential under its digest with its index entries,

@@ -42,7 +42,7 @@ func benchmarkInvalidate(b *testing.B, n, touched int, name string) {
 			asset := domain.AssetID(fmt.Sprintf("asset-%d", i))
 			keys[i] = ports.ResolutionKey{Tenant: tenantA, Asset: string(asset), Environment: "prod", WithSecrets: true}
 			changes[i] = domain.Change{Kind: domain.ChangeValues, TenantID: tenantA, AssetID: asset, Environment: "prod"}
-			c.putResolved(keys[i], resolvedEntry{value: i, assetID: asset})
+			c.putResolved(keys[i], resolvedEntry{value: i, reads: ports.ReadSet{Asset: asset}})
 		}
 		b.ReportAllocs()
 		i := 0
@@ -50,7 +50,7 @@ func benchmarkInvalidate(b *testing.B, n, touched int, name string) {
 			j := i % touched
 			c.Apply(changes[j])
 			c.mu.Lock()
-			c.putResolved(keys[j], resolvedEntry{value: j, assetID: changes[j].AssetID})
+			c.putResolved(keys[j], resolvedEntry{value: j, reads: ports.ReadSet{Asset: changes[j].AssetID}})
 			c.mu.Unlock()
 			i++
 		}

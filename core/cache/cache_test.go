@@ -30,21 +30,23 @@ type source struct {
 	calls   int
 	version int
 	asset   domain.AssetID
-	err     error
+	// refs are the other assets every resolution reads.
+	refs []domain.AssetID
+	err  error
 	// during, when set, runs inside each call, as a write committing while
 	// the read is in flight.
 	during func()
 }
 
-func (s *source) Resolve(_ context.Context, _ ports.ResolutionKey) (int, domain.AssetID, error) {
+func (s *source) Resolve(_ context.Context, _ ports.ResolutionKey) (int, ports.ReadSet, error) {
 	s.calls++
 	if s.during != nil {
 		s.during()
 	}
 	if s.err != nil {
-		return 0, "", s.err
+		return 0, ports.ReadSet{}, s.err
 	}
-	return s.version, s.asset, nil
+	return s.version, ports.ReadSet{Asset: s.asset, References: s.refs}, nil
 }
 
 // keyLookup is an API-key lookup of one credential that counts its calls.
@@ -119,14 +121,14 @@ func TestResolvedInvalidation(t *testing.T) {
 	}
 }
 
-func TestResolutionsReturnTheAssetID(t *testing.T) {
+func TestResolutionsReturnTheReadSet(t *testing.T) {
 	c := liveCache(t, Deps{})
-	src := Resolutions[int](c, &source{version: 1, asset: "asset-1"})
+	src := Resolutions[int](c, &source{version: 1, asset: "asset-1", refs: []domain.AssetID{"asset-2"}})
 	key := ports.ResolutionKey{Tenant: tenantA, Asset: "a", Environment: "prod"}
 	for i, from := range []string{"the source", "the cache"} {
-		_, id, err := src.Resolve(context.Background(), key)
-		if err != nil || id != "asset-1" {
-			t.Fatalf("call %d, from %s: asset %q, %v; want asset-1", i, from, id, err)
+		_, reads, err := src.Resolve(context.Background(), key)
+		if err != nil || reads.Asset != "asset-1" || len(reads.References) != 1 || reads.References[0] != "asset-2" {
+			t.Fatalf("call %d, from %s: reads %+v, %v; want asset-1 and asset-2", i, from, reads, err)
 		}
 	}
 }
@@ -353,8 +355,8 @@ func TestWrapTransactorAppliesOnlyCommittedChanges(t *testing.T) {
 // mapSource answers every key with the asset its slug names in assets.
 type mapSource struct{ assets map[string]domain.AssetID }
 
-func (m mapSource) Resolve(_ context.Context, k ports.ResolutionKey) (int, domain.AssetID, error) {
-	return 1, m.assets[string(k.Tenant)+"/"+k.Asset], nil
+func (m mapSource) Resolve(_ context.Context, k ports.ResolutionKey) (int, ports.ReadSet, error) {
+	return 1, ports.ReadSet{Asset: m.assets[string(k.Tenant)+"/"+k.Asset]}, nil
 }
 
 // digestLookup answers a digest "<tenant>/<key>" with that key of that
@@ -623,21 +625,22 @@ func checkIndexes(t testing.TB, c *Cache) {
 		if _, ok := c.assetsOf[ref.tenant][ref.asset]; !ok {
 			t.Fatalf("assetsOf misses %v", ref)
 		}
-		seen := map[ports.ResolutionKey]bool{}
-		for _, k := range keys {
-			if seen[k] {
-				t.Fatalf("byAsset[%v] names %+v twice", ref, k)
-			}
-			seen[k] = true
+		for k := range keys {
 			e, ok := c.resolved[k]
-			if !ok || k.Tenant != ref.tenant || e.assetID != ref.asset {
-				t.Fatalf("byAsset[%v] names %+v, cached %v under asset %q", ref, k, ok, e.assetID)
+			reads := false
+			e.reads.Each(func(a domain.AssetID) { reads = reads || a == ref.asset })
+			if !ok || k.Tenant != ref.tenant || !reads {
+				t.Fatalf("byAsset[%v] names %+v, cached %v reading %+v", ref, k, ok, e.reads)
 			}
 			indexed++
 		}
 	}
-	if indexed != len(c.resolved) {
-		t.Fatalf("byAsset names %d resolutions, %d are cached", indexed, len(c.resolved))
+	want := 0
+	for _, e := range c.resolved {
+		e.reads.Each(func(domain.AssetID) { want++ })
+	}
+	if indexed != want {
+		t.Fatalf("byAsset names %d reads, the %d cached resolutions read %d", indexed, len(c.resolved), want)
 	}
 	assets := 0
 	for tenant, ids := range c.assetsOf {
@@ -697,6 +700,42 @@ func TestConcurrentMissesStoreOneEntry(t *testing.T) {
 	resolve(t, src, key)
 	if f.calls != 2 || len(c.resolved) != 1 || len(c.byAsset[assetRef{tenantA, "x"}]) != 1 {
 		t.Fatalf("calls %d, %d entries, index %v", f.calls, len(c.resolved), c.byAsset)
+	}
+	checkIndexes(t, c)
+}
+
+func TestAChangeOfAReferencedAssetInvalidates(t *testing.T) {
+	c := liveCache(t, Deps{})
+	f := &source{version: 1, asset: "app", refs: []domain.AssetID{"shared", "other"}}
+	src := Resolutions[int](c, f)
+	prod := ports.ResolutionKey{Tenant: tenantA, Asset: "app", Environment: "prod"}
+	stage := ports.ResolutionKey{Tenant: tenantA, Asset: "app", Environment: "stage"}
+	resolve(t, src, prod)
+	resolve(t, src, stage)
+	checkIndexes(t, c)
+	// A change of a referenced asset in stage drops stage's entry only.
+	c.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenantA, AssetID: "shared", Environment: "stage"})
+	checkIndexes(t, c)
+	resolve(t, src, prod)
+	if f.calls != 2 {
+		t.Fatalf("prod was fetched again (%d calls)", f.calls)
+	}
+	f.version = 2
+	if v := resolve(t, src, stage); v != 2 || f.calls != 3 {
+		t.Fatalf("stage = %d after %d calls, want 2 after 3", v, f.calls)
+	}
+	// A change of the other referenced asset in every environment drops both.
+	c.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenantA, AssetID: "other"})
+	checkIndexes(t, c)
+	if len(c.resolved) != 0 {
+		t.Fatalf("%d entries left after a change of a referenced asset", len(c.resolved))
+	}
+	assertEmpty(t, c)
+	// An asset nobody references changes nothing.
+	resolve(t, src, prod)
+	c.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenantA, AssetID: "unrelated"})
+	if len(c.resolved) != 1 {
+		t.Fatalf("a change of an unrelated asset dropped an entry")
 	}
 	checkIndexes(t, c)
 }

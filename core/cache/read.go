@@ -8,7 +8,8 @@ import (
 )
 
 // Resolutions returns src with its resolutions kept in c: a resolution is
-// served from memory until a committed change of its asset invalidates it,
+// served from memory until a committed change of its asset, or of an asset
+// its references read, invalidates it,
 // MaxAge passes or the feed goes down. The caller authorizes every call
 // before asking; the key says what was authorized.
 func Resolutions[V any](c *Cache, src ports.ResolutionSource[V]) ports.ResolutionSource[V] {
@@ -22,7 +23,7 @@ type resolutions[V any] struct {
 
 // Resolve returns the cached resolution of k, or asks the inner source and
 // caches its answer when nothing invalidated k's tenant meanwhile.
-func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, domain.AssetID, error) {
+func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, ports.ReadSet, error) {
 	c := r.c
 	now := c.deps.Clock.Now()
 	c.mu.RLock()
@@ -31,7 +32,7 @@ func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V,
 		if v, ok := e.value.(V); ok {
 			c.mu.RUnlock()
 			c.counts.resolutionHits.Add(1)
-			return v, e.assetID, nil
+			return v, e.reads, nil
 		}
 	}
 	c.counts.resolutionMisses.Add(1)
@@ -39,9 +40,9 @@ func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V,
 	// may be stored.
 	st := stamp{live: c.live, epoch: c.epoch, gen: c.tenantGen[k.Tenant]}
 	c.mu.RUnlock()
-	v, assetID, err := r.inner.Resolve(ctx, k)
+	v, reads, err := r.inner.Resolve(ctx, k)
 	if !st.live || (err != nil && !ok) {
-		return v, assetID, err
+		return v, reads, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -53,9 +54,9 @@ func (r *resolutions[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V,
 		}
 	}
 	if err == nil && c.live && c.epoch == st.epoch && c.tenantGen[k.Tenant] == st.gen {
-		c.putResolved(k, resolvedEntry{value: v, assetID: assetID, stored: now})
+		c.putResolved(k, resolvedEntry{value: v, reads: reads, stored: now})
 	}
-	return v, assetID, err
+	return v, reads, err
 }
 
 // APIKeys returns lookup with its credentials kept in c, by digest, until a

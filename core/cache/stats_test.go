@@ -77,7 +77,7 @@ type lockedSource struct {
 	inner *source
 }
 
-func (l lockedSource) Resolve(ctx context.Context, k ports.ResolutionKey) (int, domain.AssetID, error) {
+func (l lockedSource) Resolve(ctx context.Context, k ports.ResolutionKey) (int, ports.ReadSet, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.inner.Resolve(ctx, k)

@@ -7,6 +7,7 @@ package catalog
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/configmat/configmat/core/audit"
@@ -117,9 +118,32 @@ type Resolved struct {
 	Version     int
 	Config      map[string]map[string]json.RawMessage
 	// AssetID names the asset for good: a slug can be deleted and created
-	// again, an ID never. With the tenant, AssetID, Environment, Version and
-	// WithSecrets identify the resolution, whose content never changes.
+	// again, an ID never. With the tenant, AssetID, Environment, Version,
+	// Dependencies and WithSecrets identify the resolution, whose content
+	// never changes.
 	AssetID domain.AssetID
+	// Dependencies are the other assets the references of Config read, at
+	// the versions read, sorted by asset ID: the same version resolves to
+	// other content when a referenced value changes.
+	Dependencies []Dependency
 	// WithSecrets says whether Config holds the secrets.
 	WithSecrets bool
+}
+
+// Reads returns the read set of r: its asset and the assets its references
+// read.
+func (r Resolved) Reads() ports.ReadSet {
+	refs := make([]domain.AssetID, 0, len(r.Dependencies))
+	for _, d := range r.Dependencies {
+		refs = append(refs, d.AssetID)
+	}
+	return ports.ReadSet{Asset: r.AssetID, References: refs}
+}
+
+// SameContent reports whether r and other are the same resolution: the same
+// asset, version and dependencies at the same versions, with or without
+// secrets alike.
+func (r Resolved) SameContent(other Resolved) bool {
+	return r.AssetID == other.AssetID && r.Version == other.Version && r.WithSecrets == other.WithSecrets &&
+		slices.Equal(r.Dependencies, other.Dependencies)
 }

@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
@@ -175,6 +178,9 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 		if err != nil {
 			return struct{}{}, err
 		}
+		if err := checkNotReferenced(ctx, st, slug); err != nil {
+			return struct{}{}, err
+		}
 		if err := st.Assets().Delete(ctx, asset.ID); err != nil {
 			return struct{}{}, err
 		}
@@ -185,4 +191,33 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 		return struct{}{}, s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionAssetDeleted, assetTarget(slug), details)
 	})
 	return err
+}
+
+// checkNotReferenced refuses, with REFERENCE_ERROR (reason missing), the
+// deletion of an asset that a current version of another asset references,
+// in any environment.
+func checkNotReferenced(ctx context.Context, st ports.TenantTx, slug string) error {
+	found, err := st.Versions().Referencing(ctx, "", slug)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(found, func(a, b domain.AssetVersion) int {
+		return strings.Compare(a.Slug+"/"+a.Environment, b.Slug+"/"+b.Environment)
+	})
+	for _, av := range found {
+		if av.Slug == slug {
+			continue
+		}
+		for _, obj := range slices.Sorted(maps.Keys(av.Snapshot)) {
+			for _, key := range slices.Sorted(maps.Keys(av.Snapshot[obj])) {
+				for _, r := range refsOf(av.Snapshot[obj][key]) {
+					if r.Asset == slug {
+						e := &refError{at: valueRef{asset: av.Slug, object: obj, key: key}, ref: r, reason: reasonMissing}
+						return e.err(av.Environment, slug)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

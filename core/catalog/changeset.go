@@ -29,6 +29,11 @@ func checkChangeSet(slug, env string, cs domain.ChangeSet) error {
 		for key, v := range entries {
 			domain.CheckKeyName(p, field+"."+key, key)
 			domain.CheckValue(p, field+"."+key+".value", v.Value)
+			if !v.Secret {
+				if _, _, err := parseValue(v.Value); domain.IsKind(err, domain.KindInvalid) {
+					p.Add(field+"."+key+".value", "holds a malformed reference (write $${ for a literal ${)")
+				}
+			}
 		}
 		setKeys += len(entries)
 	}

@@ -110,6 +110,9 @@ func newWorld(t *testing.T) *world {
 	stores.EXPECT().Versions().Return(w.versions).AnyTimes()
 	stores.EXPECT().Audit().Return(w.audit).AnyTimes()
 	stores.EXPECT().Schemas().Return(w.schemas).AnyTimes()
+	// No other asset references this one, nor does it reference another.
+	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).Return([]domain.AssetVersion{}, nil).AnyTimes()
+	w.versions.EXPECT().CurrentOf(gomock.Any(), gomock.Any(), gomock.Any()).Return([]domain.AssetVersion{}, nil).AnyTimes()
 	w.schemas.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, id domain.AssetID) (domain.AssetSchema, error) {
 		if w.schema == nil {
 			return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)

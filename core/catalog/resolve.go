@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
@@ -61,20 +60,17 @@ type storeResolutions struct {
 }
 
 // Resolve reads and decrypts the current configuration of k in one
-// transaction and returns it with the asset's ID, which the cache
-// invalidates by.
-func (r storeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (Resolved, domain.AssetID, error) {
-	var (
-		assetID domain.AssetID
-		out     Resolved
-	)
+// transaction, references replaced, and returns it with the assets it read,
+// which the cache invalidates by. References into other assets add one
+// statement per level of them (CurrentOf), whatever their number.
+func (r storeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (Resolved, ports.ReadSet, error) {
+	var out Resolved
 	slug, env := k.Asset, k.Environment
 	err := r.tx.InTenant(ctx, k.Tenant, func(ctx context.Context, st ports.TenantTx) error {
 		asset, err := assetBySlug(ctx, st, slug)
 		if err != nil {
 			return err
 		}
-		assetID = asset.ID
 		cur, err := st.Versions().Current(ctx, asset.ID, env)
 		if err != nil {
 			return err
@@ -85,17 +81,32 @@ func (r storeResolutions) Resolve(ctx context.Context, k ports.ResolutionKey) (R
 			}
 		}
 		at := place{tenant: k.Tenant, asset: asset.ID, env: env}
-		config, err := resolveConfig(ctx, r.keys, st, at, cur.Snapshot, k.WithSecrets)
+		w := newRefWorld(env, slug, &worldAsset{id: asset.ID, version: cur.Number, snap: cur.Snapshot, at: at})
+		if err := w.load(ctx, st, k.Tenant, slug); err != nil {
+			return err
+		}
+		var open secretOpener
+		if k.WithSecrets {
+			var tenants ports.TenantStore // only asked for when a secret is opened
+			open = func(ctx context.Context, a *worldAsset, obj, key string, v domain.StoredValue) ([]byte, error) {
+				if tenants == nil {
+					tenants = st.Tenants()
+				}
+				return r.keys.Open(ctx, tenants, a.at.aad(obj, key), v.Sealed)
+			}
+		}
+		config, err := newResolver(w, open).config(ctx, slug)
 		if err != nil {
 			return err
 		}
-		out = Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, AssetID: asset.ID, WithSecrets: k.WithSecrets}
+		out = Resolved{Asset: slug, Environment: env, Version: cur.Number, Config: config, AssetID: asset.ID,
+			Dependencies: w.dependencies(), WithSecrets: k.WithSecrets}
 		return nil
 	})
 	if err != nil {
-		return Resolved{}, "", err
+		return Resolved{}, ports.ReadSet{}, err
 	}
-	return out, assetID, nil
+	return out, out.Reads(), nil
 }
 
 // resolveAccess authorizes reading env's resolved configuration and says
@@ -116,34 +127,4 @@ func resolveAccess(actor domain.Actor, env string) (withSecrets bool, err error)
 		return false, err
 	}
 	return actor.Role.AtLeast(domain.RoleEditor), nil
-}
-
-// resolveConfig turns a snapshot into {object: {key: value}}, secrets
-// decrypted with km or, without withSecrets, left out (with objects left
-// empty).
-func resolveConfig(ctx context.Context, km *keys.Manager, st ports.TenantTx, at place, snap domain.Snapshot, withSecrets bool) (map[string]map[string]json.RawMessage, error) {
-	var tenants ports.TenantStore // only asked for when a secret is opened
-	config := make(map[string]map[string]json.RawMessage, len(snap))
-	for obj, stored := range snap {
-		values := make(map[string]json.RawMessage, len(stored))
-		for key, v := range stored {
-			switch {
-			case !v.Secret:
-				values[key] = v.Value
-			case withSecrets:
-				if tenants == nil {
-					tenants = st.Tenants()
-				}
-				plaintext, err := km.Open(ctx, tenants, at.aad(obj, key), v.Sealed)
-				if err != nil {
-					return nil, err
-				}
-				values[key] = plaintext
-			}
-		}
-		if len(values) > 0 {
-			config[obj] = values
-		}
-	}
-	return config, nil
 }

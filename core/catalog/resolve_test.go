@@ -225,7 +225,7 @@ func TestResolveAuthorizesBeforeTheSource(t *testing.T) {
 				if tt.kind != "" {
 					err = sourceErr
 				}
-				source.EXPECT().Resolve(gomock.Any(), *tt.wantKey).Return(stored, assetID, err)
+				source.EXPECT().Resolve(gomock.Any(), *tt.wantKey).Return(stored, ports.ReadSet{Asset: assetID}, err)
 			}
 			svc := New(Deps{Resolutions: source})
 			got, err := svc.Resolve(context.Background(), tt.actor, assetSlug, tt.env)

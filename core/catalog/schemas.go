@@ -82,7 +82,12 @@ func (s *Service) PutSchema(ctx context.Context, actor domain.Actor, slug string
 			if err != nil {
 				return AssetSchema{}, err
 			}
-			found, err := s.violations(ctx, st, compiled, place{tenant: actor.TenantID, asset: asset.ID, env: e.Name}, e.Name, cur.Snapshot)
+			at := place{tenant: actor.TenantID, asset: asset.ID, env: e.Name}
+			w := newRefWorld(e.Name, slug, &worldAsset{id: asset.ID, version: cur.Number, snap: cur.Snapshot, at: at})
+			if err := w.load(ctx, st, actor.TenantID, slug); err != nil {
+				return AssetSchema{}, err
+			}
+			found, err := s.violations(ctx, st, compiled, w, slug)
 			if err != nil {
 				return AssetSchema{}, err
 			}
@@ -128,68 +133,6 @@ func (s *Service) DeleteSchema(ctx context.Context, actor domain.Actor, slug str
 		return struct{}{}, s.deps.Audit.Append(ctx, st.Audit(), actor, domain.ActionSchemaDeleted, assetTarget(slug), schemaChanged{Asset: slug})
 	})
 	return err
-}
-
-// checkSchema checks the snapshot that a write would make the version of at
-// against the asset's schema, when it has one: SCHEMA_VIOLATION, naming
-// at's environment, when it breaks it.
-func (s *Service) checkSchema(ctx context.Context, st ports.TenantTx, at place, snap domain.Snapshot) error {
-	return s.checkSchemaAs(ctx, st, at, at.env, snap)
-}
-
-// checkSchemaAs is checkSchema for a snapshot whose secrets are sealed for
-// at but that would become a version of env (a promotion's source).
-func (s *Service) checkSchemaAs(ctx context.Context, st ports.TenantTx, at place, env string, snap domain.Snapshot) error {
-	sch, err := st.Schemas().Get(ctx, at.asset)
-	if domain.IsKind(err, domain.KindSchemaNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	compiled, err := schema.Compile("schema", sch.Schema)
-	if err != nil {
-		return domain.Wrap(err, "The stored schema could not be compiled.")
-	}
-	violations, err := s.violations(ctx, st, compiled, at, env, snap)
-	if err != nil {
-		return err
-	}
-	if len(violations) > 0 {
-		return violationError(violations)
-	}
-	return nil
-}
-
-// violations resolves snap (its secrets sealed for at) as env's
-// configuration, secrets in plaintext, and returns how it breaks compiled. The plaintexts are wiped before it
-// returns; the messages never hold a value (core/schema writes them).
-func (s *Service) violations(ctx context.Context, st ports.TenantTx, compiled *schema.Schema, at place, env string, snap domain.Snapshot) ([]schemaViolation, error) {
-	config, err := resolveConfig(ctx, s.deps.Keys, st, at, snap, true)
-	if err != nil {
-		return nil, err
-	}
-	defer wipeSecrets(config, snap)
-	found, err := compiled.Validate(config)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]schemaViolation, 0, len(found))
-	for _, v := range found {
-		out = append(out, schemaViolation{Environment: env, Path: v.Path, Message: v.Message})
-	}
-	return out, nil
-}
-
-// wipeSecrets overwrites the plaintexts of snap's secrets in config.
-func wipeSecrets(config map[string]map[string]json.RawMessage, snap domain.Snapshot) {
-	for obj, keys := range snap {
-		for key, v := range keys {
-			if v.Secret {
-				clear(config[obj][key])
-			}
-		}
-	}
 }
 
 // schemaViolation is one entry of SCHEMA_VIOLATION's details.violations.

@@ -95,6 +95,10 @@ type topic struct {
 	// assetID is the asset the topic follows, known once it is resolved:
 	// a slug deleted and created again is another asset.
 	assetID domain.AssetID
+	// refs are the other assets the latest resolution's references read:
+	// a change of one of them changes the topic's content without a new
+	// version.
+	refs map[domain.AssetID]bool
 	// latest is the newest resolution, nil before the first.
 	latest *catalog.Resolved
 	// ready is closed when the first resolution is settled; firstErr is its
@@ -236,10 +240,10 @@ func (h *Hub) refreshLocked(t *topic) {
 func (h *Hub) resolve(t *topic) {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		r, assetID, err := h.deps.Resolutions.Resolve(ctx, t.key)
+		r, reads, err := h.deps.Resolutions.Resolve(ctx, t.key)
 		cancel()
 		h.mu.Lock()
-		h.settleLocked(t, r, assetID, err)
+		h.settleLocked(t, r, reads, err)
 		again := t.dirty && !t.removed
 		t.dirty = false
 		t.resolving = again
@@ -253,7 +257,8 @@ func (h *Hub) resolve(t *topic) {
 // settleLocked hands a resolution of t to its subscribers when it is new,
 // and ends them when the asset is gone. A failure of the first resolution
 // fails Subscribe; a later one is retried after Deps.Retry.
-func (h *Hub) settleLocked(t *topic, r catalog.Resolved, assetID domain.AssetID, err error) {
+func (h *Hub) settleLocked(t *topic, r catalog.Resolved, reads ports.ReadSet, err error) {
+	assetID := reads.Asset
 	if t.removed {
 		return
 	}
@@ -277,6 +282,10 @@ func (h *Hub) settleLocked(t *topic, r catalog.Resolved, assetID domain.AssetID,
 		})
 	case t.latest == nil || changed(*t.latest, r):
 		t.assetID = assetID
+		t.refs = make(map[domain.AssetID]bool, len(reads.References))
+		for _, a := range reads.References {
+			t.refs[a] = true
+		}
 		t.latest = &r
 		for sub := range t.subs {
 			select {
@@ -291,14 +300,15 @@ func (h *Hub) settleLocked(t *topic, r catalog.Resolved, assetID domain.AssetID,
 	}
 }
 
-// changed reports whether next is another resolution than prev: a version
-// is immutable.
+// changed reports whether next is another resolution than prev: another
+// asset or version, or a referenced asset read at another version (a
+// version is immutable, and so is what a set of versions resolves to).
 func changed(prev, next catalog.Resolved) bool {
-	return prev.Version != next.Version || prev.AssetID != next.AssetID
+	return !prev.SameContent(next)
 }
 
-// Apply acts on a committed change: the topics it may have changed are
-// resolved again; the subscriptions of a revoked API key, or of a user
+// Apply acts on a committed change: the topics it may have changed (of its
+// asset, or whose references read its asset) are resolved again; the subscriptions of a revoked API key, or of a user
 // whose membership changed, end. The caller (the process's change feed)
 // applies the read cache's invalidation first, so that the new resolution is
 // read from the store.
@@ -308,7 +318,7 @@ func (h *Hub) Apply(ch domain.Change) {
 	for _, t := range h.topics[ch.TenantID] {
 		switch ch.Kind {
 		case domain.ChangeValues:
-			if (ch.AssetID == "" || t.assetID == "" || t.assetID == ch.AssetID) &&
+			if (ch.AssetID == "" || t.assetID == "" || t.assetID == ch.AssetID || t.refs[ch.AssetID]) &&
 				(ch.Environment == "" || ch.Environment == t.key.Environment) {
 				h.refreshLocked(t)
 			}

@@ -3,6 +3,8 @@ package watch_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +27,8 @@ type store struct {
 	mu       sync.Mutex
 	versions map[string]int // by environment; 0: the asset does not exist
 	asset    domain.AssetID
+	// refs are the versions of the assets every resolution's references read.
+	refs map[domain.AssetID]int
 	fail     error
 	calls    atomic.Int64
 	// gate, when set, holds every resolution until it is closed.
@@ -41,7 +45,7 @@ func (s *store) set(env string, version int) {
 	s.versions[env] = version
 }
 
-func (s *store) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Resolved, domain.AssetID, error) {
+func (s *store) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Resolved, ports.ReadSet, error) {
 	s.calls.Add(1)
 	s.mu.Lock()
 	gate := s.gate
@@ -52,13 +56,17 @@ func (s *store) Resolve(ctx context.Context, k ports.ResolutionKey) (catalog.Res
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
-		return catalog.Resolved{}, "", s.fail
+		return catalog.Resolved{}, ports.ReadSet{}, s.fail
 	}
 	v := s.versions[k.Environment]
 	if v == 0 || s.asset == "" {
-		return catalog.Resolved{}, "", domain.Errorf(domain.KindAssetNotFound, "The requested asset does not exist.")
+		return catalog.Resolved{}, ports.ReadSet{}, domain.Errorf(domain.KindAssetNotFound, "The requested asset does not exist.")
 	}
-	return catalog.Resolved{Asset: k.Asset, Environment: k.Environment, Version: v, AssetID: s.asset, WithSecrets: k.WithSecrets}, s.asset, nil
+	r := catalog.Resolved{Asset: k.Asset, Environment: k.Environment, Version: v, AssetID: s.asset, WithSecrets: k.WithSecrets}
+	for _, id := range slices.Sorted(maps.Keys(s.refs)) {
+		r.Dependencies = append(r.Dependencies, catalog.Dependency{AssetID: id, Version: s.refs[id]})
+	}
+	return r, r.Reads(), nil
 }
 
 // access authorizes like catalog's rule for API keys, which is all these
@@ -155,6 +163,44 @@ func TestSubscribeDeliversCurrentThenEachChange(t *testing.T) {
 	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: assetID, Environment: "prod"})
 	if r := next(t, sub); r.Version != 5 {
 		t.Fatalf("version %d, want 5 and nothing before it", r.Version)
+	}
+}
+
+func TestAChangeOfAReferencedAssetIsAnEvent(t *testing.T) {
+	const shared domain.AssetID = "00000000-0000-4000-8000-0000000000c3"
+	const unrelated domain.AssetID = "00000000-0000-4000-8000-0000000000d4"
+	s := newStore()
+	s.refs = map[domain.AssetID]int{shared: 1}
+	h := newHub(t, s)
+	sub, err := h.Subscribe(t.Context(), keyActor("k1"), "billing", "prod", watch.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := next(t, sub); r.Version != 1 || len(r.Dependencies) != 1 || r.Dependencies[0].Version != 1 {
+		t.Fatalf("first resolution %+v", r)
+	}
+	// The referenced asset changes: same version, other content.
+	s.mu.Lock()
+	s.refs[shared] = 2
+	s.mu.Unlock()
+	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: shared, Environment: "prod"})
+	if r := next(t, sub); r.Version != 1 || r.Dependencies[0] != (catalog.Dependency{AssetID: shared, Version: 2}) {
+		t.Fatalf("after the referenced asset changed: %+v", r)
+	}
+	// A change of the referenced asset elsewhere, of an asset nobody
+	// references, or one that leaves the read versions as they were sends
+	// nothing.
+	calls := s.calls.Load()
+	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: shared, Environment: "stage"})
+	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: unrelated, Environment: "prod"})
+	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: shared, Environment: "prod"})
+	s.set("prod", 2)
+	h.Apply(domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: assetID, Environment: "prod"})
+	if r := next(t, sub); r.Version != 2 {
+		t.Fatalf("version %d, want 2 and nothing before it", r.Version)
+	}
+	if got := s.calls.Load() - calls; got > 2 {
+		t.Errorf("%d resolutions for two changes that concern the topic", got)
 	}
 }
 

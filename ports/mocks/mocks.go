@@ -1373,11 +1373,11 @@ func (m *MockResolutionSource[V]) EXPECT() *MockResolutionSourceMockRecorder[V] 
 }
 
 // Resolve mocks base method.
-func (m *MockResolutionSource[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, domain.AssetID, error) {
+func (m *MockResolutionSource[V]) Resolve(ctx context.Context, k ports.ResolutionKey) (V, ports.ReadSet, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Resolve", ctx, k)
 	ret0, _ := ret[0].(V)
-	ret1, _ := ret[1].(domain.AssetID)
+	ret1, _ := ret[1].(ports.ReadSet)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

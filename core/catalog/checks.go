@@ -1,0 +1,149 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/schema"
+	"github.com/configmat/configmat/ports"
+)
+
+// checkWrite checks, inside a write's transaction, the snapshot that the
+// write would make the current version of (slug, env): every reference of
+// it, and of every asset of env that references slug, must resolve
+// (REFERENCE_ERROR), and its resolved configuration, secrets in plaintext
+// and references replaced, must satisfy the asset's schema
+// (SCHEMA_VIOLATION). snap's secrets are sealed for at (a promotion's
+// source environment; env's own place otherwise).
+func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot) error {
+	w := newRefWorld(env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
+	dependents, err := s.dependents(ctx, st, w, slug)
+	if err != nil {
+		return err
+	}
+	if err := w.load(ctx, st, at.tenant, append([]string{slug}, dependents...)...); err != nil {
+		return err
+	}
+	if e, err := newResolver(w, nil).check(ctx, append([]string{slug}, dependents...)...); err != nil {
+		return err
+	} else if e != nil {
+		return e.err(env, slug)
+	}
+	compiled, err := s.assetSchema(ctx, st, at.asset)
+	if err != nil || compiled == nil {
+		return err
+	}
+	violations, err := s.violations(ctx, st, compiled, w, slug)
+	if err != nil {
+		return err
+	}
+	if len(violations) > 0 {
+		return violationError(violations)
+	}
+	return nil
+}
+
+// dependents adds to w the assets of w's environment whose current version
+// references slug, directly or through others, and returns their slugs.
+func (s *Service) dependents(ctx context.Context, st ports.TenantTx, w *refWorld, slug string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{slug: true}
+	level := []string{slug}
+	for depth := 0; depth < MaxReferenceDepth && len(level) > 0; depth++ {
+		var next []string
+		for _, target := range level {
+			found, err := st.Versions().Referencing(ctx, w.env, target)
+			if err != nil {
+				return nil, err
+			}
+			for _, av := range found {
+				if seen[av.Slug] || !referencesAsset(av.Snapshot, target, av.Slug) {
+					continue
+				}
+				seen[av.Slug] = true
+				w.add(w.assets[w.self].at.tenant, []domain.AssetVersion{av})
+				next = append(next, av.Slug)
+			}
+		}
+		out = append(out, next...)
+		level = next
+	}
+	return out, nil
+}
+
+// referencesAsset reports whether a snapshot of asset self holds a
+// reference into asset target.
+func referencesAsset(snap domain.Snapshot, target, self string) bool {
+	for _, keys := range snap {
+		for _, v := range keys {
+			for _, r := range refsOf(v) {
+				if r.Asset == target && target != self {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// assetSchema returns the asset's compiled schema, nil when it has none.
+func (s *Service) assetSchema(ctx context.Context, st ports.TenantTx, asset domain.AssetID) (*schema.Schema, error) {
+	sch, err := st.Schemas().Get(ctx, asset)
+	if domain.IsKind(err, domain.KindSchemaNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := schema.Compile("schema", sch.Schema)
+	if err != nil {
+		return nil, domain.Wrap(err, "The stored schema could not be compiled.")
+	}
+	return compiled, nil
+}
+
+// violations resolves the configuration of slug in w, secrets in plaintext
+// and references replaced, and returns how it breaks compiled. The
+// plaintexts are wiped before it returns; the messages never hold a value
+// (core/schema writes them).
+func (s *Service) violations(ctx context.Context, st ports.TenantTx, compiled *schema.Schema, w *refWorld, slug string) ([]schemaViolation, error) {
+	openers := map[place]*opener{}
+	defer func() {
+		for _, o := range openers {
+			o.wipe()
+		}
+	}()
+	var derived []json.RawMessage
+	r := newResolver(w, func(ctx context.Context, a *worldAsset, obj, key string, v domain.StoredValue) ([]byte, error) {
+		o, ok := openers[a.at]
+		if !ok {
+			o = s.newOpener(st, a.at)
+			openers[a.at] = o
+		}
+		return o.plaintext(ctx, obj, key, v)
+	})
+	config, err := r.config(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	for _, got := range r.memo {
+		if got.secret {
+			derived = append(derived, got.value)
+		}
+	}
+	defer func() {
+		for _, d := range derived {
+			clear(d)
+		}
+	}()
+	found, err := compiled.Validate(config)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]schemaViolation, 0, len(found))
+	for _, v := range found {
+		out = append(out, schemaViolation{Environment: w.env, Path: v.Path, Message: v.Message})
+	}
+	return out, nil
+}
