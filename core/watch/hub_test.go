@@ -28,9 +28,9 @@ type store struct {
 	versions map[string]int // by environment; 0: the asset does not exist
 	asset    domain.AssetID
 	// refs are the versions of the assets every resolution's references read.
-	refs map[domain.AssetID]int
-	fail     error
-	calls    atomic.Int64
+	refs  map[domain.AssetID]int
+	fail  error
+	calls atomic.Int64
 	// gate, when set, holds every resolution until it is closed.
 	gate chan struct{}
 }

@@ -121,6 +121,7 @@ func (g faultyStores) Tenants() ports.TenantStore   { return faultyTenants{g.s.T
 func (g faultyStores) Assets() ports.AssetStore     { return faultyAssets{g.s.Assets(), g.f} }
 func (g faultyStores) Versions() ports.VersionStore { return faultyVersions{g.s.Versions(), g.f} }
 func (g faultyStores) Members() ports.MemberStore   { return faultyMembers{g.s.Members(), g.f} }
+func (g faultyStores) Schemas() ports.SchemaStore   { return faultySchemas{g.s.Schemas(), g.f} }
 func (g faultyStores) APIKeys() ports.APIKeyStore   { return faultyAPIKeys{g.s.APIKeys(), g.f} }
 func (g faultyStores) Audit() ports.AuditStore      { return faultyAudit{g.s.Audit(), g.f} }
 func (g faultyStores) Changes() ports.ChangePublisher {
@@ -270,6 +271,28 @@ func (x faultyVersions) Create(ctx context.Context, v domain.Version) error {
 }
 func (x faultyVersions) Heads(ctx context.Context, a domain.AssetID) (map[string]int, error) {
 	return call1(x.f, func() (map[string]int, error) { return x.s.Heads(ctx, a) })
+}
+
+func (x faultyVersions) CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error) {
+	return call1(x.f, func() ([]domain.AssetVersion, error) { return x.s.CurrentOf(ctx, env, slugs) })
+}
+func (x faultyVersions) Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error) {
+	return call1(x.f, func() ([]domain.AssetVersion, error) { return x.s.Referencing(ctx, env, slug) })
+}
+
+type faultySchemas struct {
+	s ports.SchemaStore
+	f *faultyTx
+}
+
+func (x faultySchemas) Get(ctx context.Context, a domain.AssetID) (domain.AssetSchema, error) {
+	return call1(x.f, func() (domain.AssetSchema, error) { return x.s.Get(ctx, a) })
+}
+func (x faultySchemas) Put(ctx context.Context, sch domain.AssetSchema) error {
+	return write(x.f, func() error { return x.s.Put(ctx, sch) })
+}
+func (x faultySchemas) Delete(ctx context.Context, a domain.AssetID) error {
+	return write(x.f, func() error { return x.s.Delete(ctx, a) })
 }
 
 type faultyMembers struct {
