@@ -16,12 +16,13 @@ const (
 	maxResolveStatements = 4
 	maxListStatements    = 4
 	// A change set: the tenant binding, the asset with its head and current
-	// version (one statement), the version with its head move, the change
-	// notification, the chain head's lock and the audit entry with its head
-	// move. The first change of an environment finds no head and takes the
-	// long way, which creates it (5 more); a rollback to an earlier version
-	// reads that version (1 more).
-	maxChangeSetStatements      = 6
+	// version (one statement), the versions that may reference the asset
+	// (one statement), the asset's schema, the version with its head move,
+	// the change notification, the chain head's lock and the audit entry
+	// with its head move. The first change of an environment finds no head
+	// and takes the long way, which creates it (5 more); a rollback to an
+	// earlier version reads that version (1 more).
+	maxChangeSetStatements      = 8
 	maxFirstChangeSetStatements = maxChangeSetStatements + 5
 	maxRollbackStatements       = maxChangeSetStatements + 1
 )
@@ -40,7 +41,27 @@ func TestStatementCounts(t *testing.T) {
 		}
 		large[fmt.Sprintf("object%d", o)] = keys
 	}
-	for slug, values := range map[string]map[string]map[string]string{"small": small, "large": large} {
+	// References: an asset of 1,000 keys, 200 of which reference keys of 20
+	// other assets, against one of one key referencing one other asset.
+	referencing := map[string]map[string]string{}
+	for o := range 100 {
+		keys := map[string]string{}
+		for k := range 10 {
+			keys[fmt.Sprintf("key%d", k)] = fmt.Sprintf(`"plain-%d-%d"`, o, k)
+			if k < 2 {
+				target := (o*2 + k) % 20
+				keys[fmt.Sprintf("key%d", k)] = fmt.Sprintf(`"pg://${target-%02d/db.host}:${target-%02d/db.port}"`, target, target)
+			}
+		}
+		referencing[fmt.Sprintf("object%d", o)] = keys
+	}
+	for i := range 20 {
+		slug := fmt.Sprintf("target-%02d", i)
+		newAsset(t, setup, actor, slug)
+		mustApply(t, setup, actor, slug, "prod", set("seed", map[string]map[string]string{"db": {"host": fmt.Sprintf(`"h%d"`, i), "port": `5432`}}))
+	}
+	oneRef := map[string]map[string]string{"db": {"url": `"${target-00/db.host}"`}}
+	for slug, values := range map[string]map[string]map[string]string{"small": small, "large": large, "referencing": referencing, "one-ref": oneRef} {
 		newAsset(t, setup, actor, slug)
 		mustApply(t, setup, actor, slug, "prod", set("seed", values))
 	}
@@ -72,6 +93,11 @@ func TestStatementCounts(t *testing.T) {
 	t.Logf("resolve: %d statements for 1 object, %d for 100 objects of 10 keys", one, hundred)
 	if one != hundred || one > maxResolveStatements || one == 0 {
 		t.Errorf("resolve ran %d statements for 1 object and %d for 100; want the same, at most %d", one, hundred, maxResolveStatements)
+	}
+	oneReference, manyReferences := resolveCount("one-ref", 1), resolveCount("referencing", 1000)
+	t.Logf("resolve: %d statements for 1 reference into 1 asset, %d for 200 references into 20 assets among 1,000 keys", oneReference, manyReferences)
+	if oneReference != manyReferences || oneReference > maxResolveStatements {
+		t.Errorf("resolve ran %d statements for 1 reference and %d for 200 into 20 assets; want the same, at most %d", oneReference, manyReferences, maxResolveStatements)
 	}
 
 	c := newCore(t, counted)
