@@ -50,16 +50,21 @@ func (s *Service) Compare(ctx context.Context, actor domain.Actor, slug string, 
 		}
 		snaps := make([]domain.Snapshot, len(names))
 		openers := make([]*opener, len(names))
+		derived := make([]map[string]bool, len(names))
 		for i, env := range names {
 			cur, err := st.Versions().Current(ctx, asset.ID, env)
 			if err != nil {
 				return Comparison{}, err
 			}
+			at := place{tenant: actor.TenantID, asset: asset.ID, env: env}
 			snaps[i] = cur.Snapshot
-			openers[i] = s.newOpener(st, place{tenant: actor.TenantID, asset: asset.ID, env: env})
+			openers[i] = s.newOpener(st, at)
 			defer openers[i].wipe()
+			if derived[i], err = secretDerived(ctx, st, slug, at, cur.Snapshot); err != nil {
+				return Comparison{}, err
+			}
 		}
-		keys, err := compareKeys(ctx, names, snaps, openers, withSecrets)
+		keys, err := compareKeys(ctx, names, snaps, derived, openers, withSecrets)
 		if err != nil {
 			return Comparison{}, err
 		}
@@ -115,7 +120,7 @@ func compareEnvironments(ctx context.Context, st ports.TenantTx, envs []string) 
 // compareKeys builds the compared keys, sorted by path: each environment's
 // value gets the number of the first earlier environment with an equal
 // value, or the next number.
-func compareKeys(ctx context.Context, names []string, snaps []domain.Snapshot, openers []*opener, withSecrets bool) ([]ComparedKey, error) {
+func compareKeys(ctx context.Context, names []string, snaps []domain.Snapshot, derived []map[string]bool, openers []*opener, withSecrets bool) ([]ComparedKey, error) {
 	paths := map[string]bool{}
 	for _, snap := range snaps {
 		for _, p := range snap.Paths() {
@@ -142,8 +147,9 @@ func compareKeys(ctx context.Context, names []string, snaps []domain.Snapshot, o
 				ck.Values[env] = nil
 				continue
 			}
-			ck.Secret = ck.Secret || v.Secret
-			if v.Secret && !withSecrets {
+			secretish := v.Secret || derived[i][path]
+			ck.Secret = ck.Secret || secretish
+			if secretish && !withSecrets {
 				ck.Values[env] = new(int)
 				continue
 			}
@@ -165,6 +171,33 @@ func compareKeys(ctx context.Context, names []string, snaps []domain.Snapshot, o
 			ck.Values[env] = &class
 		}
 		out = append(out, ck)
+	}
+	return out, nil
+}
+
+// secretDerived returns the paths of snap (the current values of slug at
+// at) whose references reach a secret: for viewers they are secrets too.
+// It opens no secret.
+func secretDerived(ctx context.Context, st ports.TenantTx, slug string, at place, snap domain.Snapshot) (map[string]bool, error) {
+	w := newRefWorld(at.env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
+	if err := w.load(ctx, st, at.tenant, slug); err != nil {
+		return nil, err
+	}
+	r := newResolver(w, nil)
+	out := map[string]bool{}
+	for obj, keys := range snap {
+		for key, v := range keys {
+			if v.Secret {
+				continue
+			}
+			got, e, err := r.resolve(ctx, valueRef{asset: slug, object: obj, key: key})
+			if err != nil {
+				return nil, err
+			}
+			if e == nil && got.secret {
+				out[obj+"."+key] = true
+			}
+		}
 	}
 	return out, nil
 }

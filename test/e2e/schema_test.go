@@ -189,3 +189,32 @@ func testCompare(t *testing.T, st *stack) {
 	viewer.get(t, assetPath(slug)+"/compare?environments=prod,nowhere").wantError(t, http.StatusNotFound, "ENVIRONMENT_NOT_FOUND")
 	viewer.get(t, assetPath(slug)+"/compare?environments=prod,prod").wantError(t, http.StatusBadRequest, "VALIDATION_ERROR")
 }
+
+// testSchemaPromotion checks that a promotion whose result breaks the
+// target's schema (here through a reference that resolves otherwise in the
+// target environment) is refused with 422 and changes nothing, and that its
+// dry run reports the same violations.
+func testSchemaPromotion(t *testing.T, st *stack) {
+	fx := st.newTenant(t)
+	shared, app := fx.newAsset(t), fx.newAsset(t)
+	fx.setValues(t, shared, "stage", objects{"db": {"port": plain(5432)}})
+	fx.setValues(t, shared, "prod", objects{"db": {"port": plain("not a number")}})
+	fx.setValues(t, app, "stage", objects{"db": {"port": plain("${" + shared + "/db.port}")}})
+	fx.setValues(t, app, "prod", objects{"db": {"port": plain(1)}})
+	fx.owner.put(t, assetPath(app)+"/schema", map[string]any{"schema": map[string]any{"properties": map[string]any{"db": map[string]any{
+		"properties": map[string]any{"port": map[string]any{"type": "integer"}}}}}}).want(t, http.StatusOK)
+	before := stateOf(t, fx, app)
+	want := []violation{{"prod", "/db/port", "must be of type integer"}}
+	for _, dry := range []bool{true, false} {
+		e := fx.owner.post(t, assetPath(app)+"/promote", map[string]any{"from": "stage", "to": "prod", "dry_run": dry}).
+			wantError(t, http.StatusUnprocessableEntity, "SCHEMA_VIOLATION")
+		wantEqual(t, "promotion violations", violationsOf(t, e), want)
+	}
+	wantEqual(t, "state after refused promotions", stateOf(t, fx, app), before)
+	// Once the target's referenced value fits, the promotion goes through.
+	fx.setValues(t, shared, "prod", objects{"db": {"port": plain(6432)}})
+	fx.owner.post(t, assetPath(app)+"/promote", map[string]any{"from": "stage", "to": "prod"}).want(t, http.StatusOK)
+	if got := string(resolved(t, fx.owner, app, "prod").Config["db"]["port"]); got != "6432" {
+		t.Errorf("prod's port resolved to %s after the promotion", got)
+	}
+}

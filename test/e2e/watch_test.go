@@ -110,7 +110,45 @@ func TestWatch(t *testing.T) {
 		t.Run("deleted asset", func(t *testing.T) { testWatchDeleted(t, st) })
 		t.Run("viewer stream", func(t *testing.T) { testWatchViewer(t, st) })
 		t.Run("long poll", func(t *testing.T) { testLongPoll(t, st) })
+		t.Run("referenced value", func(t *testing.T) { testWatchReferenced(t, st) })
 	})
+}
+
+// testWatchReferenced checks that a change of a value another asset
+// references is an event of the referencing asset's stream, with the
+// ETag its values route then answers, and that a change of the referenced
+// asset that the references do not read, or in another environment, is one
+// too only when it changes what they read.
+func testWatchReferenced(t *testing.T, st *stack) {
+	fx := st.newTenant(t)
+	shared, app := fx.newAsset(t), fx.newAsset(t)
+	fx.setValues(t, shared, "prod", objects{"db": {"host": plain("h1")}})
+	fx.setValues(t, app, "prod", objects{"db": {"url": plain("pg://${" + shared + "/db.host}")}})
+	key := fx.newAPIKey(t, "").Key
+	sdk := fx.sdk(key)
+	stream := openWatch(t, st, st.srv.URL+watchPath(app, "prod"), map[string]string{"X-API-Key": key})
+	first, rc := nextConfig(t, stream)
+	if string(rc.Config["db"]["url"]) != `"pg://h1"` {
+		t.Fatalf("first event %+v", rc)
+	}
+	fx.setValues(t, shared, "prod", objects{"db": {"host": plain("h2")}})
+	committed := time.Now()
+	ev, rc := nextConfig(t, stream)
+	if late := time.Since(committed); late > watchBound {
+		t.Errorf("the referenced change reached the stream after %v", late)
+	}
+	if rc.Version != 1 || string(rc.Config["db"]["url"]) != `"pg://h2"` || ev.ID == first.ID {
+		t.Fatalf("event after the referenced change: id %s (first %s), %+v", ev.ID, first.ID, rc)
+	}
+	if etag := sdk.get(t, resolvedPath(app, "prod")).want(t, http.StatusOK).header.Get("ETag"); `"`+ev.ID+`"` != etag {
+		t.Fatalf("event id %s, ETag %s", ev.ID, etag)
+	}
+	// shared in stage is not read: nothing; app's own next version follows.
+	fx.setValues(t, shared, "stage", objects{"db": {"host": plain("s")}})
+	fx.setValues(t, app, "prod", objects{"db": {"n": plain(2)}})
+	if _, rc := nextConfig(t, stream); rc.Version != 2 {
+		t.Fatalf("event %+v, want version 2 and nothing before it", rc)
+	}
 }
 
 func testWatchEvents(t *testing.T, st *stack) {
@@ -350,5 +388,45 @@ func TestWatchAcrossProcesses(t *testing.T) {
 		if late := time.Since(committed); late > watchBound {
 			t.Fatalf("the change reached the other process's stream after %v", late)
 		}
+	}
+
+	// A referenced value changed through this process: the other process's
+	// stream of the referencing asset has an event at once, and its values
+	// route (whose cache and encoded answers it invalidates) the new ETag.
+	app := fx.newAsset(t)
+	fx.setValues(t, app, "prod", objects{"db": {"n": plain("${" + slug + "/db.n}")}})
+	onOther := func() *response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, other.URL+resolvedPath(app, "prod"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-API-Key", key)
+		res, err := st.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return &response{label: "GET " + req.URL.Path + " on the other process", status: res.StatusCode, header: res.Header, body: body}
+	}
+	appStream := openWatch(t, st, other.URL+watchPath(app, "prod"), map[string]string{"X-API-Key": key})
+	first, rc := nextConfig(t, appStream)
+	before := onOther().want(t, http.StatusOK)
+	if string(rc.Config["db"]["n"]) != "5" || before.header.Get("ETag") != `"`+first.ID+`"` {
+		t.Fatalf("the referencing config on the other process: %+v, ETag %s", rc, before.header.Get("ETag"))
+	}
+	fx.setValues(t, slug, "prod", objects{"db": {"n": plain(6)}})
+	committed := time.Now()
+	ev, rc := nextConfig(t, appStream)
+	if late := time.Since(committed); late > watchBound {
+		t.Fatalf("the referenced change reached the other process's stream after %v", late)
+	}
+	if rc.Version != 1 || string(rc.Config["db"]["n"]) != "6" || ev.ID == first.ID {
+		t.Fatalf("the other process streamed %+v (id %s, first %s) after the referenced change", rc, ev.ID, first.ID)
+	}
+	after := onOther().want(t, http.StatusOK)
+	if after.header.Get("ETag") != `"`+ev.ID+`"` || after.header.Get("ETag") == before.header.Get("ETag") {
+		t.Fatalf("the other process answers ETag %s (before %s, event %s)", after.header.Get("ETag"), before.header.Get("ETag"), ev.ID)
 	}
 }
