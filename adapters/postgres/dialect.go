@@ -60,6 +60,8 @@ var constraintKinds = map[string]domain.Kind{
 	"api_keys_digest_key":            domain.KindConflict,
 	"audit_entries_pkey":             domain.KindConflict,
 	"audit_heads_pkey":               domain.KindConflict,
+	"asset_schemas_pkey":             domain.KindConflict,
+	"asset_schemas_asset_fkey":       domain.KindAssetNotFound,
 	"user_tokens_user_fkey":          domain.KindUserNotFound,
 	"memberships_tenant_fkey":        domain.KindTenantNotFound,
 	"memberships_user_fkey":          domain.KindUserNotFound,
