@@ -14,7 +14,9 @@ import (
 // it, and of every asset of env that references slug, must resolve
 // (REFERENCE_ERROR), and its resolved configuration, secrets in plaintext
 // and references replaced, must satisfy the asset's schema
-// (SCHEMA_VIOLATION). snap's secrets are sealed for at (a promotion's
+// (SCHEMA_VIOLATION), and so must the resolved configurations of the
+// assets that reference it, which the write changes too (their violations'
+// messages name them). snap's secrets are sealed for at (a promotion's
 // source environment; env's own place otherwise).
 func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot) error {
 	w := newRefWorld(env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
@@ -30,13 +32,27 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 	} else if e != nil {
 		return e.err(env, slug)
 	}
-	compiled, err := s.assetSchema(ctx, st, at.asset)
-	if err != nil || compiled == nil {
-		return err
-	}
-	violations, err := s.violations(ctx, st, compiled, w, slug)
-	if err != nil {
-		return err
+	// The written asset's schema, then those of the assets whose resolved
+	// configuration the write changes through their references.
+	var violations []schemaViolation
+	for _, asset := range append([]string{slug}, dependents...) {
+		compiled, err := s.assetSchema(ctx, st, w.assets[asset].id)
+		if err != nil {
+			return err
+		}
+		if compiled == nil {
+			continue
+		}
+		found, err := s.violations(ctx, st, compiled, w, asset)
+		if err != nil {
+			return err
+		}
+		if asset != slug {
+			for i := range found {
+				found[i].Message = "in asset " + asset + ", which references this one: " + found[i].Message
+			}
+		}
+		violations = append(violations, found...)
 	}
 	if len(violations) > 0 {
 		return violationError(violations)

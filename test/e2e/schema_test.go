@@ -192,8 +192,9 @@ func testCompare(t *testing.T, st *stack) {
 
 // testSchemaPromotion checks that a promotion whose result breaks the
 // target's schema (here through a reference that resolves otherwise in the
-// target environment) is refused with 422 and changes nothing, and that its
-// dry run reports the same violations.
+// target environment) is refused with 422 and changes nothing, that its
+// dry run reports the same violations, and that a change of a referenced
+// value that would break the referencing asset's schema is refused.
 func testSchemaPromotion(t *testing.T, st *stack) {
 	fx := st.newTenant(t)
 	shared, app := fx.newAsset(t), fx.newAsset(t)
@@ -217,4 +218,13 @@ func testSchemaPromotion(t *testing.T, st *stack) {
 	if got := string(resolved(t, fx.owner, app, "prod").Config["db"]["port"]); got != "6432" {
 		t.Errorf("prod's port resolved to %s after the promotion", got)
 	}
+	// A change of the referenced value that would break the referencing
+	// asset's schema is refused too, naming that asset.
+	sharedBefore, appBefore := stateOf(t, fx, shared), stateOf(t, fx, app)
+	e := fx.owner.patch(t, valuesPath(shared, "prod"), map[string]any{"message": "m", "set": objects{"db": {"port": plain("abc")}}}).
+		wantError(t, http.StatusUnprocessableEntity, "SCHEMA_VIOLATION")
+	wantEqual(t, "violations through a reference", violationsOf(t, e),
+		[]violation{{"prod", "/db/port", "in asset " + app + ", which references this one: must be of type integer"}})
+	wantEqual(t, "shared after the refused change", stateOf(t, fx, shared), sharedBefore)
+	wantEqual(t, "app after the refused change", stateOf(t, fx, app), appBefore)
 }
