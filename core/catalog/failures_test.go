@@ -246,3 +246,60 @@ func TestAssetWriteFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { injectFailures(t, tt.steps, tt.run) })
 	}
 }
+
+// TestWriteCheckFailures fails each read of the reference and schema checks
+// of every write that runs them: the write answers that very error and
+// commits nothing.
+func TestWriteCheckFailures(t *testing.T) {
+	// The current version references another asset only where CurrentOf,
+	// which reads it, is the read that fails: else the reference would be
+	// missing before the schema is read.
+	var current domain.Version
+	writes := []struct {
+		name   string
+		expect func(w *world)
+		run    func(w *world) error
+	}{
+		{"change set", func(w *world) {
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current, nil)
+		}, func(w *world) error {
+			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "prod", domain.ChangeSet{Message: "m",
+				Set: map[string]map[string]domain.Value{"db": {"port": {Value: []byte(`2`)}}}})
+			return err
+		}},
+		{"rollback", func(w *world) {
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current, nil)
+		}, func(w *world) error {
+			_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 3)
+			return err
+		}},
+	}
+	for _, write := range writes {
+		for _, read := range []string{"Versions.Referencing", "Versions.CurrentOf", "Schemas.Get"} {
+			t.Run(write.name+"/"+read, func(t *testing.T) {
+				w := newWorld(t)
+				injected := errors.New("injected at " + read)
+				w.readFailure[read] = injected
+				current = version("prod", 3, domain.Snapshot{"db": {"port": plain(`1`)}})
+				if read == "Versions.CurrentOf" {
+					current.Snapshot["db"]["url"] = plain(`"${other/db.host}"`)
+				}
+				write.expect(w)
+				if err := write.run(w); !errors.Is(err, injected) {
+					t.Fatalf("error = %v, want the injected one", err)
+				}
+				w.assertCommitted(false)
+			})
+		}
+	}
+	t.Run("deletion/Versions.Referencing", func(t *testing.T) {
+		w := newWorld(t)
+		injected := errors.New("injected")
+		w.readFailure["Versions.Referencing"] = injected
+		w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+		if err := w.svc.DeleteAsset(w.ctx, admin, assetSlug); !errors.Is(err, injected) {
+			t.Fatalf("error = %v, want the injected one", err)
+		}
+		w.assertCommitted(false)
+	})
+}

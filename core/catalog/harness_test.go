@@ -81,12 +81,15 @@ type world struct {
 	versions *mocks.MockVersionStore
 	schemas  *mocks.MockSchemaStore
 	// schema is the asset's schema that schemas answers; none when nil.
-	schema  json.RawMessage
-	audit   *mocks.MockAuditStore
-	changes *mocks.MockChangePublisher
-	tenant  domain.Tenant
-	kek     *keys.KEK
-	svc     *Service
+	schema json.RawMessage
+	// readFailure makes the reads of the write checks (Schemas.Get,
+	// Versions.Referencing, Versions.CurrentOf) answer an error.
+	readFailure map[string]error
+	audit       *mocks.MockAuditStore
+	changes     *mocks.MockChangePublisher
+	tenant      domain.Tenant
+	kek         *keys.KEK
+	svc         *Service
 }
 
 func newWorld(t *testing.T) *world {
@@ -101,8 +104,10 @@ func newWorld(t *testing.T) *world {
 		assets:   mocks.NewMockAssetStore(ctrl),
 		versions: mocks.NewMockVersionStore(ctrl),
 		schemas:  mocks.NewMockSchemaStore(ctrl),
-		audit:    mocks.NewMockAuditStore(ctrl),
-		changes:  mocks.NewMockChangePublisher(ctrl),
+
+		readFailure: map[string]error{},
+		audit:       mocks.NewMockAuditStore(ctrl),
+		changes:     mocks.NewMockChangePublisher(ctrl),
 	}
 	stores.EXPECT().Tenants().Return(w.tenants).AnyTimes()
 	stores.EXPECT().Environments().Return(w.envs).AnyTimes()
@@ -110,14 +115,21 @@ func newWorld(t *testing.T) *world {
 	stores.EXPECT().Versions().Return(w.versions).AnyTimes()
 	stores.EXPECT().Audit().Return(w.audit).AnyTimes()
 	stores.EXPECT().Schemas().Return(w.schemas).AnyTimes()
-	// No other asset references this one, nor does it reference another.
-	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).Return([]domain.AssetVersion{}, nil).AnyTimes()
-	w.versions.EXPECT().CurrentOf(gomock.Any(), gomock.Any(), gomock.Any()).Return([]domain.AssetVersion{}, nil).AnyTimes()
 	w.schemas.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, id domain.AssetID) (domain.AssetSchema, error) {
-		if w.schema == nil {
+		switch {
+		case w.readFailure["Schemas.Get"] != nil:
+			return domain.AssetSchema{}, w.readFailure["Schemas.Get"]
+		case w.schema == nil:
 			return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)
 		}
 		return domain.AssetSchema{AssetID: id, Schema: w.schema, UpdatedAt: fixedNow}, nil
+	}).AnyTimes()
+	// No other asset references this one, nor does it reference another.
+	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, string) ([]domain.AssetVersion, error) {
+		return []domain.AssetVersion{}, w.readFailure["Versions.Referencing"]
+	}).AnyTimes()
+	w.versions.EXPECT().CurrentOf(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, []string) ([]domain.AssetVersion, error) {
+		return []domain.AssetVersion{}, w.readFailure["Versions.CurrentOf"]
 	}).AnyTimes()
 	stores.EXPECT().Changes().Return(w.changes).AnyTimes()
 	w.tx = &fakeTx{t: t, stores: stores}

@@ -67,8 +67,9 @@ func parseValue(v json.RawMessage) (t template, ok bool, err error) {
 	return t, err == nil, err
 }
 
-// parseTemplate splits s into literal text and references: "$${" is a
-// literal "${", "${asset/object.key}" or "${object.key}" a reference.
+// parseTemplate splits s into literal text and references, left to right:
+// "$${" is a literal "${", "${asset/object.key}" or "${object.key}" a
+// reference ("$$${a.b}" is "$" and a literal "${a.b}").
 func parseTemplate(s string) (template, error) {
 	var (
 		t   template
@@ -112,6 +113,9 @@ func parseReference(text string) (reference, bool) {
 	body := text[2 : len(text)-1]
 	ref := reference{Text: text}
 	if slug, rest, found := strings.Cut(body, "/"); found {
+		if slug == "" {
+			return reference{}, false
+		}
 		ref.Asset, body = slug, rest
 	}
 	obj, key, found := strings.Cut(body, ".")
