@@ -125,6 +125,13 @@ type VersionStore interface {
 	// for one without a version there), in no particular order: what
 	// references into other assets read, however many they are.
 	CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error)
+	// LockShared keeps the heads of assets in env from moving until the
+	// transaction ends (SELECT ... FOR SHARE, in asset order; heads that do
+	// not exist are not created): a write whose values reference those
+	// assets holds it while it checks them, so that a concurrent write of
+	// one of them waits for it, or it for that write (and then reads the
+	// referenced values again). A no-op where writers are serialized.
+	LockShared(ctx context.Context, env string, assets []domain.AssetID) error
 	// Referencing returns, in one statement, the current versions in env (in
 	// every environment when env is "") whose snapshot may reference asset
 	// slug: every one holding the text "${slug/" (secrets are sealed and hold

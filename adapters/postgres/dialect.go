@@ -24,7 +24,7 @@ func (dialect) BindType() int { return sqlx.DOLLAR }
 // Locking locks rows: writers of one head serialize on it, and a deletion
 // waits for the writers of the asset.
 func (dialect) Locking() sqlstore.Locking {
-	return sqlstore.Locking{ForUpdate: " FOR UPDATE", ForKeyShare: " FOR KEY SHARE", WritableCTE: true}
+	return sqlstore.Locking{ForUpdate: " FOR UPDATE", ForKeyShare: " FOR KEY SHARE", ForShare: " FOR SHARE", WritableCTE: true}
 }
 
 // bindTenant binds a transaction to a tenant for row-level security. The
@@ -90,6 +90,10 @@ func (dialect) Violation(err error) (domain.Kind, bool) {
 		return kind, ok
 	case pqerror.CheckViolation:
 		return domain.KindInvalid, true
+	case pqerror.TRDeadlockDetected:
+		// Two writes of assets that reference each other locked each
+		// other's heads; the one aborted may try again.
+		return domain.KindConflict, true
 	}
 	return "", false
 }

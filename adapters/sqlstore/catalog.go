@@ -499,3 +499,27 @@ func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]doma
 	}
 	return s.assetVersions(rows)
 }
+
+// LockShared locks the heads of assets in env against moving, in asset
+// order, until the transaction ends; nothing where the dialect has no row
+// locks (its writers are serialized).
+func (s versionStore) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
+	if s.t.locking.ForShare == "" || len(assets) == 0 {
+		return nil
+	}
+	args := []any{string(s.t.tenant), env}
+	marks := make([]string, 0, len(assets))
+	for _, a := range assets {
+		if id, ok := canonicalUUID(string(a)); ok {
+			marks = append(marks, "?")
+			args = append(args, id)
+		}
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	var locked []string
+	err := s.t.list(ctx, &locked, `SELECT asset_id FROM version_heads WHERE tenant_id = ? AND environment = ? AND asset_id IN (`+
+		strings.Join(marks, ", ")+`) ORDER BY asset_id`+s.t.locking.ForShare, args...)
+	return s.t.fail(err, "could not lock the referenced version heads")
+}

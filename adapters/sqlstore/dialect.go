@@ -46,6 +46,9 @@ type Locking struct {
 	// ForKeyShare ends a SELECT whose rows must not be deleted until the
 	// transaction ends (" FOR KEY SHARE"); "" as ForUpdate.
 	ForKeyShare string
+	// ForShare ends a SELECT whose rows must not change until the
+	// transaction ends (" FOR SHARE"); "" as ForUpdate.
+	ForShare string
 	// WritableCTE says whether an INSERT may run inside a WITH clause: a
 	// guarded head move and the row it points to then take one statement
 	// instead of two.

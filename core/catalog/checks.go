@@ -16,10 +16,15 @@ import (
 // and references replaced, must satisfy the asset's schema
 // (SCHEMA_VIOLATION), and so must the resolved configurations of the
 // assets that reference it, which the write changes too (their violations'
-// messages name them). snap's secrets are sealed for at (a promotion's
-// source environment; env's own place otherwise).
-func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot) error {
-	w := newRefWorld(env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
+// messages name them). Unless lock is false (a dry run, which takes no
+// lock), the referenced assets' heads are locked first (referencedWorld).
+// snap's secrets are sealed for at (a promotion's source environment;
+// env's own place otherwise).
+func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot, lock bool) error {
+	w, err := referencedWorld(ctx, st, slug, env, at, snap, lock)
+	if err != nil {
+		return err
+	}
 	dependents, err := s.dependents(ctx, st, w, slug)
 	if err != nil {
 		return err
@@ -58,6 +63,36 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 		return violationError(violations)
 	}
 	return nil
+}
+
+// referencedWorld returns the world of snap (the written asset's new
+// values) after locking the heads of the assets they reference, which it
+// then reads again (unless lock is false): a concurrent write of one of those assets (removing a
+// key referenced here) either committed before the lock, and is read, or
+// waits for this write, and then finds this write's references when it
+// looks for the versions referencing its asset. Only the assets the written
+// values reach are locked, never the assets that reference the written one
+// (they lock this asset's head in turn), so that writes along a chain of
+// references do not deadlock; two assets that reference each other, written
+// at once, may (PostgreSQL aborts one: CONFLICT, try again).
+func referencedWorld(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot, lock bool) (*refWorld, error) {
+	w := newRefWorld(env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
+	if err := w.load(ctx, st, at.tenant, slug); err != nil {
+		return nil, err
+	}
+	deps := w.dependencies()
+	if len(deps) == 0 || !lock {
+		return w, nil
+	}
+	ids := make([]domain.AssetID, 0, len(deps))
+	for _, d := range deps {
+		ids = append(ids, d.AssetID)
+	}
+	if err := st.Versions().LockShared(ctx, env, ids); err != nil {
+		return nil, err
+	}
+	w = newRefWorld(env, slug, &worldAsset{id: at.asset, snap: snap, at: at})
+	return w, w.load(ctx, st, at.tenant, slug)
 }
 
 // dependents adds to w the assets of w's environment whose current version

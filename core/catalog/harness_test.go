@@ -128,6 +128,9 @@ func newWorld(t *testing.T) *world {
 	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, string) ([]domain.AssetVersion, error) {
 		return []domain.AssetVersion{}, w.readFailure["Versions.Referencing"]
 	}).AnyTimes()
+	w.versions.EXPECT().LockShared(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, []domain.AssetID) error {
+		return w.readFailure["Versions.LockShared"]
+	}).AnyTimes()
 	w.versions.EXPECT().CurrentOf(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, []string) ([]domain.AssetVersion, error) {
 		return []domain.AssetVersion{}, w.readFailure["Versions.CurrentOf"]
 	}).AnyTimes()

@@ -33,7 +33,7 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 				return RollbackResult{}, err
 			}
 		}
-		if err := s.checkWrite(ctx, st, slug, env, place{tenant: actor.TenantID, asset: asset.ID, env: env}, old.Snapshot); err != nil {
+		if err := s.checkWrite(ctx, st, slug, env, place{tenant: actor.TenantID, asset: asset.ID, env: env}, old.Snapshot, true); err != nil {
 			return RollbackResult{}, err
 		}
 		v := domain.Version{

@@ -55,7 +55,7 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		if err := s.applySet(ctx, st, at, snap, cs.Set); err != nil {
 			return EnvironmentValues{}, err
 		}
-		if err := s.checkWrite(ctx, st, slug, env, at, snap); err != nil {
+		if err := s.checkWrite(ctx, st, slug, env, at, snap, true); err != nil {
 			return EnvironmentValues{}, err
 		}
 		v := domain.Version{

@@ -928,6 +928,20 @@ func (mr *MockVersionStoreMockRecorder) LockHead(ctx, asset, env any) *gomock.Ca
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockHead", reflect.TypeOf((*MockVersionStore)(nil).LockHead), ctx, asset, env)
 }
 
+// LockShared mocks base method.
+func (m *MockVersionStore) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockShared", ctx, env, assets)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// LockShared indicates an expected call of LockShared.
+func (mr *MockVersionStoreMockRecorder) LockShared(ctx, env, assets any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockShared", reflect.TypeOf((*MockVersionStore)(nil).LockShared), ctx, env, assets)
+}
+
 // Referencing mocks base method.
 func (m *MockVersionStore) Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error) {
 	m.ctrl.T.Helper()

@@ -75,6 +75,33 @@ func testReferenceReads(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("LockShared", func(t *testing.T) {
+		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+			if err := s.Versions().LockShared(ctx, "stage", []domain.AssetID{shared.ID, empty.ID, "not-a-uuid"}); err != nil {
+				return err
+			}
+			if err := s.Versions().LockShared(ctx, "stage", nil); err != nil {
+				return err
+			}
+			// The locked heads stay readable; a missing one is not created.
+			heads, err := s.Versions().Heads(ctx, empty.ID)
+			if err != nil {
+				return err
+			}
+			if len(heads) != 0 {
+				t.Errorf("LockShared created heads %v", heads)
+			}
+			cur, err := s.Versions().CurrentOf(ctx, "stage", []string{"shared"})
+			if err != nil {
+				return err
+			}
+			if len(cur) != 1 || cur[0].Number != 2 {
+				t.Errorf("CurrentOf after LockShared = %+v", cur)
+			}
+			return nil
+		})
+	})
+
 	t.Run("Referencing", func(t *testing.T) {
 		got := read(t, func(ctx context.Context, s ports.VersionStore) ([]domain.AssetVersion, error) {
 			return s.Referencing(ctx, "", "shared")

@@ -252,3 +252,39 @@ func TestConcurrentEnvironmentCreations(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReferenceAndRemoval races, for 30 rounds, a change set that
+// adds a reference to a key of another asset with one that removes that
+// key: at most one of them may commit, so that no current version is left
+// referencing a missing value.
+func TestConcurrentReferenceAndRemoval(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "refrace")
+	for round := range 30 {
+		shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
+		newAsset(t, c, actor, shared)
+		newAsset(t, c, actor, app)
+		mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`, "port": `1`}}))
+		mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+		errs := concurrently(2, func(i int) error {
+			if i == 0 {
+				_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
+					set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
+				return err
+			}
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, shared, "prod",
+				domain.ChangeSet{Message: "remove", Unset: map[string][]string{"db": {"host"}}})
+			return err
+		})
+		for i, err := range errs {
+			if err != nil && !domain.IsKind(err, domain.KindReferenceError) && !domain.IsKind(err, domain.KindConflict) {
+				t.Fatalf("round %d, writer %d: %v", round, i, err)
+			}
+		}
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: both the reference and the removal of its target committed", round)
+		}
+	}
+}

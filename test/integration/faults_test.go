@@ -276,6 +276,9 @@ func (x faultyVersions) Heads(ctx context.Context, a domain.AssetID) (map[string
 func (x faultyVersions) CurrentOf(ctx context.Context, env string, slugs []string) ([]domain.AssetVersion, error) {
 	return call1(x.f, func() ([]domain.AssetVersion, error) { return x.s.CurrentOf(ctx, env, slugs) })
 }
+func (x faultyVersions) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
+	return write(x.f, func() error { return x.s.LockShared(ctx, env, assets) })
+}
 func (x faultyVersions) Referencing(ctx context.Context, env, slug string) ([]domain.AssetVersion, error) {
 	return call1(x.f, func() ([]domain.AssetVersion, error) { return x.s.Referencing(ctx, env, slug) })
 }
