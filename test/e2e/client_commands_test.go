@@ -172,6 +172,26 @@ func TestClientCommands(t *testing.T) {
 			}
 		})
 
+		t.Run("references are replaced in run and export", func(t *testing.T) {
+			app := fx.newAsset(t)
+			fx.setValues(t, app, "stage", objects{"db": {
+				"url":  plain("postgres://app:${" + slug + "/database.password}@${" + slug + "/database.host}:${" + slug + "/database.port}/app"),
+				"port": plain("${" + slug + "/database.port}"),
+			}})
+			c := cli
+			c.asset = app
+			code, stdout, stderr := c.run(t, append([]string{"export"}, c.flags("--format", "json")...))
+			if code != 0 || stderr != "" {
+				t.Fatalf("export exited %d (stderr %q)", code, stderr)
+			}
+			wantJSON(t, &response{label: "configmat export", body: []byte(stdout)},
+				`{"db":{"port":5432,"url":"postgres://app:`+password+`@db.internal:5432/app"}}`)
+			code, stdout, _ = c.run(t, append([]string{"run"}, c.flags("--", "sh", "-c", `printf '%s|%s' "$DB_PORT" "$DB_URL"`)...))
+			if want := "5432|postgres://app:" + password + "@db.internal:5432/app"; code != 0 || stdout != want {
+				t.Errorf("run exited %d with %q, want %q", code, stdout, want)
+			}
+		})
+
 		t.Run("run --watch restarts the child on a change", func(t *testing.T) {
 			testRunWatch(t, cli, fx, slug)
 		})
