@@ -85,6 +85,14 @@ type AssetStore interface {
 	Update(ctx context.Context, a domain.Asset) error
 	// Delete removes an asset with its versions; KindAssetNotFound.
 	Delete(ctx context.Context, id domain.AssetID) error
+	// LockForDelete locks the asset's row and then every head of it (FOR
+	// UPDATE) until the transaction ends, before a deletion checks that no
+	// other asset references it: a write that references the asset holds
+	// one of those heads (VersionStore.LockShared), so the deletion waits
+	// for it and then sees its reference, or the write waits and then finds
+	// the asset gone. KindAssetNotFound; a no-op where writers are
+	// serialized (beyond that check).
+	LockForDelete(ctx context.Context, id domain.AssetID) error
 }
 
 // VersionStore holds the immutable versions of every asset and environment,

@@ -131,6 +131,31 @@ func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
 		`DELETE FROM assets WHERE tenant_id = ? AND id = ?`, string(s.t.tenant), canonical)
 }
 
+// LockForDelete locks the asset's row, then its heads, against every
+// writer until the transaction ends; ASSET_NOT_FOUND. Where the dialect has
+// no row locks (its writers are serialized) it only checks the asset.
+func (s assetStore) LockForDelete(ctx context.Context, id domain.AssetID) error {
+	canonical, ok := canonicalUUID(string(id))
+	if !ok {
+		return domain.StoreError(domain.KindAssetNotFound)
+	}
+	var found []string
+	if err := s.t.list(ctx, &found, `SELECT id FROM assets WHERE tenant_id = ? AND id = ?`+s.t.locking.ForUpdate,
+		string(s.t.tenant), canonical); err != nil {
+		return s.t.fail(err, "could not lock the asset")
+	}
+	if len(found) == 0 {
+		return domain.StoreError(domain.KindAssetNotFound)
+	}
+	if s.t.locking.ForUpdate == "" {
+		return nil
+	}
+	var heads []string
+	err := s.t.list(ctx, &heads, `SELECT environment FROM version_heads WHERE tenant_id = ? AND asset_id = ? ORDER BY environment`+
+		s.t.locking.ForUpdate, string(s.t.tenant), canonical)
+	return s.t.fail(err, "could not lock the asset's version heads")
+}
+
 // versionStore holds the bound tenant's versions and their heads.
 type versionStore struct{ t *txn }
 

@@ -178,6 +178,9 @@ func (s *Service) DeleteAsset(ctx context.Context, actor domain.Actor, slug stri
 		if err != nil {
 			return struct{}{}, err
 		}
+		if err := st.Assets().LockForDelete(ctx, asset.ID); err != nil {
+			return struct{}{}, namedAssetError(slug, err)
+		}
 		if err := checkNotReferenced(ctx, st, slug); err != nil {
 			return struct{}{}, err
 		}

@@ -190,6 +190,7 @@ func TestUpdateAssetWithoutChange(t *testing.T) {
 func TestDeleteAsset(t *testing.T) {
 	w := newWorld(t)
 	w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+	w.assets.EXPECT().LockForDelete(gomock.Any(), assetID).Return(nil)
 	w.assets.EXPECT().Delete(gomock.Any(), assetID).Return(nil)
 	entry := w.expectAudit()
 	published := w.expectPublish()

@@ -221,6 +221,9 @@ func TestAssetWriteFailures(t *testing.T) {
 	updateAsset := step{"Assets.Update", func(w *world, err error) *gomock.Call {
 		return w.assets.EXPECT().Update(gomock.Any(), gomock.Any()).Return(err)
 	}}
+	lockForDelete := step{"Assets.LockForDelete", func(w *world, err error) *gomock.Call {
+		return w.assets.EXPECT().LockForDelete(gomock.Any(), assetID).Return(err)
+	}}
 	deleteAsset := step{"Assets.Delete", func(w *world, err error) *gomock.Call {
 		return w.assets.EXPECT().Delete(gomock.Any(), assetID).Return(err)
 	}}
@@ -238,7 +241,7 @@ func TestAssetWriteFailures(t *testing.T) {
 			_, err := w.svc.UpdateAsset(w.ctx, editor, assetSlug, AssetPatch{Name: &name})
 			return err
 		}},
-		{"delete", []step{stepBySlug(), deleteAsset, stepPublish(), stepAuditLockHead(), stepAuditAppend()}, func(w *world) error {
+		{"delete", []step{stepBySlug(), lockForDelete, deleteAsset, stepPublish(), stepAuditLockHead(), stepAuditAppend()}, func(w *world) error {
 			return w.svc.DeleteAsset(w.ctx, admin, assetSlug)
 		}},
 	}
@@ -297,6 +300,7 @@ func TestWriteCheckFailures(t *testing.T) {
 		injected := errors.New("injected")
 		w.readFailure["Versions.Referencing"] = injected
 		w.assets.EXPECT().BySlug(gomock.Any(), assetSlug).Return(testAsset, nil)
+		w.assets.EXPECT().LockForDelete(gomock.Any(), assetID).Return(nil)
 		if err := w.svc.DeleteAsset(w.ctx, admin, assetSlug); !errors.Is(err, injected) {
 			t.Fatalf("error = %v, want the injected one", err)
 		}

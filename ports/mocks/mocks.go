@@ -769,6 +769,20 @@ func (mr *MockAssetStoreMockRecorder) LockBySlug(ctx, slug any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockBySlug", reflect.TypeOf((*MockAssetStore)(nil).LockBySlug), ctx, slug)
 }
 
+// LockForDelete mocks base method.
+func (m *MockAssetStore) LockForDelete(ctx context.Context, id domain.AssetID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockForDelete", ctx, id)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// LockForDelete indicates an expected call of LockForDelete.
+func (mr *MockAssetStoreMockRecorder) LockForDelete(ctx, id any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockForDelete", reflect.TypeOf((*MockAssetStore)(nil).LockForDelete), ctx, id)
+}
+
 // Update mocks base method.
 func (m *MockAssetStore) Update(ctx context.Context, a domain.Asset) error {
 	m.ctrl.T.Helper()

@@ -131,3 +131,38 @@ func testReferenceReads(t *testing.T, open Opener) {
 		}
 	})
 }
+
+// testLockForDelete checks AssetStore.LockForDelete: it finds its asset
+// (not another tenant's) and changes nothing.
+func testLockForDelete(t *testing.T, open Opener) {
+	tx := open(t)
+	tenant := NewTenant(t, tx)
+	other := NewTenant(t, tx)
+	asset := NewAsset(t, tx, tenant.ID, "doomed")
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		if _, err := s.Versions().LockHead(ctx, asset.ID, "stage"); err != nil {
+			return err
+		}
+		return s.Assets().LockForDelete(ctx, asset.ID)
+	})
+	for name, tc := range map[string]struct {
+		tenant domain.TenantID
+		id     domain.AssetID
+	}{
+		"OtherTenant": {other.ID, asset.ID},
+		"NotAUUID":    {tenant.ID, "not-a-uuid"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tx.InTenant(t.Context(), tc.tenant, func(ctx context.Context, s ports.TenantTx) error {
+				return s.Assets().LockForDelete(ctx, tc.id)
+			})
+			wantKind(t, err, domain.KindAssetNotFound)
+		})
+	}
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		if _, err := s.Assets().BySlug(ctx, "doomed"); err != nil {
+			return err
+		}
+		return nil
+	})
+}

@@ -288,3 +288,36 @@ func TestConcurrentReferenceAndRemoval(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReferenceAndDeletion races, for 30 rounds, a change set
+// that adds a reference into another asset with the deletion of that
+// asset: at most one of them may commit.
+func TestConcurrentReferenceAndDeletion(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "delrace")
+	for round := range 30 {
+		shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
+		newAsset(t, c, actor, shared)
+		newAsset(t, c, actor, app)
+		mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`}}))
+		mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+		errs := concurrently(2, func(i int) error {
+			if i == 0 {
+				_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
+					set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
+				return err
+			}
+			return c.Catalog.DeleteAsset(t.Context(), actor, shared)
+		})
+		for i, err := range errs {
+			if err != nil && !domain.IsKind(err, domain.KindReferenceError) && !domain.IsKind(err, domain.KindConflict) {
+				t.Fatalf("round %d, writer %d: %v", round, i, err)
+			}
+		}
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: both the reference and the deletion of its asset committed", round)
+		}
+	}
+}

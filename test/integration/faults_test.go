@@ -235,6 +235,9 @@ func (x faultyAssets) Update(ctx context.Context, a domain.Asset) error {
 func (x faultyAssets) Delete(ctx context.Context, id domain.AssetID) error {
 	return write(x.f, func() error { return x.s.Delete(ctx, id) })
 }
+func (x faultyAssets) LockForDelete(ctx context.Context, id domain.AssetID) error {
+	return write(x.f, func() error { return x.s.LockForDelete(ctx, id) })
+}
 
 type faultyVersions struct {
 	s ports.VersionStore
