@@ -123,6 +123,19 @@ var boundaryRules = []boundaryRule{
 		allow:    append(slices.Clone(adapterImports), "./adapters/sqlstore/..."),
 	},
 	{
+		rule: "adapters/console embeds the web console's files and serves them; it holds no rule, so it and its tests " +
+			"import only the standard library (the browser calls the HTTP API)",
+		packages: []string{"./adapters/console/..."},
+		allow:    []string{stdlib, sameAdapter},
+	},
+	{
+		rule: "adapters/console embeds the web console's files and serves them; it holds no rule, so it and its tests " +
+			"import only the standard library (the browser calls the HTTP API)",
+		packages: []string{"./adapters/console/..."},
+		files:    testFiles,
+		allow:    []string{stdlib, sameAdapter},
+	},
+	{
 		rule:     "api and migrations embed files and import only the standard library",
 		packages: []string{"./api/...", "./migrations/..."},
 		allow:    []string{stdlib},

@@ -61,9 +61,22 @@ type Config struct {
 	// Watch follows resolved configurations for watch streams and long
 	// polls (core.Core.Watch); New requires it.
 	Watch WatchService
+	// Console, when set, is the web console: GET / redirects to /console/
+	// and every path it lists answers GET and HEAD with it, for anyone and
+	// never rate limited (its pages call the API, which counts those calls
+	// as the signed-in user's). Nil leaves / and /console unrouted.
+	Console Console
 	// WatchKeepAlive is how often an idle watch stream sends a comment
 	// line; 0 means DefaultWatchKeepAlive.
 	WatchKeepAlive time.Duration
+}
+
+// Console is the web console as the API serves it (adapters/console).
+type Console interface {
+	http.Handler
+	// Paths lists every path the console answers, without a trailing
+	// slash.
+	Paths() []string
 }
 
 // RequestObserver is told of every request when its access log line is

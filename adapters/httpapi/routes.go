@@ -89,7 +89,28 @@ func (s *server) routes() []route {
 	if s.metrics != nil {
 		routes = append(routes, route{http.MethodGet, metricsPath, accessOpen, s.getMetrics})
 	}
+	if s.console != nil {
+		routes = append(routes, route{http.MethodGet, "/", accessOpen, redirectToConsole})
+		for _, p := range s.console.Paths() {
+			routes = append(routes, route{http.MethodGet, p, accessOpen, s.serveConsole})
+		}
+	}
 	return routes
+}
+
+// consoleHome is where GET / sends a browser.
+const consoleHome = "/console/"
+
+// redirectToConsole answers GET / with a redirect to the console.
+func redirectToConsole(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, consoleHome, http.StatusFound)
+	return nil
+}
+
+// serveConsole answers one of the console's paths with the console.
+func (s *server) serveConsole(w http.ResponseWriter, r *http.Request) error {
+	s.console.ServeHTTP(w, r)
+	return nil
 }
 
 // metricsPath is where the Prometheus metrics are served.

@@ -38,6 +38,8 @@ type server struct {
 	watch WatchService
 	// keepAlive is how often an idle stream sends a comment line.
 	keepAlive time.Duration
+	// console serves the web console; nil when none.
+	console Console
 }
 
 // New returns the HTTP handler of the ConfigMat API. It panics when a core
@@ -47,7 +49,7 @@ func New(cfg Config) http.Handler {
 		panic("httpapi: Config needs Watch")
 	}
 	s := newServer(cfg)
-	return s.withRequestState(s.accessLog(recoverPanics(routingPath(s.withPollRoute(s.router())))))
+	return s.withRequestState(s.accessLog(recoverPanics(s.refuseCrossOrigin(routingPath(s.withPollRoute(s.router()))))))
 }
 
 // newServer checks cfg and fills in its defaults.
@@ -73,6 +75,7 @@ func newServer(cfg Config) *server {
 		requestIDs:    newRequestIDs(),
 		watch:         cfg.Watch,
 		keepAlive:     cfg.WatchKeepAlive,
+		console:       cfg.Console,
 	}
 	if s.keepAlive <= 0 {
 		s.keepAlive = DefaultWatchKeepAlive

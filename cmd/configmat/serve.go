@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
 
+	"github.com/configmat/configmat/adapters/console"
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/metrics"
 	"github.com/configmat/configmat/adapters/ratelimit"
@@ -110,6 +111,7 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client, m *m
 		Observer:            m,
 		Metrics:             metricsHandler,
 		Watch:               a.core.Watch,
+		Console:             console.New(),
 	})
 }
 
