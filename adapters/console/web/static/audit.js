@@ -2,10 +2,11 @@
 // and the entries, oldest first, a page at a time.
 import { api } from './api.js';
 import { byId, fill, h, show, showError, when } from './dom.js';
-import { atLeast, fail, run, startPage } from './layout.js';
+import { actorNames, atLeast, fail, run, startPage } from './layout.js';
 
 const pageSize = 100;
 let after = 0;
+let names = new Map();
 
 async function verify() {
   const out = byId('verify-result');
@@ -25,7 +26,7 @@ async function more() {
   const res = await api('GET', `/audit?after_seq=${after}&limit=${pageSize}`);
   const body = byId('audit-body');
   for (const e of res.entries) {
-    body.append(h('tr', {}, h('td', {}, String(e.seq)), h('td', {}, when(e.created_at)), h('td', {}, e.actor),
+    body.append(h('tr', {}, h('td', {}, String(e.seq)), h('td', {}, when(e.created_at)), h('td', {}, names.get(e.actor) || e.actor),
       h('td', {}, e.action), h('td', {}, e.target), h('td', {}, h('code', { class: 'details' }, JSON.stringify(e.details)))));
     after = e.seq;
   }
@@ -38,6 +39,7 @@ async function main() {
     fail(new Error('The audit log is read by admins.'));
     return;
   }
+  names = await actorNames(role);
   byId('verify').addEventListener('click', verify);
   byId('audit-more').addEventListener('click', () => more().catch(fail));
   await Promise.all([verify(), more()]);

@@ -76,21 +76,17 @@ export function showError(el, err) {
 /** param returns a query parameter of the page's URL. */
 export const param = (name) => new URLSearchParams(location.search).get(name);
 
-/** confirmStep turns button into a two-step control: the first click asks,
- * the second runs act. */
+/** confirmStep turns button into a two-step control: the first click asks
+ * (the question becomes its text and accessible name), the second runs act. */
 export function confirmStep(button, question, act) {
   const label = button.textContent;
+  const name = button.getAttribute('aria-label');
   let armed = false;
   button.addEventListener('click', async () => {
-    if (!armed) {
-      armed = true;
-      button.textContent = question;
-      button.classList.add('danger-armed');
-      return;
-    }
-    armed = false;
-    button.textContent = label;
-    button.classList.remove('danger-armed');
-    await act();
+    armed = !armed;
+    button.textContent = armed ? question : label;
+    if (name) button.setAttribute('aria-label', armed ? question : name);
+    button.classList.toggle('danger-armed', armed);
+    if (!armed) await act();
   });
 }

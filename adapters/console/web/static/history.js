@@ -2,11 +2,12 @@
 // versions, and rollback (editors and above) after a confirmation.
 import { api, enc } from './api.js';
 import { byId, confirmStep, fill, h, hide, param, show, showError, when } from './dom.js';
-import { atLeast, envOptions, environments, loadAsset, run, startPage } from './layout.js';
+import { actorNames, atLeast, envOptions, environments, loadAsset, run, startPage } from './layout.js';
 import { changeLabels, diffOf, flatten, valueCell } from './values.js';
 
 const slug = param('slug') || '';
 let role = '';
+let names = new Map();
 
 function env() { return byId('history-env').value; }
 
@@ -18,17 +19,17 @@ async function drawVersions() {
   fill(byId('history-body'), versions.map((v) => {
     const actions = [];
     if (v.version > 1) {
-      const d = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Compare version ${v.version} with version ${v.version - 1}` }, 'Diff with previous');
+      const d = h('button', { type: 'button', class: 'small secondary diff', 'data-version': v.version, 'aria-label': `Diff with previous: v${v.version} against v${v.version - 1}` }, 'Diff with previous');
       d.addEventListener('click', () => showDiff(v.version - 1, v.version));
       actions.push(d);
     }
     if (atLeast(role, 'editor') && v.version !== head) {
-      const b = h('button', { type: 'button', class: 'small danger rollback', 'aria-label': `Roll back ${env()} to version ${v.version}` }, `Roll back to v${v.version}`);
-      confirmStep(b, `Confirm: roll back to v${v.version}`, () => rollback(v.version));
+      const b = h('button', { type: 'button', class: 'small danger rollback', 'data-version': v.version, 'aria-label': `Roll back to v${v.version} in ${env()}` }, `Roll back to v${v.version}`);
+      confirmStep(b, `Confirm: roll back ${env()} to v${v.version}`, () => rollback(v.version));
       actions.push(' ', b);
     }
     return h('tr', { 'data-version': v.version }, h('td', {}, `v${v.version}`), h('td', {}, when(v.created_at)),
-      h('td', {}, v.created_by), h('td', {}, v.source), h('td', {}, v.message), h('td', {}, actions));
+      h('td', {}, names.get(v.created_by) || v.created_by), h('td', {}, v.source), h('td', {}, v.message), h('td', {}, actions));
   }));
   byId('history-empty').hidden = versions.length > 0;
   const numbers = versions.map((v) => String(v.version));
@@ -70,6 +71,7 @@ async function showDiff(from, to) {
 async function main() {
   ({ role } = await startPage('assets'));
   await loadAsset(slug, 'history', role);
+  names = await actorNames(role);
   const envs = await environments();
   envOptions(byId('history-env'), envs, param('environment') || envs[0]);
   byId('history-env').addEventListener('change', () => {

@@ -97,3 +97,14 @@ export async function loadAsset(slug, active, role) {
   assetNav(asset.slug, active, role);
   return asset;
 }
+
+/** actorNames maps the actors of versions and audit entries ("user:<id>")
+ * to the members' emails, when the role may list members (admins); others
+ * see the actors as the API writes them. */
+export async function actorNames(role) {
+  const names = new Map();
+  if (!atLeast(role, 'admin')) return names;
+  const res = await api('GET', '/members');
+  for (const m of res.members) names.set(`user:${m.user.id}`, m.user.email);
+  return names;
+}
