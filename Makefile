@@ -21,7 +21,7 @@ SPECTRAL_OK   := $(TOOLS)/spectral/node_modules/.installed
 # FUZZTIME is how long `make fuzz` runs each fuzz target.
 FUZZTIME      ?= 30s
 
-.PHONY: build run test test-unit test-integration cover bench lint fuzz tools generate migrate tidy clean help
+.PHONY: build run test test-unit test-integration test-browser screenshots cover bench lint fuzz tools generate migrate tidy clean help
 
 ## build: compile the static binary to bin/configmat
 build:
@@ -31,20 +31,31 @@ build:
 run: build
 	DEBUG=true ./$(BIN) serve
 
-## test: every test; PostgreSQL/Redis suites need CONFIGMAT_TEST_DATABASE_URL (or Docker) and CI=true makes them mandatory
+## test: every test; PostgreSQL/Redis suites need CONFIGMAT_TEST_DATABASE_URL (or Docker), the console's browser tests Chromium; CI=true makes them all mandatory
 test:
 	@if [ -z "$$CONFIGMAT_TEST_DATABASE_URL" ] && [ "$$CI" != "true" ]; then \
 		echo "note: PostgreSQL integration tests need CONFIGMAT_TEST_DATABASE_URL or Docker (testcontainers); they skip without them unless CI=true"; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$CHROMIUM" ] && [ "$$CI" != "true" ]; then \
+		echo "note: the console's browser tests (test/browser) need Chromium (apt-get install chromium); they skip without it unless CI=true"; \
 	fi
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 ## test-unit: the tests that need no database server
 test-unit:
-	$(GO) test $(TEST_FLAGS) ./core/... ./ports/... ./adapters/sqlite/... ./adapters/httpapi/... ./adapters/logging/... ./adapters/metrics/... ./api/... ./cmd/... ./sdk/...
+	$(GO) test $(TEST_FLAGS) ./core/... ./ports/... ./adapters/sqlite/... ./adapters/httpapi/... ./adapters/console/... ./adapters/logging/... ./adapters/metrics/... ./api/... ./cmd/... ./sdk/...
 
 ## test-integration: only the PostgreSQL and Redis suites
 test-integration:
 	$(GO) test $(TEST_FLAGS) ./adapters/postgres/... ./adapters/ratelimit/... ./test/...
+
+## test-browser: the web console in headless Chromium (test/browser), screenshots to a temporary folder
+test-browser:
+	$(GO) test $(TEST_FLAGS) ./test/browser/...
+
+## screenshots: run the browser tests and copy the main pages' screenshots into docs/console/
+screenshots:
+	$(GO) test -count=1 -run 'TestConsole$$' ./test/browser/ -args -docs
 
 ## cover: coverage of core/ (must stay at or above 90%)
 cover:

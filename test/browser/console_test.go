@@ -281,13 +281,15 @@ func TestConsole(t *testing.T) {
 		}
 		vt.open("/console/asset?slug=billing", `tr[data-key="database.password"]`)
 		vt.waitText(`tr[data-key="database.password"] td[data-env="local"]`, "••••")
-		for _, sel := range []string{"button.edit", "button.reveal", `a[href^="/console/promote"]`} {
+		for _, sel := range []string{"button.edit", "button.reveal", `a[href^="/console/promote"]`, "#delete-asset"} {
 			if n := vt.count(sel); n != 0 {
 				t.Errorf("a viewer sees %d of %s", n, sel)
 			}
 		}
-		if !eval[bool](vt, `document.querySelector('#edit-section').hidden`) {
-			t.Errorf("a viewer is shown the edit form")
+		for _, form := range []string{"#edit-section", "#settings-section"} {
+			if !eval[bool](vt, fmt.Sprintf(`document.querySelector(%q).hidden`, form)) {
+				t.Errorf("a viewer is shown %s", form)
+			}
 		}
 		if strings.Contains(vt.html(), secret) {
 			t.Errorf("a viewer's page holds the secret")

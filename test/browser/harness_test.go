@@ -210,10 +210,11 @@ func (tb *tab) text(sel string) string {
 	return eval[string](tb, fmt.Sprintf(`document.querySelector(%q)?.textContent ?? ''`, sel))
 }
 
-// count returns how many elements sel matches.
+// count returns how many elements sel matches that are shown (in no
+// hidden element).
 func (tb *tab) count(sel string) int {
 	tb.t.Helper()
-	return eval[int](tb, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+	return eval[int](tb, fmt.Sprintf(`[...document.querySelectorAll(%q)].filter((el) => !el.closest('[hidden]')).length`, sel))
 }
 
 // fill replaces the value of the field sel, once it is visible, and tells

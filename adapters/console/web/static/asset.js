@@ -3,7 +3,7 @@
 // on request (the values route, read only then). Editors change one value
 // at a time with a message, guarded by the version they saw.
 import { api, enc } from './api.js';
-import { byId, fill, h, hide, param, show, showError, valueText } from './dom.js';
+import { byId, confirmStep, fill, h, hide, param, show, showError, valueText } from './dom.js';
 import { atLeast, envOptions, environments, loadAsset, run, startPage } from './layout.js';
 
 const slug = param('slug') || '';
@@ -169,12 +169,47 @@ function startEditing() {
   });
 }
 
+/** settings lets editors rename and describe the asset, and admins delete
+ * it after a confirmation. */
+function settings(asset) {
+  show(byId('settings-section'));
+  byId('settings-name').value = asset.name;
+  byId('settings-description').value = asset.description;
+  byId('settings-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const err = hide(byId('settings-error'));
+    const ok = hide(byId('settings-result'));
+    try {
+      const a = await api('PATCH', `/assets/${enc(slug)}`, { name: byId('settings-name').value, description: byId('settings-description').value });
+      byId('asset-title').textContent = `${a.name} (${a.slug})`;
+      byId('asset-description').textContent = a.description;
+      ok.textContent = 'Saved.';
+      show(ok);
+    } catch (e) {
+      showError(err, e);
+    }
+  });
+  if (!atLeast(role, 'admin')) return;
+  show(byId('delete-asset-area'));
+  confirmStep(byId('delete-asset'), `Confirm: delete ${slug} and every version of it`, async () => {
+    try {
+      await api('DELETE', `/assets/${enc(slug)}`);
+      location.assign('/console/assets');
+    } catch (e) {
+      showError(byId('settings-error'), e);
+    }
+  });
+}
+
 async function main() {
   ({ role } = await startPage('assets'));
-  await loadAsset(slug, 'asset', role);
+  const asset = await loadAsset(slug, 'asset', role);
   envs = await environments();
   await load();
-  if (atLeast(role, 'editor')) startEditing();
+  if (atLeast(role, 'editor')) {
+    startEditing();
+    settings(asset);
+  }
 }
 
 run(main);
