@@ -23,7 +23,7 @@ func testUnroutedRequests(t *testing.T, st *stack) {
 		{"unknown path at the root", st.anonymous(), http.MethodGet, "/nope", http.StatusNotFound, "NOT_FOUND"},
 		{"unknown path as a user", fx.owner, http.MethodGet, "/api/v1/assets/x/nope", http.StatusNotFound, "NOT_FOUND"},
 		{"unknown path with a trailing slash", fx.owner, http.MethodPost, "/api/v1/nope/", http.StatusNotFound, "NOT_FOUND"},
-		{"the root", st.anonymous(), http.MethodGet, "/", http.StatusNotFound, "NOT_FOUND"},
+		{"unknown console page", st.anonymous(), http.MethodGet, "/console/nope", http.StatusNotFound, "NOT_FOUND"},
 		{"PUT on a collection", fx.owner, http.MethodPut, "/api/v1/assets", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{"PUT with a trailing slash", fx.owner, http.MethodPut, "/api/v1/assets/", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{"DELETE on /me", fx.owner, http.MethodDelete, "/api/v1/me", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
