@@ -229,15 +229,18 @@ func (tb *tab) fill(sel, value string) {
 	}
 }
 
-// choose selects value in the select sel and tells its listeners.
+// choose selects value in the select sel, once it offers it (pages fill
+// their selects from the API), and tells its listeners.
 func (tb *tab) choose(sel, value string) {
 	tb.t.Helper()
-	ok := eval[bool](tb, fmt.Sprintf(`(() => { const s = document.querySelector(%q);
-		if (!s || ![...s.options].some((o) => o.value === %q)) return false;
-		s.value = %q; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, sel, value, value))
-	if !ok {
-		tb.fail("select %s has no option %q", sel, value)
+	offered := fmt.Sprintf(`(() => { const s = document.querySelector(%q); return !!s && [...s.options].some((o) => o.value === %q); })()`, sel, value)
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](offered, chromedp.WithPollingTimeout(0), chromedp.WithPollingMutation())); err != nil {
+		tb.fail("select %s does not offer %q: %v", sel, value, err)
 	}
+	eval[chromedp.Void](tb, fmt.Sprintf(`(() => { const s = document.querySelector(%q);
+		s.value = %q; s.dispatchEvent(new Event('change', { bubbles: true })); })()`, sel, value))
 }
 
 // click clicks the element sel once it is visible.

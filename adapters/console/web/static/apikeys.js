@@ -57,6 +57,7 @@ async function main() {
     hide(byId('copy-result'));
     hide(byId('new-key'));
   });
+  show(byId('create-key-section'));
   byId('create-key').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const err = hide(byId('create-key-error'));

@@ -40,7 +40,7 @@ async function main() {
     return;
   }
   names = await actorNames(role);
-  byId('verify').addEventListener('click', verify);
+  show(byId('verify')).addEventListener('click', verify);
   byId('audit-more').addEventListener('click', () => more().catch(fail));
   await Promise.all([verify(), more()]);
 }

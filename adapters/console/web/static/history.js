@@ -79,6 +79,7 @@ async function main() {
     hide(byId('diff-table'));
     drawVersions().catch((e) => showError(byId('history-error'), e));
   });
+  show(byId('diff-section'));
   byId('diff-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     showDiff(Number(byId('diff-from').value), Number(byId('diff-to').value));

@@ -59,6 +59,7 @@ async function main() {
   }
   roles = page.role === 'owner' ? ['viewer', 'editor', 'admin', 'owner'] : ['viewer', 'editor', 'admin'];
   fill(byId('member-role'), roles.map((r) => h('option', { value: r, selected: r === 'viewer' }, r)));
+  show(byId('add-member-section'));
   byId('add-member').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const err = hide(byId('add-member-error'));
