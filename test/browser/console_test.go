@@ -19,9 +19,22 @@ func register(t *testing.T, base, email string) account {
 	a := account{email: email, password: "correct-horse-" + strings.SplitN(email, "@", 2)[0]}
 	out := apiClient{t: t, base: base}.must(http.StatusCreated, http.MethodPost, "/auth/register",
 		map[string]string{"email": a.email, "password": a.password, "tenant_name": "Tenant of " + email})
-	a.token = out["token"].(string)
-	a.tenant = out["tenant"].(map[string]any)["slug"].(string)
+	a.token, _ = out["token"].(string)
+	a.tenant, _ = field(out, "tenant", "slug").(string)
 	return a
+}
+
+// field returns the member at path in a decoded JSON object, or nil.
+func field(obj map[string]any, path ...string) any {
+	var cur any = obj
+	for _, name := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[name]
+	}
+	return cur
 }
 
 // as is an API client of the account in its tenant.
@@ -102,19 +115,35 @@ func TestConsole(t *testing.T) {
 		tb.waitText("#matrix-empty", "No keys yet")
 		ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing", nil)
 		tb.end("asset-created", false)
+
+		// The list, searched.
+		ownerAPI.must(http.StatusCreated, http.MethodPost, "/assets", map[string]string{"slug": "payments", "name": "Payments gateway", "description": "Cards"})
+		tb.open("/console/assets", `#assets-body a[href="/console/asset?slug=payments"]`)
+		if n := tb.count("#assets-body tr"); n != 2 {
+			t.Errorf("%d assets listed, want 2", n)
+		}
+		tb.fill("#search", "invoice")
+		if n := tb.count("#assets-body tr"); n != 1 || !strings.Contains(tb.text("#assets-body"), "billing") {
+			t.Errorf("searching for \"invoice\" lists %d assets: %q", n, tb.text("#assets-body"))
+		}
+		tb.fill("#search", "nothing-like-it")
+		tb.waitText("#assets-empty", "No asset matches")
+		tb.fill("#search", "")
+		tb.end("assets", true)
 	})
 
 	t.Run("set values including a secret", func(t *testing.T) {
 		tb.t = t
+		tb.open("/console/asset?slug=billing", "#edit-form")
 		tb.setValue("local", "database", "host", "text", "db.local", false, "local database")
 		tb.setValue("local", "database", "port", "json", "5432", false, "")
 		tb.setValue("local", "database", "password", "text", secret, true, "local password")
 		tb.setValue("stage", "database", "host", "text", "db.stage", false, "stage database")
 		tb.setValue("local", "features", "beta", "json", "true", false, "")
 		vals := ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=local", nil)
-		cfg := vals["config"].(map[string]any)["database"].(map[string]any)
-		if cfg["host"] != "db.local" || cfg["port"] != float64(5432) || cfg["password"] != secret {
-			t.Errorf("local config %v", cfg)
+		if field(vals, "config", "database", "host") != "db.local" || field(vals, "config", "database", "port") != float64(5432) ||
+			field(vals, "config", "database", "password") != secret {
+			t.Errorf("local config %v", vals["config"])
 		}
 		// The matrix marks what is missing and what differs.
 		tb.waitText(`tr[data-key="database.host"] th`, "differs")
@@ -180,9 +209,9 @@ func TestConsole(t *testing.T) {
 		tb.end("promote-diff", true)
 		tb.click("#promote-apply")
 		tb.waitText("#promote-result", "stage is at version 2")
-		stage := ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=stage", nil)["config"].(map[string]any)
-		if db := stage["database"].(map[string]any); db["host"] != "db.local" || db["password"] != secret {
-			t.Errorf("stage after the promotion: %v", stage)
+		stage := ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=stage", nil)
+		if field(stage, "config", "database", "host") != "db.local" || field(stage, "config", "database", "password") != secret {
+			t.Errorf("stage after the promotion: %v", stage["config"])
 		}
 		tb.end("promoted", false)
 	})
@@ -200,9 +229,9 @@ func TestConsole(t *testing.T) {
 		tb.click(rollback)
 		tb.waitText("#history-result", "stage is at version 3, with the values of version 1")
 		tb.waitText(`#history-body tr[data-version="3"]`, "rollback")
-		stage := ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=stage", nil)["config"].(map[string]any)
-		if db := stage["database"].(map[string]any); db["host"] != "db.stage" || len(db) != 1 {
-			t.Errorf("stage after the rollback: %v", stage)
+		stage := ownerAPI.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=stage", nil)
+		if db, _ := field(stage, "config", "database").(map[string]any); db["host"] != "db.stage" || len(db) != 1 {
+			t.Errorf("stage after the rollback: %v", stage["config"])
 		}
 		tb.end("rolled-back", false)
 	})
@@ -232,9 +261,9 @@ func TestConsole(t *testing.T) {
 			t.Errorf("the key is shown again")
 		}
 		sdk := apiClient{t: t, base: srv.URL, header: http.Header{"X-Api-Key": {key}}}
-		cfg := sdk.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=local", nil)["config"].(map[string]any)
-		if cfg["database"].(map[string]any)["password"] != secret {
-			t.Errorf("config read with the key: %v", cfg)
+		cfg := sdk.must(http.StatusOK, http.MethodGet, "/assets/billing/values?environment=local", nil)
+		if field(cfg, "config", "database", "password") != secret {
+			t.Errorf("config read with the key: %v", cfg["config"])
 		}
 	})
 
