@@ -77,7 +77,7 @@ func (tb *tab) setValue(env, object, key, kind, value string, secret bool, messa
 // each ending with a screenshot and axe-core's checks of its page.
 func TestConsole(t *testing.T) {
 	b := newBrowser(t)
-	srv := startServer(t)
+	srv := startServer(t, true)
 	owner := register(t, srv.URL, "owner@example.com")
 	viewer := register(t, srv.URL, "viewer@example.com")
 	ownerAPI := owner.as(t, srv.URL)
@@ -88,8 +88,10 @@ func TestConsole(t *testing.T) {
 	t.Run("sign in", func(t *testing.T) {
 		tb.t = t
 		tb.open("/console/", "#signin")
-		tb.do() // the register probe has answered once the section shows
 		tb.waitText("#register-section h2", "Create an account")
+		if got := eval[string](tb, `document.body.dataset.signup`); got != "on" {
+			t.Errorf("body[data-signup] %q with signup on", got)
+		}
 		tb.end("signin", true)
 		tb.signIn(owner)
 		tb.waitText("#tenant-switch", owner.tenant)
@@ -341,5 +343,19 @@ func TestConsole(t *testing.T) {
 		tb.click("#verify")
 		tb.waitText("#verify-result", "Intact")
 		tb.end("audit", true)
+	})
+
+	t.Run("register when signup is on", func(t *testing.T) {
+		rt := b.newTab(t, srv.URL)
+		rt.open("/console/", "#register-section h2")
+		rt.waitText("#register-section h2", "Create an account")
+		rt.fill("#register-email", "newcomer@example.com")
+		rt.fill("#register-password", "a-long-enough-password")
+		rt.fill("#register-tenant", "Newcomers")
+		rt.click("#register button[type=submit]")
+		rt.waitText("#assets-empty", "No asset matches")
+		rt.waitText("#current-role", "owner")
+		rt.waitText("#tenant-switch", "Newcomers")
+		rt.end("registered", false)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,12 +59,13 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// startServer runs the binary on the embedded store with signup open.
-func startServer(t *testing.T) *e2etest.Server {
+// startServer runs the binary on the embedded store, with signup open or
+// not.
+func startServer(t *testing.T, signup bool) *e2etest.Server {
 	t.Helper()
 	return e2etest.Start(t, e2etest.Options{Env: map[string]string{
 		"ENCRYPTION_KEY":  strings.Repeat("3c", 32),
-		"ALLOW_SIGNUP":    "true",
+		"ALLOW_SIGNUP":    strconv.FormatBool(signup),
 		"RATE_LIMIT_ANON": "100000/hour",
 		"LOG_LEVEL":       "warn",
 	}})

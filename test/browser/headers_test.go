@@ -27,7 +27,7 @@ var (
 // another host. GET / redirects to the console, and a state-changing
 // request with a foreign Origin is refused.
 func TestConsoleOverHTTP(t *testing.T) {
-	srv := startServer(t)
+	srv := startServer(t, true)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := noRedirect.Get(srv.URL + "/")
 	if err != nil {

@@ -3,6 +3,8 @@ package browser
 import (
 	"slices"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestPolicyHoldsInTheBrowser checks, in Chromium, that the console's
@@ -12,9 +14,14 @@ import (
 // Types). It proves the policy, not the pages: the pages never try.
 func TestPolicyHoldsInTheBrowser(t *testing.T) {
 	b := newBrowser(t)
-	srv := startServer(t)
+	srv := startServer(t, false)
 	tb := b.newTab(t, srv.URL)
 	tb.open("/console/", "#signin")
+	// Signup is off: the sign-in page offers no registration.
+	tb.do(chromedp.WaitReady(chromedp.CSS("body[data-signup]")))
+	if eval[string](tb, `document.body.dataset.signup`) != "off" || tb.count("#register") != 0 {
+		t.Errorf("the sign-in page offers registration with signup off")
+	}
 	// Each probe resolves to the directive the browser says it violated,
 	// or to the error Trusted Types threw first (a script-bearing attribute
 	// or URL set from a string), or to what happened instead.

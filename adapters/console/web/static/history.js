@@ -32,6 +32,7 @@ async function drawVersions() {
       h('td', {}, names.get(v.created_by) || v.created_by), h('td', {}, v.source), h('td', {}, v.message), h('td', {}, actions));
   }));
   byId('history-empty').hidden = versions.length > 0;
+  byId('diff-section').hidden = versions.length < 2;
   const numbers = versions.map((v) => String(v.version));
   envOptions(byId('diff-from'), numbers, numbers[1] || numbers[0]);
   envOptions(byId('diff-to'), numbers, numbers[0]);

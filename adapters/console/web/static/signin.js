@@ -46,11 +46,14 @@ async function main() {
   });
   // An empty registration is refused with 403 when signup is off and with
   // 400 when it is on; it creates nothing either way.
+  let open = true;
   try {
     await api('POST', '/auth/register', {});
   } catch (e) {
-    if (e.status !== 403) show(byId('register-section'));
+    open = e.status !== 403;
   }
+  byId('register-section').hidden = !open;
+  document.body.dataset.signup = open ? 'on' : 'off';
 }
 
 main();
