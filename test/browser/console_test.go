@@ -94,7 +94,10 @@ func TestConsole(t *testing.T) {
 		}
 		tb.end("signin", true)
 		tb.signIn(owner)
-		tb.waitText("#tenant-switch", owner.tenant)
+		tb.waitText("#tenant-switch", "Tenant of owner@example.com")
+		if got := eval[string](tb, `document.querySelector('#tenant-switch').value`); got != owner.tenant {
+			t.Errorf("tenant chosen %q, want %q", got, owner.tenant)
+		}
 		if got := tb.text("#current-role"); got != "owner" {
 			t.Errorf("role shown %q, want owner", got)
 		}

@@ -39,7 +39,7 @@ function header(me, memberships, current, active) {
   const nav = h('nav', { 'aria-label': 'Main' }, h('ul', {}, links.map(([page, label]) => h('li', {},
     h('a', { href: `/console/${page}`, 'aria-current': page === active ? 'page' : false }, label)))));
   const select = h('select', { id: 'tenant-switch' }, memberships.map((m) => h('option',
-    { value: m.tenant.slug, selected: current && m.tenant.slug === current.tenant.slug }, `${m.tenant.name} (${m.tenant.slug})`)));
+    { value: m.tenant.slug, selected: current && m.tenant.slug === current.tenant.slug }, m.tenant.name)));
   select.addEventListener('change', () => {
     session.setTenant(select.value);
     location.assign('/console/assets');
