@@ -1,5 +1,5 @@
 // An asset as a matrix of keys by environment. Missing keys and differing
-// values are marked; secrets are masked, and editors and above reveal one
+// values are marked from the compare route; secrets are masked, and editors and above reveal one
 // on request (the values route, read only then). Editors change one value
 // at a time with a message, guarded by the version they saw.
 import { api, enc } from './api.js';
@@ -12,36 +12,10 @@ let views = {}; // environment -> the editing view (secrets without value)
 let revealed = {}; // environment -> resolved config, read on reveal
 let role = '';
 
-/** matrixOf lists every key across the views, as the compare route does:
- * per environment a number (equal numbers, equal values), null where the
- * key is missing, 0 for a secret whose value the view does not hold. */
-function matrixOf() {
-  const keys = new Map();
-  for (const env of envs) {
-    for (const [obj, kv] of Object.entries(views[env].values || {})) {
-      for (const [key, v] of Object.entries(kv)) {
-        const name = `${obj}.${key}`;
-        if (!keys.has(name)) keys.set(name, { key: name, secret: false, values: {}, texts: {} });
-        const row = keys.get(name);
-        row.secret = row.secret || v.secret;
-        row.texts[env] = v.secret ? null : JSON.stringify(v.value);
-      }
-    }
-  }
-  const rows = [...keys.values()].sort((a, b) => a.key.localeCompare(b.key));
-  for (const row of rows) {
-    const ids = new Map();
-    for (const env of envs) {
-      if (!(env in row.texts)) row.values[env] = null;
-      else if (row.texts[env] === null) row.values[env] = 0;
-      else {
-        if (!ids.has(row.texts[env])) ids.set(row.texts[env], ids.size + 1);
-        row.values[env] = ids.get(row.texts[env]);
-      }
-    }
-  }
-  return rows;
-}
+/** rows are the compare route's keys (per environment: equal numbers
+ * for equal values, null where missing, 0 for a secret the role may only
+ * know is there), sorted by name. */
+let rows = [];
 
 function differs(row) {
   const present = envs.map((e) => row.values[e]).filter((n) => n !== null);
@@ -105,7 +79,6 @@ function conceal(env) {
 function draw() {
   fill(byId('matrix-head'), h('th', { scope: 'col' }, 'Key'),
     envs.map((e) => h('th', { scope: 'col' }, `${e} `, h('span', { class: 'muted' }, `v${views[e].version}`))));
-  const rows = matrixOf();
   fill(byId('matrix-body'), rows.map((row) => h('tr', { class: differs(row) ? 'differs' : false, 'data-key': row.key },
     h('th', { scope: 'row' }, h('code', {}, row.key), differs(row) ? [' ', h('span', { class: 'mark differs' }, 'differs')] : null),
     envs.map((env) => cell(row, env)))));
@@ -113,8 +86,12 @@ function draw() {
 }
 
 async function load() {
-  const list = await Promise.all(envs.map((env) => api('GET', `/assets/${enc(slug)}/environments/${enc(env)}`)));
+  const [comparison, ...list] = await Promise.all([
+    api('GET', `/assets/${enc(slug)}/compare?environments=${envs.map(enc).join(',')}`),
+    ...envs.map((env) => api('GET', `/assets/${enc(slug)}/environments/${enc(env)}`)),
+  ]);
   views = Object.fromEntries(envs.map((env, i) => [env, list[i]]));
+  rows = [...comparison.keys].sort((a, b) => a.key.localeCompare(b.key));
   revealed = {};
   draw();
 }
@@ -152,9 +129,7 @@ function startEditing() {
     const env = byId('edit-env').value;
     try {
       const res = await api('PATCH', `/assets/${enc(slug)}/environments/${enc(env)}`, changeSet());
-      views[env] = res;
-      delete revealed[env];
-      draw();
+      await load();
       byId('edit-value').value = '';
       byId('edit-message').value = '';
       ok.textContent = `Saved: ${env} is at version ${res.version}.`;

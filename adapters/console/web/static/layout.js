@@ -72,7 +72,7 @@ export function run(main) {
 
 /** assetNav draws the tabs of an asset's pages. */
 export function assetNav(slug, active, role) {
-  const tabs = [['asset', 'Values', 'viewer'], ['promote', 'Promote', 'editor'], ['history', 'History', 'viewer']];
+  const tabs = [['asset', 'Values', 'viewer'], ['promote', 'Promote', 'editor'], ['history', 'History', 'viewer'], ['schema', 'Schema', 'viewer']];
   fill(byId('asset-nav'), h('ul', {}, tabs.filter(([, , min]) => atLeast(role, min)).map(([page, label]) => h('li', {},
     h('a', { href: `/console/${page}?slug=${enc(slug)}`, 'aria-current': page === active ? 'page' : false }, label)))));
 }
