@@ -172,6 +172,33 @@ func TestConsole(t *testing.T) {
 		tb.end("version-conflict", false)
 	})
 
+	t.Run("schema: refused where it breaks, then set; a change that breaks it refused", func(t *testing.T) {
+		tb.t = t
+		tb.open("/console/schema?slug=billing", "#schema-form")
+		tb.waitText("#schema-none", "no schema")
+		// local's database.port is the number 5432.
+		tb.fill("#schema-text", `{"type": "object", "properties": {"database": {"properties": {"port": {"type": "string"}}}}}`)
+		tb.click("#schema-form button[type=submit]")
+		tb.waitText("#schema-error", "SCHEMA_VIOLATION")
+		tb.waitText("#schema-error li", "local: /database/port")
+		tb.fill("#schema-text", `{"type": "object", "properties": {"database": {"type": "object", "properties": {"port": {"type": "integer"}}}}}`)
+		tb.click("#schema-form button[type=submit]")
+		tb.waitText("#schema-result", "Saved")
+		tb.waitText("#schema-updated", "Updated")
+		tb.end("schema", true)
+		tb.open("/console/asset?slug=billing", "#edit-form")
+		tb.choose("#edit-env", "local")
+		tb.fill("#edit-object", "database")
+		tb.fill("#edit-key", "port")
+		tb.choose("#edit-type", "text")
+		tb.fill("#edit-value", "not a number")
+		tb.click("#edit-form button[type=submit]")
+		tb.waitText("#edit-error", "SCHEMA_VIOLATION")
+		tb.waitText("#edit-error li", "local: /database/port")
+		tb.waitText(`tr[data-key="database.port"] td[data-env="local"] code`, "5432")
+		tb.end("schema-violation", false)
+	})
+
 	t.Run("secret masked, revealed as editor", func(t *testing.T) {
 		tb.t = t
 		tb.open("/console/asset?slug=billing", `tr[data-key="database.password"]`)
