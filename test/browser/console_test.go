@@ -80,7 +80,9 @@ func TestConsole(t *testing.T) {
 	srv := startServer(t, true)
 	owner := register(t, srv.URL, "owner@example.com")
 	viewer := register(t, srv.URL, "viewer@example.com")
+	editor := register(t, srv.URL, "editor@example.com")
 	ownerAPI := owner.as(t, srv.URL)
+	ownerAPI.must(http.StatusCreated, http.MethodPost, "/members", map[string]string{"email": editor.email, "role": "editor"})
 	tb := b.newTab(t, srv.URL)
 	tb.t = t
 	secret := "s3cret-local-password"
@@ -208,12 +210,26 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("the secret is in the page before it is revealed")
 		}
 		tb.end("matrix", true)
-		tb.click(cell + " button.reveal")
-		tb.waitText(cell+" code.revealed", secret)
-		tb.end("secret-revealed", false)
-		tb.click(cell + " button.reveal")
-		tb.waitText(cell, "••••")
-		if strings.Contains(tb.html(), secret) {
+
+		// An editor reveals it; an editor manages no API key.
+		et := b.newTab(t, srv.URL)
+		et.signIn(editor)
+		et.choose("#tenant-switch", owner.tenant)
+		et.waitText("#current-role", "editor")
+		if n := et.count(`nav[aria-label="Main"] a[href="/console/api-keys"]`); n != 0 {
+			t.Errorf("an editor is shown the API keys page")
+		}
+		et.open("/console/asset?slug=billing", cell)
+		et.waitText(cell, "••••")
+		if strings.Contains(et.html(), secret) {
+			t.Fatalf("the secret is in the editor's page before it is revealed")
+		}
+		et.click(cell + " button.reveal")
+		et.waitText(cell+" code.revealed", secret)
+		et.end("secret-revealed", false)
+		et.click(cell + " button.reveal")
+		et.waitText(cell, "••••")
+		if strings.Contains(et.html(), secret) {
 			t.Errorf("the secret stays in the page once hidden")
 		}
 	})
@@ -358,6 +374,11 @@ func TestConsole(t *testing.T) {
 		vt.open("/console/history?slug=billing&environment=stage", `#history-body tr[data-version="3"]`)
 		if n := vt.count("button.rollback"); n != 0 {
 			t.Errorf("a viewer sees %d rollback buttons", n)
+		}
+		vt.open("/console/schema?slug=billing", "#schema-view")
+		vt.waitText("#schema-view", `"integer"`)
+		if vt.count("#schema-form") != 0 {
+			t.Errorf("a viewer is shown the schema form")
 		}
 		vt.open("/console/asset?slug=billing", `tr[data-key="database.password"]`)
 		vt.end("viewer-matrix", true)
