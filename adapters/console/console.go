@@ -26,7 +26,8 @@ var files embed.FS
 // ContentSecurityPolicy is sent with every answer of the console: only this
 // origin's scripts (no inline script, no eval), styles (no style attribute)
 // and connections; no plugin, no base URL, no framing, forms posting only
-// here.
+// here; and Trusted Types with no policy, so that a browser refuses every
+// HTML-parsing sink (innerHTML and its kin) outright.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
 	"frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
