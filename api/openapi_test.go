@@ -27,6 +27,12 @@ var contractRoutes = []struct{ method, path string }{
 	{"HEAD", "/api/v1/health"},
 	{"HEAD", "/api/v1/health/detailed"},
 	{"GET", "/api/v1/openapi.json"},
+	// The web console: / redirects to it; every file below /console/ is
+	// served by it (the document names its entry page).
+	{"GET", "/"},
+	{"HEAD", "/"},
+	{"GET", "/console"},
+	{"HEAD", "/console"},
 	// The Prometheus metrics (on LISTEN_ADDR unless METRICS_ADDR is set), and
 	// HEAD as on every open route.
 	{"GET", "/metrics"},
