@@ -62,7 +62,7 @@ type boundaryRule struct {
 
 // pureLibraries are the libraries outside the standard library the core
 // services may import: no I/O, no global state.
-var pureLibraries = []string{"github.com/google/uuid", "golang.org/x/crypto/...", "github.com/santhosh-tekuri/jsonschema/v6/..."}
+var pureLibraries = []string{"github.com/google/uuid", "golang.org/x/crypto/...", "github.com/santhosh-tekuri/jsonschema/v6/...", "github.com/transparency-dev/merkle/...", "golang.org/x/mod/sumdb/note"}
 
 // adapterImports are the imports every adapter may make.
 var adapterImports = []string{stdlib, thirdParty, "./core/...", "./ports", "./api", "./migrations", sameAdapter}

@@ -46,6 +46,9 @@ type Deps struct {
 	// WatchMax bounds the open watch streams (watch.DefaultMaxStreams when
 	// zero).
 	WatchMax int
+	// AuditSigner signs the audit checkpoints (AUDIT_SIGNING_KEY); when nil,
+	// a key derived from KEK (keys.KEK.AuditSigningSeed).
+	AuditSigner *audit.Signer
 }
 
 // Core holds the wired services.
@@ -81,7 +84,11 @@ func New(d Deps) *Core {
 		resolutions = cache.Resolutions(d.Cache, resolutions)
 		apiKeys = cache.APIKeys(d.Cache, apiKeys)
 	}
-	log := audit.NewLog(audit.Deps{Clock: d.Clock})
+	signer := d.AuditSigner
+	if signer == nil {
+		signer = DerivedAuditSigner(d.KEK)
+	}
+	log := audit.NewLog(audit.Deps{Clock: d.Clock, Signer: signer})
 	cat := catalog.New(catalog.Deps{
 		Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
 		Resolutions: resolutions,
@@ -89,7 +96,7 @@ func New(d Deps) *Core {
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
-		Audit:    audit.NewService(audit.Deps{Tx: tx}),
+		Audit:    audit.NewService(audit.Deps{Tx: tx, Signer: signer}),
 		Catalog:  cat,
 		Watch:    watch.New(watch.Deps{Access: cat, Resolutions: resolutions, MaxStreams: d.WatchMax, Clock: d.Clock}),
 		Identity: identity.New(identity.Deps{
@@ -97,4 +104,15 @@ func New(d Deps) *Core {
 			APIKeyLookup: apiKeys,
 		}),
 	}
+}
+
+// DerivedAuditSigner returns the audit signer derived from kek, used when no
+// AUDIT_SIGNING_KEY is set.
+func DerivedAuditSigner(kek *keys.KEK) *audit.Signer {
+	s, err := audit.SignerFromSeed(kek.AuditSigningSeed())
+	if err != nil {
+		// A 32-byte seed always gives a key.
+		panic("core: deriving the audit signer: " + err.Error())
+	}
+	return s
 }

@@ -203,6 +203,16 @@ type AuditStore interface {
 	Append(ctx context.Context, e domain.AuditEntry) error
 	// List returns up to limit entries with Seq > afterSeq, by sequence number.
 	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)
+	// Checkpoint returns the tenant's latest checkpoint; one with Size 0 and
+	// no Note when there is none.
+	Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error)
+	// SaveCheckpoint replaces the tenant's checkpoint with cp and stores the
+	// tree nodes that the entries since the previous one completed (a node
+	// already stored at the same place is replaced).
+	SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error
+	// TreeNodes returns the hashes of the stored tree nodes at places, in
+	// their order; KindInternal when one is missing.
+	TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error)
 }
 
 // ChangePublisher tells every process's caches what the transaction changed.

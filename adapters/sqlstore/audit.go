@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/configmat/configmat/core/canonjson"
 	"github.com/configmat/configmat/core/domain"
@@ -123,4 +125,108 @@ func (p publisher) Publish(ctx context.Context, c domain.Change) error {
 		p.t.changes = p.t.dialect.Changes(p.t.tx)
 	}
 	return p.t.changes.Publish(ctx, c)
+}
+
+// hashSize is the size of a tree hash (SHA-256).
+const hashSize = 32
+
+// Checkpoint returns the tenant's latest checkpoint, or Size 0 and no Note.
+func (s auditStore) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error) {
+	var row struct {
+		Size  int64  `db:"size"`
+		Root  []byte `db:"root_hash"`
+		Range []byte `db:"compact_range"`
+		Note  string `db:"note"`
+	}
+	err := s.t.get(ctx, &row, `SELECT size, root_hash, compact_range, note FROM audit_checkpoints WHERE tenant_id = ?`, string(s.t.tenant))
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.AuditCheckpoint{}, nil
+	}
+	if err != nil {
+		return domain.AuditCheckpoint{}, s.t.fail(err, "could not read the audit checkpoint")
+	}
+	if len(row.Range)%hashSize != 0 {
+		return domain.AuditCheckpoint{}, domain.Errorf(domain.KindInternal, "the stored audit tree range is damaged")
+	}
+	cp := domain.AuditCheckpoint{Size: row.Size, RootHash: row.Root, Note: row.Note}
+	for at := 0; at < len(row.Range); at += hashSize {
+		cp.Range = append(cp.Range, row.Range[at:at+hashSize])
+	}
+	return cp, nil
+}
+
+// nodeBatch is how many tree nodes one INSERT writes (4 values each).
+const nodeBatch = 200
+
+// SaveCheckpoint upserts the tree nodes, in batches, then the checkpoint.
+func (s auditStore) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
+	tenant := string(s.t.tenant)
+	for len(nodes) > 0 {
+		batch := nodes[:min(len(nodes), nodeBatch)]
+		nodes = nodes[len(batch):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash) VALUES `)
+		args := make([]any, 0, 4*len(batch))
+		for i, n := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?)")
+			args = append(args, tenant, n.Level, n.Index, n.Hash)
+		}
+		q.WriteString(` ON CONFLICT (tenant_id, level, idx) DO UPDATE SET hash = excluded.hash`)
+		if _, err := s.t.exec(ctx, q.String(), args...); err != nil {
+			return s.t.fail(err, "could not store the audit tree")
+		}
+	}
+	packed := make([]byte, 0, hashSize*len(cp.Range))
+	for _, h := range cp.Range {
+		packed = append(packed, h...)
+	}
+	if _, err := s.t.exec(ctx, `INSERT INTO audit_checkpoints (tenant_id, size, root_hash, compact_range, note)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET size = excluded.size,
+		root_hash = excluded.root_hash, compact_range = excluded.compact_range, note = excluded.note`,
+		tenant, cp.Size, cp.RootHash, packed, cp.Note); err != nil {
+		return s.t.fail(err, "could not store the audit checkpoint")
+	}
+	return nil
+}
+
+// TreeNodes reads the hashes of the nodes at places in one statement.
+func (s auditStore) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
+	if len(places) == 0 {
+		return [][]byte{}, nil
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT level, idx, hash FROM audit_tree_nodes WHERE tenant_id = ? AND (level, idx) IN (`)
+	args := append(make([]any, 0, 1+2*len(places)), string(s.t.tenant))
+	for i, p := range places {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, p.Level, p.Index)
+	}
+	q.WriteString(")")
+	var rows []struct {
+		Level int    `db:"level"`
+		Index int64  `db:"idx"`
+		Hash  []byte `db:"hash"`
+	}
+	if err := s.t.list(ctx, &rows, q.String(), args...); err != nil {
+		return nil, s.t.fail(err, "could not read the audit tree")
+	}
+	found := make(map[[2]int64][]byte, len(rows))
+	for _, r := range rows {
+		found[[2]int64{int64(r.Level), r.Index}] = r.Hash
+	}
+	out := make([][]byte, len(places))
+	for i, p := range places {
+		h, ok := found[[2]int64{int64(p.Level), p.Index}]
+		if !ok {
+			return nil, domain.StoreViolation(domain.KindInternal, fmt.Errorf("audit tree node (%d, %d) is missing", p.Level, p.Index))
+		}
+		out[i] = h
+	}
+	return out, nil
 }

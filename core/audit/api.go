@@ -78,11 +78,18 @@ type Deps struct {
 	Tx ports.Transactor
 	// Clock timestamps appended entries (NewLog); the system clock when nil.
 	Clock ports.Clock
+	// Signer signs the checkpoint that every append moves (NewLog) and that
+	// the service serves (NewService). When nil, the log keeps no tree: for
+	// tests of other services over mocked stores.
+	Signer *Signer
 }
 
 // Log appends entries to a tenant's chain inside the caller's transaction.
 type Log struct {
 	clock ports.Clock
+	// tree, when its signer is set, grows the tenant's Merkle tree and signs
+	// its checkpoint after every append.
+	tree tree
 	// appended counts the entries written, for Appended.
 	appended atomic.Uint64
 }
@@ -92,11 +99,13 @@ func NewLog(deps Deps) *Log {
 	if deps.Clock == nil {
 		deps.Clock = ports.SystemClock{}
 	}
-	return &Log{clock: deps.Clock}
+	return &Log{clock: deps.Clock, tree: tree{signer: deps.Signer}}
 }
 
 // Append locks the chain head of chain, the audit store of the tenant's
-// transaction, and appends one entry for actor's action on target; details is
+// transaction, appends one entry for actor's action on target and, with a
+// signer, adds it to the tenant's Merkle tree and signs the new checkpoint,
+// all in the caller's transaction; details is
 // marshalled to canonical JSON and must be a JSON object (nil gives {}).
 // chain must be bound to actor.TenantID. Errors of the audit store are
 // returned unchanged.
@@ -133,6 +142,11 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	if err := chain.Append(ctx, e); err != nil {
 		return err
 	}
+	if l.tree.signer != nil {
+		if _, err := l.tree.advance(ctx, chain, actor.TenantID, e.Seq, map[int64][]byte{e.Seq: canonical}); err != nil {
+			return err
+		}
+	}
 	l.appended.Add(1)
 	return nil
 }
@@ -144,11 +158,13 @@ func (l *Log) Appended() uint64 { return l.appended.Load() }
 
 // Service lists and verifies audit chains; both require the admin role.
 type Service struct {
-	tx ports.Transactor
+	tx   ports.Transactor
+	tree tree
 }
 
-// NewService returns the audit service over deps.Tx.
-func NewService(deps Deps) *Service { return &Service{tx: deps.Tx} }
+// NewService returns the audit service over deps.Tx, serving checkpoints
+// signed by deps.Signer.
+func NewService(deps Deps) *Service { return &Service{tx: deps.Tx, tree: tree{signer: deps.Signer}} }
 
 // List returns up to limit entries after afterSeq, oldest first, and the
 // cursor (the last seq) of the next page, or "" at the end. A limit of 0
@@ -191,7 +207,9 @@ func (s *Service) List(ctx context.Context, actor domain.Actor, afterSeq int64, 
 }
 
 // Verify walks the actor's tenant chain (see the package documentation for
-// the checks) in one transaction. It requires the admin role; the CLI passes
+// the checks) in one transaction, and checks the latest signed checkpoint:
+// its signature by the configured key, its origin, and that the chain
+// reaches its size with its root. It requires the admin role; the CLI passes
 // domain.SystemActor(tenant).
 func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification, error) {
 	if err := actor.Require(domain.RoleAdmin); err != nil {
@@ -205,11 +223,18 @@ func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification,
 		if err != nil {
 			return err
 		}
-		var v Verifier
+		stored, err := st.Audit().Checkpoint(ctx)
+		if err != nil {
+			return err
+		}
+		v := Verifier{CheckpointSize: stored.Size}
 		if err := walk(ctx, st.Audit(), actor.TenantID, &v); err != nil {
 			return err
 		}
 		result = checkHead(v.Result(), headSeq, headHash)
+		if result.Valid && stored.Note != "" && s.tree.signer != nil {
+			result = s.checkStored(&v, actor.TenantID, stored)
+		}
 		return nil
 	})
 	if err != nil {

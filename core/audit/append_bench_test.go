@@ -8,10 +8,23 @@ import (
 	"github.com/configmat/configmat/core/domain"
 )
 
-// headStore is an in-memory chain head: just what Append needs.
+// headStore is an in-memory chain head and checkpoint: just what Append
+// needs.
 type headStore struct {
 	seq  int64
 	hash string
+	cp   domain.AuditCheckpoint
+}
+
+func (h *headStore) Checkpoint(context.Context) (domain.AuditCheckpoint, error) { return h.cp, nil }
+
+func (h *headStore) SaveCheckpoint(_ context.Context, cp domain.AuditCheckpoint, _ []domain.AuditTreeNode) error {
+	h.cp = cp
+	return nil
+}
+
+func (h *headStore) TreeNodes(context.Context, []domain.AuditTreeNode) ([][]byte, error) {
+	return nil, nil
 }
 
 func (h *headStore) LockHead(context.Context) (int64, string, error) { return h.seq, h.hash, nil }
@@ -24,9 +37,15 @@ func (h *headStore) Append(_ context.Context, e domain.AuditEntry) error {
 func (h *headStore) List(context.Context, int64, int) ([]domain.AuditEntry, error) { return nil, nil }
 
 // BenchmarkAppend measures what Append computes for the entry of a change
-// set (canonical details, canonical entry, hash), the store aside.
+// set (canonical details, canonical entry, hash), the store aside, without
+// and with the signed checkpoint (leaf hash, compact range, Ed25519).
 func BenchmarkAppend(b *testing.B) {
-	log := NewLog(Deps{Clock: fixedClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))})
+	b.Run("checkpoints=off", func(b *testing.B) { benchmarkAppend(b, nil) })
+	b.Run("checkpoints=on", func(b *testing.B) { benchmarkAppend(b, testSigner(b)) })
+}
+
+func benchmarkAppend(b *testing.B, signer *Signer) {
+	log := NewLog(Deps{Clock: fixedClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)), Signer: signer})
 	actor := domain.Actor{TenantID: vectorTenant, UserID: "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", Role: domain.RoleEditor}
 	details := struct {
 		Asset       string   `json:"asset"`

@@ -21,6 +21,7 @@ func serviceOver(t *testing.T) (*Service, *mocks.MockAuditStore) {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	a := mocks.NewMockAuditStore(ctrl)
+	a.EXPECT().Checkpoint(gomock.Any()).Return(domain.AuditCheckpoint{}, nil).AnyTimes()
 	s := mocks.NewMockTenantTx(ctrl)
 	s.EXPECT().Audit().Return(a).AnyTimes()
 	tx := mocks.NewMockTransactor(ctrl)

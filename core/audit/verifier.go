@@ -1,6 +1,12 @@
 package audit
 
-import "github.com/configmat/configmat/core/domain"
+import (
+	"bytes"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/configmat/configmat/core/domain"
+)
 
 // Reasons a chain is invalid, as reported in Verification.Reason.
 const (
@@ -19,6 +25,11 @@ type Verifier struct {
 	lastHash string
 	failSeq  int64
 	reason   string
+	// tree holds the Merkle tree of the entries added, and rootAt its root
+	// once it had CheckpointSize entries.
+	tree           *compact.Range
+	CheckpointSize int64
+	rootAt         []byte
 }
 
 // Add checks the next entry and reports whether the chain is still intact.
@@ -34,8 +45,20 @@ func (v *Verifier) Add(e domain.AuditEntry) bool {
 	case e.PreviousHash != v.head():
 		v.failSeq, v.reason = e.Seq, ReasonPreviousHash
 	default:
-		if h, err := Hash(e.PreviousHash, e); err != nil || h != e.Hash {
+		canonical, err := Canonical(e)
+		if err != nil || hashOf(e.PreviousHash, canonical) != e.Hash {
 			v.failSeq, v.reason = e.Seq, ReasonHash
+			break
+		}
+		if v.tree == nil {
+			v.tree = ranges.NewEmptyRange(0)
+		}
+		if err := v.tree.Append(Hasher.HashLeaf(canonical), nil); err != nil {
+			v.failSeq, v.reason = e.Seq, ReasonHash
+			break
+		}
+		if e.Seq == v.CheckpointSize {
+			v.rootAt, _ = v.tree.GetRootHash(nil)
 		}
 	}
 	if v.reason != "" {
@@ -70,4 +93,26 @@ func VerifyEntries(entries []domain.AuditEntry) Verification {
 		}
 	}
 	return v.Result()
+}
+
+// CheckCheckpoint compares an intact walk with a checkpoint opened with the
+// verifier key: the entries must reach its size (v.CheckpointSize, set before
+// the first Add), and the tree of that many entries must have its root.
+// A broken walk is returned as it is.
+func (v *Verifier) CheckCheckpoint(cp Checkpoint) Verification {
+	r := v.Result()
+	if !r.Valid {
+		return r
+	}
+	switch {
+	case cp.Size > v.entries:
+		return Verification{Entries: v.entries, FirstInvalidSeq: v.entries + 1, Reason: ReasonCheckpoint}
+	case cp.Size == 0:
+		if !bytes.Equal(cp.RootHash, Hasher.EmptyRoot()) {
+			return Verification{Entries: v.entries, FirstInvalidSeq: 1, Reason: ReasonCheckpoint}
+		}
+	case cp.Size != v.CheckpointSize || !bytes.Equal(v.rootAt, cp.RootHash):
+		return Verification{Entries: v.entries, FirstInvalidSeq: cp.Size, Reason: ReasonCheckpoint}
+	}
+	return r
 }

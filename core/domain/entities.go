@@ -241,3 +241,23 @@ type Change struct {
 	// UserID names the member of a ChangeMember.
 	UserID UserID
 }
+
+// AuditTreeNode is one perfect subtree of a tenant's audit Merkle tree: the
+// node at Level (0 for a leaf) and Index (from the left, at that level) and
+// its RFC 9162 hash.
+type AuditTreeNode struct {
+	Level int
+	Index int64
+	Hash  []byte
+}
+
+// AuditCheckpoint is a tenant's latest signed checkpoint of its audit Merkle
+// tree: the tree of its first Size entries, whose root is RootHash; Range
+// holds the roots of the perfect subtrees that cover those entries, left to
+// right (what the next append needs), and Note the signed note text.
+type AuditCheckpoint struct {
+	Size     int64
+	RootHash []byte
+	Range    [][]byte
+	Note     string
+}

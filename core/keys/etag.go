@@ -23,3 +23,18 @@ func (k *KEK) ETagKey() []byte {
 	}
 	return key
 }
+
+// auditSigningLabel is the HKDF info of the derived audit signing key.
+const auditSigningLabel = "configmat audit signing v1"
+
+// AuditSigningSeed derives from the KEK the Ed25519 seed of the audit
+// checkpoints' signing key, used when no AUDIT_SIGNING_KEY is set:
+// HKDF-SHA-256 of the KEK, no salt, info "configmat audit signing v1", 32
+// bytes. The caller must never log it.
+func (k *KEK) AuditSigningSeed() []byte {
+	key, err := hkdf.Key(sha256.New, k.key[:], nil, auditSigningLabel, keySize)
+	if err != nil {
+		panic("keys: deriving the audit signing key: " + err.Error())
+	}
+	return key
+}

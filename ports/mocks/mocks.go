@@ -1269,6 +1269,21 @@ func (mr *MockAuditStoreMockRecorder) Append(ctx, e any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Append", reflect.TypeOf((*MockAuditStore)(nil).Append), ctx, e)
 }
 
+// Checkpoint mocks base method.
+func (m *MockAuditStore) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Checkpoint", ctx)
+	ret0, _ := ret[0].(domain.AuditCheckpoint)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Checkpoint indicates an expected call of Checkpoint.
+func (mr *MockAuditStoreMockRecorder) Checkpoint(ctx any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Checkpoint", reflect.TypeOf((*MockAuditStore)(nil).Checkpoint), ctx)
+}
+
 // List mocks base method.
 func (m *MockAuditStore) List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error) {
 	m.ctrl.T.Helper()
@@ -1298,6 +1313,35 @@ func (m *MockAuditStore) LockHead(ctx context.Context) (int64, string, error) {
 func (mr *MockAuditStoreMockRecorder) LockHead(ctx any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockHead", reflect.TypeOf((*MockAuditStore)(nil).LockHead), ctx)
+}
+
+// SaveCheckpoint mocks base method.
+func (m *MockAuditStore) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SaveCheckpoint", ctx, cp, nodes)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SaveCheckpoint indicates an expected call of SaveCheckpoint.
+func (mr *MockAuditStoreMockRecorder) SaveCheckpoint(ctx, cp, nodes any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveCheckpoint", reflect.TypeOf((*MockAuditStore)(nil).SaveCheckpoint), ctx, cp, nodes)
+}
+
+// TreeNodes mocks base method.
+func (m *MockAuditStore) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TreeNodes", ctx, places)
+	ret0, _ := ret[0].([][]byte)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// TreeNodes indicates an expected call of TreeNodes.
+func (mr *MockAuditStoreMockRecorder) TreeNodes(ctx, places any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TreeNodes", reflect.TypeOf((*MockAuditStore)(nil).TreeNodes), ctx, places)
 }
 
 // MockChangePublisher is a mock of ChangePublisher interface.

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Members", testMembers},
 		{"APIKeys", testAPIKeys},
 		{"Audit", testAudit},
+		{"Checkpoints", testCheckpoints},
 		{"Changes", testChanges},
 		{"Transactions", testTransactions},
 		{"Errors", testErrors},

@@ -361,6 +361,16 @@ func (x faultyAudit) List(ctx context.Context, after int64, limit int) ([]domain
 	return call1(x.f, func() ([]domain.AuditEntry, error) { return x.s.List(ctx, after, limit) })
 }
 
+func (x faultyAudit) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error) {
+	return call1(x.f, func() (domain.AuditCheckpoint, error) { return x.s.Checkpoint(ctx) })
+}
+func (x faultyAudit) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
+	return write(x.f, func() error { return x.s.SaveCheckpoint(ctx, cp, nodes) })
+}
+func (x faultyAudit) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
+	return call1(x.f, func() ([][]byte, error) { return x.s.TreeNodes(ctx, places) })
+}
+
 type faultyChanges struct {
 	s ports.ChangePublisher
 	f *faultyTx
