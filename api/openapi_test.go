@@ -68,6 +68,9 @@ var contractRoutes = []struct{ method, path string }{
 	{"DELETE", "/api/v1/api-keys/{id}"},
 	{"GET", "/api/v1/audit"},
 	{"GET", "/api/v1/audit/verify"},
+	{"GET", "/api/v1/audit/checkpoint"},
+	{"GET", "/api/v1/audit/proof/inclusion"},
+	{"GET", "/api/v1/audit/proof/consistency"},
 }
 
 // contractCodes is the error table of API.md: code -> status.

@@ -203,16 +203,17 @@ type AuditStore interface {
 	Append(ctx context.Context, e domain.AuditEntry) error
 	// List returns up to limit entries with Seq > afterSeq, by sequence number.
 	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)
-	// Checkpoint returns the tenant's latest checkpoint; one with Size 0 and
-	// no Note when there is none.
+	// Checkpoint returns the checkpoint of the newest entry that has one;
+	// Size 0 and no Note when none has.
 	Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error)
-	// SaveCheckpoint replaces the tenant's checkpoint with cp and stores the
-	// tree nodes that the entries since the previous one completed (a node
-	// already stored at the same place is replaced).
-	SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error
-	// TreeNodes returns the hashes of the stored tree nodes at places, in
-	// their order; KindInternal when one is missing.
+	// TreeNodes returns the hashes of the tree nodes at places, in their
+	// order, from the TreeNodes of the entries that completed them;
+	// KindInternal when one is missing.
 	TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error)
+	// SetTree records the tree nodes and checkpoint of entry seq, written
+	// before checkpoints existed; KindConflict when the entry is missing or
+	// already has them.
+	SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error
 }
 
 // ChangePublisher tells every process's caches what the transaction changed.

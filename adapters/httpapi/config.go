@@ -135,6 +135,10 @@ type IdentityService interface {
 type AuditService interface {
 	List(ctx context.Context, actor domain.Actor, afterSeq int64, limit int) ([]domain.AuditEntry, string, error)
 	Verify(ctx context.Context, actor domain.Actor) (audit.Verification, error)
+	Checkpoint(ctx context.Context, actor domain.Actor) (audit.Checkpoint, error)
+	Inclusion(ctx context.Context, actor domain.Actor, seq, size int64) (audit.InclusionProof, error)
+	Consistency(ctx context.Context, actor domain.Actor, from, to int64) (audit.ConsistencyProof, error)
+	VerifierKey() string
 }
 
 // The core services satisfy the adapter's interfaces.

@@ -316,9 +316,35 @@ func (f *fakeIdentity) RevokeAPIKey(_ context.Context, a domain.Actor, id domain
 
 // fakeAudit is an AuditService whose methods are set per test.
 type fakeAudit struct {
-	list   func(domain.Actor, int64, int) ([]domain.AuditEntry, string, error)
-	verify func(domain.Actor) (audit.Verification, error)
+	list        func(domain.Actor, int64, int) ([]domain.AuditEntry, string, error)
+	verify      func(domain.Actor) (audit.Verification, error)
+	checkpoint  func(domain.Actor) (audit.Checkpoint, error)
+	inclusion   func(domain.Actor, int64, int64) (audit.InclusionProof, error)
+	consistency func(domain.Actor, int64, int64) (audit.ConsistencyProof, error)
 }
+
+func (f *fakeAudit) Checkpoint(_ context.Context, a domain.Actor) (audit.Checkpoint, error) {
+	if f.checkpoint == nil {
+		return audit.Checkpoint{}, unexpected("Checkpoint")
+	}
+	return f.checkpoint(a)
+}
+
+func (f *fakeAudit) Inclusion(_ context.Context, a domain.Actor, seq, size int64) (audit.InclusionProof, error) {
+	if f.inclusion == nil {
+		return audit.InclusionProof{}, unexpected("Inclusion")
+	}
+	return f.inclusion(a, seq, size)
+}
+
+func (f *fakeAudit) Consistency(_ context.Context, a domain.Actor, from, to int64) (audit.ConsistencyProof, error) {
+	if f.consistency == nil {
+		return audit.ConsistencyProof{}, unexpected("Consistency")
+	}
+	return f.consistency(a, from, to)
+}
+
+func (f *fakeAudit) VerifierKey() string { return "configmat.audit+00000000+AQ" }
 
 func (f *fakeAudit) List(_ context.Context, a domain.Actor, after int64, limit int) ([]domain.AuditEntry, string, error) {
 	if f.list == nil {

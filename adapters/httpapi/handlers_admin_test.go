@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -302,5 +303,38 @@ func TestAuditRoutes(t *testing.T) {
 			},
 			status: http.StatusOK, body: `{"valid":false,"entries":7,"first_invalid_seq":4,"reason":"hash mismatch"}`,
 		},
+		{
+			name: "the latest checkpoint",
+			req:  get("/api/v1/audit/checkpoint"),
+			setup: func(a *testAPI) {
+				a.audit.checkpoint = func(domain.Actor) (audit.Checkpoint, error) {
+					return audit.Checkpoint{Size: 2, RootHash: bytes.Repeat([]byte{0xab}, 32), Note: "note\n"}, nil
+				}
+			},
+			status: http.StatusOK, body: `{"size":2,"root_hash":"` + strings.Repeat("ab", 32) + `","checkpoint":"note\n","verifier_key":"configmat.audit+00000000+AQ"}`,
+		},
+		{
+			name: "an inclusion proof",
+			req:  get("/api/v1/audit/proof/inclusion?seq=2&size=3"),
+			setup: func(a *testAPI) {
+				a.audit.inclusion = func(_ domain.Actor, seq, size int64) (audit.InclusionProof, error) {
+					return audit.InclusionProof{Seq: seq, Size: size, LeafHash: bytes.Repeat([]byte{1}, 32), Proof: [][]byte{bytes.Repeat([]byte{2}, 32)}}, nil
+				}
+			},
+			status: http.StatusOK, body: `{"seq":2,"size":3,"leaf_hash":"` + strings.Repeat("01", 32) + `","proof":["` + strings.Repeat("02", 32) + `"]}`,
+		},
+		{
+			name: "a consistency proof",
+			req:  get("/api/v1/audit/proof/consistency?from=4&to=4"),
+			setup: func(a *testAPI) {
+				a.audit.consistency = func(_ domain.Actor, from, to int64) (audit.ConsistencyProof, error) {
+					return audit.ConsistencyProof{From: from, To: to, Proof: [][]byte{}}, nil
+				}
+			},
+			status: http.StatusOK, body: `{"from":4,"to":4,"proof":[]}`,
+		},
+		{name: "an inclusion proof without seq", req: get("/api/v1/audit/proof/inclusion?size=3"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
+		{name: "a consistency proof from 0", req: get("/api/v1/audit/proof/consistency?from=0&to=3"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
+		{name: "a consistency proof to no number", req: get("/api/v1/audit/proof/consistency?from=1&to=x"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/hex"
 	"net/http"
 )
 
@@ -29,4 +30,47 @@ func (s *server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return respond(w, http.StatusOK, viewVerification(v))
+}
+
+// auditCheckpoint answers the tenant's latest signed checkpoint.
+func (s *server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	cp, err := s.audit.Checkpoint(r.Context(), actorFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewCheckpoint(cp, s.audit.VerifierKey()))
+}
+
+// auditInclusion answers the inclusion proof of ?seq= in the tree of ?size=.
+func (s *server) auditInclusion(w http.ResponseWriter, r *http.Request) error {
+	seq, err := positiveQuery(r, "seq")
+	if err != nil {
+		return err
+	}
+	size, err := positiveQuery(r, "size")
+	if err != nil {
+		return err
+	}
+	p, err := s.audit.Inclusion(r.Context(), actorFrom(r.Context()), seq, size)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, inclusionView{Seq: p.Seq, Size: p.Size, LeafHash: hex.EncodeToString(p.LeafHash), Proof: hexAll(p.Proof)})
+}
+
+// auditConsistency answers the consistency proof from ?from= to ?to=.
+func (s *server) auditConsistency(w http.ResponseWriter, r *http.Request) error {
+	from, err := positiveQuery(r, "from")
+	if err != nil {
+		return err
+	}
+	to, err := positiveQuery(r, "to")
+	if err != nil {
+		return err
+	}
+	p, err := s.audit.Consistency(r.Context(), actorFrom(r.Context()), from, to)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, consistencyView{From: p.From, To: p.To, Proof: hexAll(p.Proof)})
 }

@@ -159,3 +159,16 @@ func nextCursor(cursor string) *string {
 	}
 	return &cursor
 }
+
+// positiveQuery reads a required integer query parameter of 1 or more.
+func positiveQuery(r *http.Request, name string) (int64, error) {
+	raw := r.URL.Query().Get(name)
+	if raw == "" {
+		return 0, invalidField(name, "is required")
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 1 {
+		return 0, invalidField(name, "must be an integer of 1 or more")
+	}
+	return n, nil
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"time"
 
@@ -461,4 +462,41 @@ func viewComparison(c catalog.Comparison) comparisonView {
 		envs = []string{}
 	}
 	return comparisonView{Asset: c.Asset, Environments: envs, Keys: keys}
+}
+
+// checkpointView is the answer of GET /audit/checkpoint.
+type checkpointView struct {
+	Size        int64  `json:"size"`
+	RootHash    string `json:"root_hash"`
+	Checkpoint  string `json:"checkpoint"`
+	VerifierKey string `json:"verifier_key"`
+}
+
+// viewCheckpoint maps a signed checkpoint and the key that checks it.
+func viewCheckpoint(cp audit.Checkpoint, verifierKey string) checkpointView {
+	return checkpointView{Size: cp.Size, RootHash: hex.EncodeToString(cp.RootHash), Checkpoint: cp.Note, VerifierKey: verifierKey}
+}
+
+// inclusionView is the answer of GET /audit/proof/inclusion.
+type inclusionView struct {
+	Seq      int64    `json:"seq"`
+	Size     int64    `json:"size"`
+	LeafHash string   `json:"leaf_hash"`
+	Proof    []string `json:"proof"`
+}
+
+// consistencyView is the answer of GET /audit/proof/consistency.
+type consistencyView struct {
+	From  int64    `json:"from"`
+	To    int64    `json:"to"`
+	Proof []string `json:"proof"`
+}
+
+// hexAll writes hashes in lower-case hex; none gives [].
+func hexAll(hashes [][]byte) []string {
+	out := make([]string, len(hashes))
+	for i, h := range hashes {
+		out[i] = hex.EncodeToString(h)
+	}
+	return out
 }

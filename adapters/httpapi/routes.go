@@ -85,6 +85,9 @@ func (s *server) routes() []route {
 
 		{http.MethodGet, apiBase + "/audit", accessTenant, s.listAudit},
 		{http.MethodGet, apiBase + "/audit/verify", accessTenant, s.verifyAudit},
+		{http.MethodGet, apiBase + "/audit/checkpoint", accessTenant, s.auditCheckpoint},
+		{http.MethodGet, apiBase + "/audit/proof/inclusion", accessTenant, s.auditInclusion},
+		{http.MethodGet, apiBase + "/audit/proof/consistency", accessTenant, s.auditConsistency},
 	}
 	if s.metrics != nil {
 		routes = append(routes, route{http.MethodGet, metricsPath, accessOpen, s.getMetrics})

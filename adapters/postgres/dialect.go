@@ -75,10 +75,6 @@ var constraintKinds = map[string]domain.Kind{
 	"api_keys_environment_fkey":      domain.KindEnvironmentNotFound,
 	"audit_entries_tenant_fkey":      domain.KindTenantNotFound,
 	"audit_heads_tenant_fkey":        domain.KindTenantNotFound,
-	"audit_tree_nodes_pkey":          domain.KindConflict,
-	"audit_tree_nodes_tenant_fkey":   domain.KindTenantNotFound,
-	"audit_checkpoints_pkey":         domain.KindConflict,
-	"audit_checkpoints_tenant_fkey":  domain.KindTenantNotFound,
 }
 
 // Violation maps a unique or foreign-key violation to its constraint's kind

@@ -51,8 +51,6 @@ var constraintKinds = map[string]domain.Kind{
 	"audit_entries.tenant_id, audit_entries.seq":                                   domain.KindConflict,
 	"audit_heads.tenant_id":                                                        domain.KindConflict,
 	"asset_schemas.asset_id":                                                       domain.KindConflict,
-	"audit_tree_nodes.tenant_id, audit_tree_nodes.level, audit_tree_nodes.idx":     domain.KindConflict,
-	"audit_checkpoints.tenant_id":                                                  domain.KindConflict,
 }
 
 // Violation maps a unique or primary-key violation to its columns' kind and

@@ -66,9 +66,10 @@ func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
 	return s.t.moveHead(ctx, "could not append the audit entry",
 		`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
 		[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
-		`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash)
-		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?`,
-		[]any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash},
+		`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+		[]any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash,
+			packNodes(e.TreeNodes), nullable(e.Checkpoint)},
 		domain.KindConflict, s.t.tenantParent())
 }
 
@@ -130,103 +131,79 @@ func (p publisher) Publish(ctx context.Context, c domain.Change) error {
 // hashSize is the size of a tree hash (SHA-256).
 const hashSize = 32
 
-// Checkpoint returns the tenant's latest checkpoint, or Size 0 and no Note.
+// packNodes writes tree hashes one after the other; none is NULL.
+func packNodes(nodes [][]byte) []byte {
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]byte, 0, hashSize*len(nodes))
+	for _, h := range nodes {
+		out = append(out, h...)
+	}
+	return out
+}
+
+// Checkpoint returns the newest entry's checkpoint, or Size 0 and no Note.
 func (s auditStore) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error) {
 	var row struct {
-		Size  int64  `db:"size"`
-		Root  []byte `db:"root_hash"`
-		Range []byte `db:"compact_range"`
-		Note  string `db:"note"`
+		Seq  int64  `db:"seq"`
+		Note string `db:"checkpoint"`
 	}
-	err := s.t.get(ctx, &row, `SELECT size, root_hash, compact_range, note FROM audit_checkpoints WHERE tenant_id = ?`, string(s.t.tenant))
+	err := s.t.get(ctx, &row, `SELECT seq, checkpoint FROM audit_entries
+		WHERE tenant_id = ? AND checkpoint IS NOT NULL ORDER BY seq DESC LIMIT 1`, string(s.t.tenant))
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.AuditCheckpoint{}, nil
 	}
 	if err != nil {
 		return domain.AuditCheckpoint{}, s.t.fail(err, "could not read the audit checkpoint")
 	}
-	if len(row.Range)%hashSize != 0 {
-		return domain.AuditCheckpoint{}, domain.Errorf(domain.KindInternal, "the stored audit tree range is damaged")
-	}
-	cp := domain.AuditCheckpoint{Size: row.Size, RootHash: row.Root, Note: row.Note}
-	for at := 0; at < len(row.Range); at += hashSize {
-		cp.Range = append(cp.Range, row.Range[at:at+hashSize])
-	}
-	return cp, nil
+	return domain.AuditCheckpoint{Size: row.Seq, Note: row.Note}, nil
 }
 
-// nodeBatch is how many tree nodes one INSERT writes (4 values each).
-const nodeBatch = 200
-
-// SaveCheckpoint upserts the tree nodes, in batches, then the checkpoint.
-func (s auditStore) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
-	tenant := string(s.t.tenant)
-	for len(nodes) > 0 {
-		batch := nodes[:min(len(nodes), nodeBatch)]
-		nodes = nodes[len(batch):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash) VALUES `)
-		args := make([]any, 0, 4*len(batch))
-		for i, n := range batch {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?)")
-			args = append(args, tenant, n.Level, n.Index, n.Hash)
-		}
-		q.WriteString(` ON CONFLICT (tenant_id, level, idx) DO UPDATE SET hash = excluded.hash`)
-		if _, err := s.t.exec(ctx, q.String(), args...); err != nil {
-			return s.t.fail(err, "could not store the audit tree")
-		}
-	}
-	packed := make([]byte, 0, hashSize*len(cp.Range))
-	for _, h := range cp.Range {
-		packed = append(packed, h...)
-	}
-	if _, err := s.t.exec(ctx, `INSERT INTO audit_checkpoints (tenant_id, size, root_hash, compact_range, note)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET size = excluded.size,
-		root_hash = excluded.root_hash, compact_range = excluded.compact_range, note = excluded.note`,
-		tenant, cp.Size, cp.RootHash, packed, cp.Note); err != nil {
-		return s.t.fail(err, "could not store the audit checkpoint")
-	}
-	return nil
-}
-
-// TreeNodes reads the hashes of the nodes at places in one statement.
+// TreeNodes reads the nodes at places from the entries that completed them,
+// in one statement: node (level, index) is hash number level of entry
+// (index+1) << level.
 func (s auditStore) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
 	if len(places) == 0 {
 		return [][]byte{}, nil
 	}
 	var q strings.Builder
-	q.WriteString(`SELECT level, idx, hash FROM audit_tree_nodes WHERE tenant_id = ? AND (level, idx) IN (`)
-	args := append(make([]any, 0, 1+2*len(places)), string(s.t.tenant))
+	q.WriteString(`SELECT seq, tree_nodes FROM audit_entries WHERE tenant_id = ? AND seq IN (`)
+	args := append(make([]any, 0, 1+len(places)), string(s.t.tenant))
 	for i, p := range places {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, p.Level, p.Index)
+		q.WriteString("?")
+		args = append(args, (p.Index+1)<<p.Level)
 	}
 	q.WriteString(")")
 	var rows []struct {
-		Level int    `db:"level"`
-		Index int64  `db:"idx"`
-		Hash  []byte `db:"hash"`
+		Seq   int64  `db:"seq"`
+		Nodes []byte `db:"tree_nodes"`
 	}
 	if err := s.t.list(ctx, &rows, q.String(), args...); err != nil {
 		return nil, s.t.fail(err, "could not read the audit tree")
 	}
-	found := make(map[[2]int64][]byte, len(rows))
+	bySeq := make(map[int64][]byte, len(rows))
 	for _, r := range rows {
-		found[[2]int64{int64(r.Level), r.Index}] = r.Hash
+		bySeq[r.Seq] = r.Nodes
 	}
 	out := make([][]byte, len(places))
 	for i, p := range places {
-		h, ok := found[[2]int64{int64(p.Level), p.Index}]
-		if !ok {
+		packed := bySeq[(p.Index+1)<<p.Level]
+		at := p.Level * hashSize
+		if at+hashSize > len(packed) {
 			return nil, domain.StoreViolation(domain.KindInternal, fmt.Errorf("audit tree node (%d, %d) is missing", p.Level, p.Index))
 		}
-		out[i] = h
+		out[i] = packed[at : at+hashSize : at+hashSize]
 	}
 	return out, nil
+}
+
+// SetTree records the nodes and checkpoint of an entry that has none.
+func (s auditStore) SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error {
+	return s.t.execOne(ctx, domain.KindConflict, "could not record the audit tree",
+		`UPDATE audit_entries SET tree_nodes = ?, checkpoint = ? WHERE tenant_id = ? AND seq = ? AND tree_nodes IS NULL`,
+		packNodes(nodes), nullable(checkpoint), string(s.t.tenant), seq)
 }

@@ -15,9 +15,14 @@ import (
 
 // cmdKeygen prints a new random key-encryption key.
 func cmdKeygen(e env, args []string) error {
-	fs := newFlags(e, "keygen", "keygen")
+	var forAudit bool
+	fs := newFlags(e, "keygen", "keygen [--audit]")
+	fs.BoolVar(&forAudit, "audit", false, "print a new AUDIT_SIGNING_KEY and, on a second line, its verifier key")
 	if err := parseFlags(fs, args, nil); err != nil {
 		return err
+	}
+	if forAudit {
+		return cmdKeygenAudit(e)
 	}
 	k, err := keys.GenerateKeyHex(rand.Reader)
 	if err != nil {
@@ -128,10 +133,23 @@ func cmdAPIKeyCreate(ctx context.Context, e env, args []string) error {
 // cmdAuditVerify verifies a tenant's chain: exit 0 intact, 1 broken, 2 error.
 func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 	var tenant string
-	fs := newFlags(e, "audit verify", "audit verify --tenant S")
+	var offline bool
+	var files offlineInputs
+	fs := newFlags(e, "audit verify", "audit verify --tenant S | audit verify --offline --entries F --checkpoint C --verifier-key K")
 	fs.StringVar(&tenant, "tenant", "", "slug of the tenant")
-	if err := parseFlags(fs, args, map[string]*string{"tenant": &tenant}); err != nil {
+	fs.BoolVar(&offline, "offline", false, "verify exported entries against a held checkpoint, with no database")
+	fs.StringVar(&files.entries, "entries", "", "with --offline: the entries of GET /audit (JSON lines or one JSON array)")
+	fs.StringVar(&files.checkpoint, "checkpoint", "", "with --offline: a checkpoint as GET /audit/checkpoint returns it")
+	fs.StringVar(&files.verifierKey, "verifier-key", "", "with --offline: the verifier key, or a file holding it")
+	if err := parseFlags(fs, args, nil); err != nil {
 		return err
+	}
+	if offline {
+		return cmdAuditVerifyOffline(e, files)
+	}
+	if tenant == "" {
+		fs.Usage()
+		return &exitError{code: 2, err: errors.New("--tenant is required")}
 	}
 	err := withApp(ctx, e, func(a *app) error {
 		actor, err := a.systemActor(ctx, tenant)

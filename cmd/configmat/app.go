@@ -15,6 +15,7 @@ import (
 
 	"github.com/configmat/configmat/adapters/logging"
 	"github.com/configmat/configmat/core"
+	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
@@ -90,12 +91,18 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 	}
 	a := &app{settings: s, logger: logger, store: store, kek: kek, warnings: warnings}
 	a.cache = cache.New(cache.Deps{})
+	signer, err := auditSigner(s, kek)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	a.core = core.New(core.Deps{
-		Tx:       store,
-		KEK:      kek,
-		TokenTTL: s.TokenTTL,
-		Cache:    a.cache,
-		WatchMax: s.WatchMax,
+		Tx:          store,
+		KEK:         kek,
+		TokenTTL:    s.TokenTTL,
+		Cache:       a.cache,
+		WatchMax:    s.WatchMax,
+		AuditSigner: signer,
 	})
 	if err := checkKEK(ctx, store, a.core.Keys); err != nil {
 		_ = store.Close()
@@ -105,6 +112,18 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		return nil, err
 	}
 	return a, nil
+}
+
+// auditSigner is AUDIT_SIGNING_KEY's signer, or the one derived from kek.
+func auditSigner(s Settings, kek *keys.KEK) (*audit.Signer, error) {
+	if s.AuditSigningKey == "" {
+		return core.DerivedAuditSigner(kek), nil
+	}
+	signer, err := audit.NewSigner(s.AuditSigningKey)
+	if err != nil {
+		return nil, &exitError{code: 2, err: errors.New("AUDIT_SIGNING_KEY: " + err.Error())}
+	}
+	return signer, nil
 }
 
 // logWarnings logs the warnings of the start-up.

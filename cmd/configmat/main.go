@@ -66,13 +66,18 @@ Usage:
   configmat serve                                   run the HTTP server
   configmat migrate                                 apply pending migrations
   configmat keygen                                  print a new ENCRYPTION_KEY
+  configmat keygen --audit                          print a new AUDIT_SIGNING_KEY and its verifier key
   configmat tenant create --slug S --name N         create a tenant
   configmat user create --email E --tenant S --role R
                                                     create a user (password on stdin)
   configmat apikey create --tenant S --name N [--environment E]
                                                     print a new API key once
-  configmat audit verify --tenant S                 verify a tenant's audit chain
-                                                    (exit 0 intact, 1 broken, 2 error)
+  configmat audit verify --tenant S                 verify a tenant's audit chain, head and
+                                                    latest checkpoint (exit 0 intact, 1 broken, 2 error)
+  configmat audit verify --offline --entries F --checkpoint C --verifier-key K
+                                                    verify exported entries against a held
+                                                    checkpoint, with no database
+  configmat audit verifier-key                      print the verifier key of the audit signing key
   configmat run --asset A --environment E [--watch] [--fallback-file F] -- CMD [ARG...]
                                                     run CMD with the configuration in its
                                                     environment (a client of a running server)
@@ -153,6 +158,9 @@ func dispatch(ctx context.Context, e env) error {
 	case "audit":
 		if name, args := sub("verify"); name != "" {
 			return cmdAuditVerify(ctx, e, args)
+		}
+		if name, args := sub("verifier-key"); name != "" {
+			return cmdAuditVerifierKey(e, args)
 		}
 	case "run":
 		return cmdRun(ctx, e, rest)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
+	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/watch"
 )
 
@@ -47,6 +48,9 @@ type Settings struct {
 	MetricsAddr string
 	// WatchMax bounds the open watch streams of the process.
 	WatchMax int
+	// AuditSigningKey signs the audit checkpoints; empty derives one from
+	// EncryptionKey.
+	AuditSigningKey string
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -198,6 +202,12 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
 	s.AllowSignup = r.boolean("ALLOW_SIGNUP", s.Debug)
+	s.AuditSigningKey = r.str("AUDIT_SIGNING_KEY", "")
+	if s.AuditSigningKey != "" {
+		if _, err := audit.NewSigner(s.AuditSigningKey); err != nil {
+			r.problems = append(r.problems, "AUDIT_SIGNING_KEY: must be a signing key as `configmat keygen --audit` prints it (its first line)")
+		}
+	}
 	if _, _, err := s.Store(); err != nil {
 		r.problems = append(r.problems, err.Error())
 	}

@@ -87,9 +87,9 @@ type Deps struct {
 // Log appends entries to a tenant's chain inside the caller's transaction.
 type Log struct {
 	clock ports.Clock
-	// tree, when its signer is set, grows the tenant's Merkle tree and signs
-	// its checkpoint after every append.
-	tree tree
+	// tree, when there is a signer, grows the tenant's Merkle tree and signs
+	// its checkpoint with every append.
+	tree *tree
 	// appended counts the entries written, for Appended.
 	appended atomic.Uint64
 }
@@ -99,7 +99,11 @@ func NewLog(deps Deps) *Log {
 	if deps.Clock == nil {
 		deps.Clock = ports.SystemClock{}
 	}
-	return &Log{clock: deps.Clock, tree: tree{signer: deps.Signer}}
+	l := &Log{clock: deps.Clock}
+	if deps.Signer != nil {
+		l.tree = newTree(deps.Signer)
+	}
+	return l
 }
 
 // Append locks the chain head of chain, the audit store of the tenant's
@@ -139,14 +143,24 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 		return err
 	}
 	e.Hash = hashOf(prev, canonical)
+	if l.tree == nil {
+		if err := chain.Append(ctx, e); err != nil {
+			return err
+		}
+		l.appended.Add(1)
+		return nil
+	}
+	r, err := l.tree.rangeAt(ctx, chain, actor.TenantID, seq, prev)
+	if err != nil {
+		return err
+	}
+	if e.TreeNodes, e.Checkpoint, err = l.tree.grow(r, actor.TenantID, canonical); err != nil {
+		return err
+	}
 	if err := chain.Append(ctx, e); err != nil {
 		return err
 	}
-	if l.tree.signer != nil {
-		if _, err := l.tree.advance(ctx, chain, actor.TenantID, e.Seq, map[int64][]byte{e.Seq: canonical}); err != nil {
-			return err
-		}
-	}
+	l.tree.remember(actor.TenantID, e.Seq, e.Hash, r)
 	l.appended.Add(1)
 	return nil
 }
@@ -159,12 +173,18 @@ func (l *Log) Appended() uint64 { return l.appended.Load() }
 // Service lists and verifies audit chains; both require the admin role.
 type Service struct {
 	tx   ports.Transactor
-	tree tree
+	tree *tree
 }
 
 // NewService returns the audit service over deps.Tx, serving checkpoints
 // signed by deps.Signer.
-func NewService(deps Deps) *Service { return &Service{tx: deps.Tx, tree: tree{signer: deps.Signer}} }
+func NewService(deps Deps) *Service {
+	s := &Service{tx: deps.Tx}
+	if deps.Signer != nil {
+		s.tree = newTree(deps.Signer)
+	}
+	return s
+}
 
 // List returns up to limit entries after afterSeq, oldest first, and the
 // cursor (the last seq) of the next page, or "" at the end. A limit of 0
@@ -232,7 +252,7 @@ func (s *Service) Verify(ctx context.Context, actor domain.Actor) (Verification,
 			return err
 		}
 		result = checkHead(v.Result(), headSeq, headHash)
-		if result.Valid && stored.Note != "" && s.tree.signer != nil {
+		if result.Valid && stored.Note != "" && s.tree != nil {
 			result = s.checkStored(&v, actor.TenantID, stored)
 		}
 		return nil

@@ -25,16 +25,16 @@ type ConsistencyProof struct {
 // VerifierKey returns the key that checks the service's checkpoints.
 func (s *Service) VerifierKey() string { return s.tree.signer.VerifierKey() }
 
-// Checkpoint returns the actor's tenant's latest signed checkpoint, signing
-// one first when the tree lags behind the chain (entries written before
-// checkpoints existed). It requires the admin role.
+// Checkpoint returns the actor's tenant's latest signed checkpoint, first
+// completing the tree of entries written before checkpoints existed. An
+// empty chain's checkpoint is signed on the fly. It requires the admin role.
 func (s *Service) Checkpoint(ctx context.Context, actor domain.Actor) (Checkpoint, error) {
 	if err := actor.Require(domain.RoleAdmin); err != nil {
 		return Checkpoint{}, err
 	}
 	var out Checkpoint
-	err := s.current(ctx, actor.TenantID, func(_ context.Context, _ ports.AuditStore, cp domain.AuditCheckpoint) error {
-		out = Checkpoint{Origin: OriginPrefix + string(actor.TenantID), Size: cp.Size, RootHash: cp.RootHash, Note: cp.Note}
+	err := s.current(ctx, actor.TenantID, func(_ context.Context, _ ports.AuditStore, cp Checkpoint) error {
+		out = cp
 		return nil
 	})
 	return out, err
@@ -58,7 +58,7 @@ func (s *Service) Inclusion(ctx context.Context, actor domain.Actor, seq, size i
 		return InclusionProof{}, err
 	}
 	out := InclusionProof{Seq: seq, Size: size}
-	err := s.current(ctx, actor.TenantID, func(ctx context.Context, chain ports.AuditStore, cp domain.AuditCheckpoint) error {
+	err := s.current(ctx, actor.TenantID, func(ctx context.Context, chain ports.AuditStore, cp Checkpoint) error {
 		if size > cp.Size {
 			return sizeProblem("size", cp.Size)
 		}
@@ -88,7 +88,7 @@ func (s *Service) Consistency(ctx context.Context, actor domain.Actor, from, to 
 		return ConsistencyProof{}, err
 	}
 	out := ConsistencyProof{From: from, To: to}
-	err := s.current(ctx, actor.TenantID, func(ctx context.Context, chain ports.AuditStore, cp domain.AuditCheckpoint) error {
+	err := s.current(ctx, actor.TenantID, func(ctx context.Context, chain ports.AuditStore, cp Checkpoint) error {
 		if to > cp.Size {
 			return sizeProblem("to", cp.Size)
 		}
@@ -106,19 +106,38 @@ func sizeProblem(field string, size int64) error {
 	return problems.Err()
 }
 
-// current runs fn in a transaction of tenant with the tree brought up to the
-// chain's head and its checkpoint.
-func (s *Service) current(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.AuditStore, domain.AuditCheckpoint) error) error {
+// current runs fn in a transaction of tenant holding the chain's head lock,
+// with the tree complete up to the head and its latest checkpoint.
+func (s *Service) current(ctx context.Context, tenant domain.TenantID, fn func(context.Context, ports.AuditStore, Checkpoint) error) error {
 	return s.tx.InTenant(ctx, tenant, func(ctx context.Context, st ports.TenantTx) error {
-		headSeq, _, err := st.Audit().LockHead(ctx)
+		chain := st.Audit()
+		headSeq, headHash, err := chain.LockHead(ctx)
 		if err != nil {
 			return err
 		}
-		cp, err := s.tree.advance(ctx, st.Audit(), tenant, headSeq, nil)
+		r, err := s.tree.rangeAt(ctx, chain, tenant, headSeq, headHash)
 		if err != nil {
 			return err
 		}
-		return fn(ctx, st.Audit(), cp)
+		root, err := rootOf(r)
+		if err != nil {
+			return err
+		}
+		cp := Checkpoint{Origin: OriginPrefix + string(tenant), Size: headSeq, RootHash: root}
+		if headSeq == 0 {
+			cp.Note, err = s.tree.signer.sign(checkpointText(tenant, 0, root))
+		} else {
+			var stored domain.AuditCheckpoint
+			stored, err = chain.Checkpoint(ctx)
+			cp.Note = stored.Note
+			if err == nil && stored.Size != headSeq {
+				err = domain.Errorf(domain.KindInternal, "tenant %s's latest checkpoint is at %d, its chain head at %d", tenant, stored.Size, headSeq)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return fn(ctx, chain, cp)
 	})
 }
 

@@ -64,7 +64,7 @@ func signerFromSeed(seed []byte) (*Signer, error) {
 
 // seedOf returns the Ed25519 seed of a note signing key.
 func seedOf(skey string) ([]byte, error) {
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 {
 		return nil, domain.Errorf(domain.KindInvalid, "not an audit signing key")
 	}

@@ -1,11 +1,12 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -122,82 +123,139 @@ func rootOf(r *compact.Range) ([]byte, error) {
 	return root, nil
 }
 
-// tree grows a tenant's stored tree and signs its checkpoints.
-type tree struct{ signer *Signer }
+// treeCacheMax bounds the tenants whose tree edge a log keeps in memory.
+const treeCacheMax = 4096
 
-// advance brings the stored tree of the tenant up to its chain head headSeq
-// and signs its checkpoint. leaves holds the canonical forms of the newest
-// entries, already known to the caller (the one being appended); older
-// entries that the tree lacks (entries written before checkpoints existed)
-// are read from the chain. A tree larger than the chain means entries were
-// removed: KindInternal, and nothing is written.
-func (t tree) advance(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, headSeq int64, known map[int64][]byte) (domain.AuditCheckpoint, error) {
+// tree grows the tenants' trees and signs their checkpoints. It keeps, per
+// tenant, the compact range of the tree at the chain head it last saw: the
+// tree is a function of the entries, which the head's hash commits to, so a
+// range kept for (seq, hash) is right whenever the head is (seq, hash), and
+// an append needs no statement to find the tree's edge.
+type tree struct {
+	signer *Signer
+	mu     sync.Mutex
+	edges  map[domain.TenantID]edge
+}
+
+// edge is the compact range of a tenant's tree at the head (seq, hash).
+type edge struct {
+	seq    int64
+	hash   string
+	hashes [][]byte
+}
+
+func newTree(signer *Signer) *tree {
+	return &tree{signer: signer, edges: map[domain.TenantID]edge{}}
+}
+
+// rangeAt returns the compact range of the tenant's tree of the headSeq
+// entries whose last hash is headHash: from memory, or else from the stored
+// nodes, first completing the tree of entries written before checkpoints
+// existed.
+func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, headSeq int64, headHash string) (*compact.Range, error) {
+	t.mu.Lock()
+	e, ok := t.edges[tenant]
+	t.mu.Unlock()
+	if ok && e.seq == headSeq && e.hash == headHash {
+		return ranges.NewRange(0, uint64(headSeq), slices.Clone(e.hashes))
+	}
 	cp, err := chain.Checkpoint(ctx)
 	if err != nil {
-		return domain.AuditCheckpoint{}, err
+		return nil, err
 	}
-	switch {
-	case cp.Size == headSeq && cp.Note != "":
-		return cp, nil
-	case cp.Size > headSeq:
-		return domain.AuditCheckpoint{}, domain.Errorf(domain.KindInternal,
-			"the audit tree of tenant %s has %d entries but its chain %d: entries were removed", tenant, cp.Size, headSeq)
+	if cp.Size > headSeq {
+		return nil, domain.Errorf(domain.KindInternal, "tenant %s has a checkpoint at %d beyond its chain head %d", tenant, cp.Size, headSeq)
 	}
-	r, err := ranges.NewRange(0, uint64(cp.Size), cp.Range)
+	r, err := storedRange(ctx, chain, cp.Size)
 	if err != nil {
-		return domain.AuditCheckpoint{}, domain.Wrap(err, "the stored audit tree state is damaged")
+		return nil, err
 	}
-	var nodes []domain.AuditTreeNode
-	visit := func(id compact.NodeID, hash []byte) {
-		nodes = append(nodes, domain.AuditTreeNode{Level: int(id.Level), Index: int64(id.Index), Hash: bytes.Clone(hash)})
-	}
-	next := cp.Size + 1
-	for next <= headSeq {
-		if canonical, ok := known[next]; ok {
-			if err := r.Append(Hasher.HashLeaf(canonical), visit); err != nil {
-				return domain.AuditCheckpoint{}, domain.Wrap(err, "could not grow the audit tree")
-			}
-			next++
-			continue
+	if cp.Size < headSeq {
+		if err := t.backfill(ctx, chain, tenant, r, headSeq); err != nil {
+			return nil, err
 		}
+	}
+	t.remember(tenant, headSeq, headHash, r)
+	return r, nil
+}
+
+// storedRange reads the compact range of the tree of the first size entries
+// from the stored nodes.
+func storedRange(ctx context.Context, chain ports.AuditStore, size int64) (*compact.Range, error) {
+	hashes, err := chain.TreeNodes(ctx, placesOf(compact.RangeNodes(0, uint64(size), nil)))
+	if err != nil {
+		return nil, err
+	}
+	r, err := ranges.NewRange(0, uint64(size), hashes)
+	if err != nil {
+		return nil, domain.Wrap(err, "could not rebuild the audit tree's edge")
+	}
+	return r, nil
+}
+
+// backfill adds the entries after r's end up to headSeq, written before
+// checkpoints existed, to the tree: their nodes and a checkpoint each.
+func (t *tree) backfill(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, r *compact.Range, headSeq int64) error {
+	for next := int64(r.End()) + 1; next <= headSeq; {
 		page, err := chain.List(ctx, next-1, verifyPageSize)
 		if err != nil {
-			return domain.AuditCheckpoint{}, err
+			return err
 		}
-		if len(page) == 0 || page[0].Seq != next {
-			return domain.AuditCheckpoint{}, domain.Errorf(domain.KindInternal, "audit entry %d is missing from tenant %s's chain", next, tenant)
+		if len(page) == 0 {
+			return domain.Errorf(domain.KindInternal, "audit entry %d is missing from tenant %s's chain", next, tenant)
 		}
 		for _, e := range page {
-			if e.Seq != next || next > headSeq {
-				break
+			if e.Seq > headSeq {
+				return nil
 			}
-			if _, ok := known[next]; ok {
-				break
+			if e.Seq != next {
+				return domain.Errorf(domain.KindInternal, "audit entry %d is missing from tenant %s's chain", next, tenant)
 			}
 			e.TenantID = tenant
-			leaf, err := LeafHash(e)
+			canonical, err := Canonical(e)
 			if err != nil {
-				return domain.AuditCheckpoint{}, err
+				return err
 			}
-			if err := r.Append(leaf, visit); err != nil {
-				return domain.AuditCheckpoint{}, domain.Wrap(err, "could not grow the audit tree")
+			nodes, note, err := t.grow(r, tenant, canonical)
+			if err != nil {
+				return err
+			}
+			if err := chain.SetTree(ctx, e.Seq, nodes, note); err != nil {
+				return err
 			}
 			next++
 		}
+	}
+	return nil
+}
+
+// grow appends the entry whose canonical form is canonical to r and returns
+// the nodes it completes (its leaf first) and the signed checkpoint of the
+// grown tree.
+func (t *tree) grow(r *compact.Range, tenant domain.TenantID, canonical []byte) ([][]byte, string, error) {
+	var nodes [][]byte
+	if err := r.Append(Hasher.HashLeaf(canonical), func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }); err != nil {
+		return nil, "", domain.Wrap(err, "could not grow the audit tree")
 	}
 	root, err := rootOf(r)
 	if err != nil {
-		return domain.AuditCheckpoint{}, err
+		return nil, "", err
 	}
-	signed, err := t.signer.sign(checkpointText(tenant, headSeq, root))
+	note, err := t.signer.sign(checkpointText(tenant, int64(r.End()), root))
 	if err != nil {
-		return domain.AuditCheckpoint{}, err
+		return nil, "", err
 	}
-	out := domain.AuditCheckpoint{Size: headSeq, RootHash: root, Range: r.Hashes(), Note: signed}
-	if err := chain.SaveCheckpoint(ctx, out, nodes); err != nil {
-		return domain.AuditCheckpoint{}, err
+	return nodes, note, nil
+}
+
+// remember keeps r as the tenant's tree at the head (seq, hash).
+func (t *tree) remember(tenant domain.TenantID, seq int64, hash string, r *compact.Range) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.edges[tenant]; !ok && len(t.edges) >= treeCacheMax {
+		clear(t.edges)
 	}
-	return out, nil
+	t.edges[tenant] = edge{seq: seq, hash: hash, hashes: slices.Clone(r.Hashes())}
 }
 
 // inclusion returns the leaf hash of entry seq and its inclusion proof in

@@ -212,6 +212,13 @@ type AuditEntry struct {
 	CreatedAt    time.Time
 	PreviousHash string
 	Hash         string
+	// TreeNodes are the hashes of the Merkle tree nodes this entry completes
+	// as the tree's next leaf: its leaf hash, then each parent it completes,
+	// level by level; Checkpoint is the signed checkpoint of the tree ending
+	// with it. Both are set by audit.Log, outside the hashed form, and empty
+	// for entries written before checkpoints existed.
+	TreeNodes  [][]byte
+	Checkpoint string
 }
 
 // ChangeKind says what a Change notification is about.
@@ -242,22 +249,18 @@ type Change struct {
 	UserID UserID
 }
 
-// AuditTreeNode is one perfect subtree of a tenant's audit Merkle tree: the
-// node at Level (0 for a leaf) and Index (from the left, at that level) and
-// its RFC 9162 hash.
+// AuditTreeNode names one perfect subtree of a tenant's audit Merkle tree:
+// the node at Level (0 for a leaf) and Index (from the left, at that level).
+// Its hash is kept with the entry that completed it, entry (Index+1) << Level,
+// at position Level of its TreeNodes.
 type AuditTreeNode struct {
 	Level int
 	Index int64
-	Hash  []byte
 }
 
-// AuditCheckpoint is a tenant's latest signed checkpoint of its audit Merkle
-// tree: the tree of its first Size entries, whose root is RootHash; Range
-// holds the roots of the perfect subtrees that cover those entries, left to
-// right (what the next append needs), and Note the signed note text.
+// AuditCheckpoint is a tenant's latest signed checkpoint: the note signed
+// after entry Size, the last entry that has one.
 type AuditCheckpoint struct {
-	Size     int64
-	RootHash []byte
-	Range    [][]byte
-	Note     string
+	Size int64
+	Note string
 }

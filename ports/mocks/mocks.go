@@ -1315,18 +1315,18 @@ func (mr *MockAuditStoreMockRecorder) LockHead(ctx any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockHead", reflect.TypeOf((*MockAuditStore)(nil).LockHead), ctx)
 }
 
-// SaveCheckpoint mocks base method.
-func (m *MockAuditStore) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
+// SetTree mocks base method.
+func (m *MockAuditStore) SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "SaveCheckpoint", ctx, cp, nodes)
+	ret := m.ctrl.Call(m, "SetTree", ctx, seq, nodes, checkpoint)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
-// SaveCheckpoint indicates an expected call of SaveCheckpoint.
-func (mr *MockAuditStoreMockRecorder) SaveCheckpoint(ctx, cp, nodes any) *gomock.Call {
+// SetTree indicates an expected call of SetTree.
+func (mr *MockAuditStoreMockRecorder) SetTree(ctx, seq, nodes, checkpoint any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveCheckpoint", reflect.TypeOf((*MockAuditStore)(nil).SaveCheckpoint), ctx, cp, nodes)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetTree", reflect.TypeOf((*MockAuditStore)(nil).SetTree), ctx, seq, nodes, checkpoint)
 }
 
 // TreeNodes mocks base method.

@@ -28,54 +28,87 @@ func testCheckpoints(t *testing.T, open Opener) {
 		}))
 		return cp
 	}
+	nodes := func(t *testing.T, id domain.TenantID, places ...domain.AuditTreeNode) ([][]byte, error) {
+		t.Helper()
+		var got [][]byte
+		err := in(t, id, func(ctx context.Context, s ports.AuditStore) error {
+			var err error
+			got, err = s.TreeNodes(ctx, places)
+			return err
+		})
+		return got, err
+	}
+	appendEntry := func(t *testing.T, e domain.AuditEntry) {
+		t.Helper()
+		mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
+			if _, _, err := s.LockHead(ctx); err != nil {
+				return err
+			}
+			return s.Append(ctx, e)
+		}))
+	}
 
+	// Entry 1 was written before checkpoints existed; 2 and 3 have theirs.
+	appendEntry(t, newEntry(tenant.ID, 1, `{}`))
 	t.Run("none yet", func(t *testing.T) {
-		if cp := checkpoint(t, tenant.ID); cp.Size != 0 || cp.Note != "" || len(cp.Range) != 0 {
+		if cp := checkpoint(t, tenant.ID); cp.Size != 0 || cp.Note != "" {
 			t.Fatalf("Checkpoint = %+v, want none", cp)
 		}
+		_, err := nodes(t, tenant.ID, domain.AuditTreeNode{Level: 0, Index: 0})
+		wantKind(t, err, domain.KindInternal)
 	})
-	first := domain.AuditCheckpoint{Size: 3, RootHash: hashOf(9), Range: [][]byte{hashOf(1), hashOf(2)}, Note: "note 3\n"}
-	nodes := []domain.AuditTreeNode{
-		{Level: 0, Index: 0, Hash: hashOf(10)}, {Level: 0, Index: 1, Hash: hashOf(11)},
-		{Level: 1, Index: 0, Hash: hashOf(1)}, {Level: 0, Index: 2, Hash: hashOf(2)},
-	}
-	mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error { return s.SaveCheckpoint(ctx, first, nodes) }))
+	t.Run("set on an old entry, once", func(t *testing.T) {
+		mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
+			return s.SetTree(ctx, 1, [][]byte{hashOf(1)}, "note 1\n")
+		}))
+		wantKind(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
+			return s.SetTree(ctx, 1, [][]byte{hashOf(9)}, "forged\n")
+		}), domain.KindConflict)
+		wantKind(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
+			return s.SetTree(ctx, 7, [][]byte{hashOf(9)}, "none\n")
+		}), domain.KindConflict)
+		if cp := checkpoint(t, tenant.ID); cp.Size != 1 || cp.Note != "note 1\n" {
+			t.Fatalf("Checkpoint = %+v, want entry 1's", cp)
+		}
+	})
+	e2 := newEntry(tenant.ID, 2, `{}`)
+	e2.TreeNodes, e2.Checkpoint = [][]byte{hashOf(2), hashOf(12)}, "note 2\n"
+	appendEntry(t, e2)
+	e3 := newEntry(tenant.ID, 3, `{}`)
+	e3.TreeNodes, e3.Checkpoint = [][]byte{hashOf(3)}, "note 3\n"
+	appendEntry(t, e3)
 
-	t.Run("read back", func(t *testing.T) {
-		cp := checkpoint(t, tenant.ID)
-		if cp.Size != 3 || !bytes.Equal(cp.RootHash, first.RootHash) || cp.Note != first.Note || len(cp.Range) != 2 ||
-			!bytes.Equal(cp.Range[0], hashOf(1)) || !bytes.Equal(cp.Range[1], hashOf(2)) {
-			t.Fatalf("Checkpoint = %+v, want %+v", cp, first)
+	t.Run("the newest", func(t *testing.T) {
+		if cp := checkpoint(t, tenant.ID); cp.Size != 3 || cp.Note != "note 3\n" {
+			t.Fatalf("Checkpoint = %+v, want entry 3's", cp)
 		}
 	})
 	t.Run("nodes in the order asked", func(t *testing.T) {
-		mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
-			got, err := s.TreeNodes(ctx, []domain.AuditTreeNode{{Level: 0, Index: 2}, {Level: 1, Index: 0}, {Level: 0, Index: 0}})
-			if err == nil && (len(got) != 3 || !bytes.Equal(got[0], hashOf(2)) || !bytes.Equal(got[1], hashOf(1)) || !bytes.Equal(got[2], hashOf(10))) {
-				t.Errorf("TreeNodes = %x", got)
+		got, err := nodes(t, tenant.ID,
+			domain.AuditTreeNode{Level: 0, Index: 2}, domain.AuditTreeNode{Level: 1, Index: 0},
+			domain.AuditTreeNode{Level: 0, Index: 0}, domain.AuditTreeNode{Level: 0, Index: 1})
+		mustNot(t, err)
+		want := [][]byte{hashOf(3), hashOf(12), hashOf(1), hashOf(2)}
+		for i := range want {
+			if len(got) != len(want) || !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("TreeNodes = %x, want %x", got, want)
 			}
-			return err
-		}))
+		}
 	})
 	t.Run("a missing node", func(t *testing.T) {
-		err := in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
-			_, err := s.TreeNodes(ctx, []domain.AuditTreeNode{{Level: 0, Index: 0}, {Level: 0, Index: 3}})
-			return err
-		})
+		_, err := nodes(t, tenant.ID, domain.AuditTreeNode{Level: 0, Index: 0}, domain.AuditTreeNode{Level: 1, Index: 1})
+		wantKind(t, err, domain.KindInternal)
+		_, err = nodes(t, tenant.ID, domain.AuditTreeNode{Level: 2, Index: 0})
 		wantKind(t, err, domain.KindInternal)
 	})
-	t.Run("replaced", func(t *testing.T) {
-		next := domain.AuditCheckpoint{Size: 4, RootHash: hashOf(8), Range: [][]byte{hashOf(5)}, Note: "note 4\n"}
+	t.Run("entries list as before", func(t *testing.T) {
 		mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
-			return s.SaveCheckpoint(ctx, next, []domain.AuditTreeNode{{Level: 0, Index: 2, Hash: hashOf(12)}, {Level: 0, Index: 3, Hash: hashOf(13)}})
-		}))
-		if cp := checkpoint(t, tenant.ID); cp.Size != 4 || cp.Note != next.Note || len(cp.Range) != 1 {
-			t.Fatalf("Checkpoint = %+v, want %+v", cp, next)
-		}
-		mustNot(t, in(t, tenant.ID, func(ctx context.Context, s ports.AuditStore) error {
-			got, err := s.TreeNodes(ctx, []domain.AuditTreeNode{{Level: 0, Index: 2}, {Level: 0, Index: 3}})
-			if err == nil && (!bytes.Equal(got[0], hashOf(12)) || !bytes.Equal(got[1], hashOf(13))) {
-				t.Errorf("TreeNodes after replacing = %x", got)
+			got, err := s.List(ctx, 0, 10)
+			if err == nil && len(got) != 3 {
+				t.Errorf("List = %d entries, want 3", len(got))
+			}
+			for i, e := range got {
+				wantEntry(t, e, newEntry(tenant.ID, int64(i+1), `{}`))
 			}
 			return err
 		}))
@@ -84,10 +117,10 @@ func testCheckpoints(t *testing.T, open Opener) {
 		if cp := checkpoint(t, other.ID); cp.Size != 0 || cp.Note != "" {
 			t.Fatalf("another tenant's Checkpoint = %+v", cp)
 		}
-		err := in(t, other.ID, func(ctx context.Context, s ports.AuditStore) error {
-			_, err := s.TreeNodes(ctx, []domain.AuditTreeNode{{Level: 0, Index: 0}})
-			return err
-		})
+		_, err := nodes(t, other.ID, domain.AuditTreeNode{Level: 0, Index: 0})
 		wantKind(t, err, domain.KindInternal)
+		wantKind(t, in(t, other.ID, func(ctx context.Context, s ports.AuditStore) error {
+			return s.SetTree(ctx, 1, [][]byte{hashOf(9)}, "forged\n")
+		}), domain.KindConflict)
 	})
 }

@@ -33,6 +33,7 @@ var scenarios = []scenario{
 	{"reads follow changes at once", testReadsFollowChanges},
 	{"members", testMembers},
 	{"audit chain", testAuditChain},
+	{"audit checkpoints and proofs", testAuditCheckpoints},
 	{"tenant isolation", testIsolation},
 	{"administrative subcommands", testCommands},
 }

@@ -364,11 +364,11 @@ func (x faultyAudit) List(ctx context.Context, after int64, limit int) ([]domain
 func (x faultyAudit) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, error) {
 	return call1(x.f, func() (domain.AuditCheckpoint, error) { return x.s.Checkpoint(ctx) })
 }
-func (x faultyAudit) SaveCheckpoint(ctx context.Context, cp domain.AuditCheckpoint, nodes []domain.AuditTreeNode) error {
-	return write(x.f, func() error { return x.s.SaveCheckpoint(ctx, cp, nodes) })
-}
 func (x faultyAudit) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
 	return call1(x.f, func() ([][]byte, error) { return x.s.TreeNodes(ctx, places) })
+}
+func (x faultyAudit) SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error {
+	return write(x.f, func() error { return x.s.SetTree(ctx, seq, nodes, checkpoint) })
 }
 
 type faultyChanges struct {
