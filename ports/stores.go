@@ -45,6 +45,12 @@ type Directory interface {
 	// proof that the key-encryption key is the right one; ok is false when no
 	// tenant exists yet.
 	AnyDataKey(ctx context.Context) (tenantID domain.TenantID, key domain.WrappedKey, ok bool, err error)
+	// DataKeyUses counts the tenants' data keys by the ID of the key that
+	// wraps them, with the oldest such tenant's key as a sample, by key ID.
+	DataKeyUses(ctx context.Context) ([]domain.DataKeyUse, error)
+	// TenantsNotOnKey returns up to limit tenants whose data key is wrapped
+	// by a key other than keyID, oldest first.
+	TenantsNotOnKey(ctx context.Context, keyID string, limit int) ([]domain.TenantID, error)
 }
 
 // TenantStore holds the bound tenant's own row.
@@ -54,6 +60,9 @@ type TenantStore interface {
 	Create(ctx context.Context, t domain.Tenant) error
 	// Get returns the bound tenant; KindTenantNotFound.
 	Get(ctx context.Context) (domain.Tenant, error)
+	// RewrapDataKey replaces the tenant's wrapped data key from with to,
+	// only if it is still from; KindConflict otherwise.
+	RewrapDataKey(ctx context.Context, from, to domain.WrappedKey) error
 }
 
 // EnvironmentStore holds the bound tenant's environments.

@@ -134,6 +134,8 @@ func (dialect) Directory() sqlstore.DirectoryQueries {
 		MembershipsOfUser: `SELECT tenant_id, slug, name, role FROM directory_memberships_of_user(?)`,
 		TenantBySlug:      `SELECT id, slug, name FROM directory_tenant_by_slug(?)`,
 		AnyDataKey:        `SELECT tenant_id AS id, data_key_id, data_key FROM directory_any_data_key()`,
+		DataKeyUses:       `SELECT data_key_id, tenants, tenant_id AS id, data_key FROM directory_data_key_uses()`,
+		TenantsNotOnKey:   `SELECT tenant_id AS id FROM directory_tenants_not_on_key(?, ?)`,
 	}
 }
 

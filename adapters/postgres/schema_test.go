@@ -117,8 +117,8 @@ func TestApplicationRoleOwnsNothing(t *testing.T) {
 		postgres.ApplicationRole); err != nil {
 		t.Fatal(err)
 	}
-	if len(definers) != 4 {
-		t.Fatalf("found %d directory functions, want 4", len(definers))
+	if len(definers) != 6 {
+		t.Fatalf("found %d directory functions, want 6", len(definers))
 	}
 	for _, f := range definers {
 		if f.Owner != postgres.DirectoryRole || !f.Definer || f.Config != "search_path=pg_catalog, public, pg_temp" || f.Public || !f.App {

@@ -110,6 +110,11 @@ func (dialect) Directory() sqlstore.DirectoryQueries {
 			WHERE m.user_id = ? ORDER BY m.created_at, m.tenant_id`,
 		TenantBySlug: `SELECT id, slug, name FROM tenants WHERE slug = ?`,
 		AnyDataKey:   `SELECT id, data_key_id, data_key FROM tenants ORDER BY created_at, id LIMIT 1`,
+		DataKeyUses: `SELECT t.data_key_id, u.tenants, t.id, t.data_key
+			FROM (SELECT data_key_id, count(*) AS tenants FROM tenants GROUP BY data_key_id) AS u
+			JOIN tenants AS t ON t.id = (SELECT o.id FROM tenants AS o WHERE o.data_key_id = u.data_key_id ORDER BY o.created_at, o.id LIMIT 1)
+			ORDER BY t.data_key_id`,
+		TenantsNotOnKey: `SELECT id FROM tenants WHERE data_key_id <> ? ORDER BY created_at, id LIMIT ?`,
 	}
 }
 

@@ -60,9 +60,14 @@ type Locking struct {
 // APIKeyByDigest id, tenant_id, digest, environment, expires_at, revoked_at;
 // MembershipsOfUser tenant_id, slug, name, role of a user's memberships,
 // oldest first; TenantBySlug id, slug, name; AnyDataKey id, data_key_id,
-// data_key of the oldest tenant.
+// data_key of the oldest tenant. DataKeyUses (no argument) selects
+// data_key_id, tenants (their count), id, data_key (of the oldest tenant
+// whose key that key wraps), one row per data_key_id; TenantsNotOnKey (a
+// key ID and a limit) the id of tenants whose data_key_id differs, oldest
+// first.
 type DirectoryQueries struct {
 	APIKeyByDigest, MembershipsOfUser, TenantBySlug, AnyDataKey string
+	DataKeyUses, TenantsNotOnKey                                string
 }
 
 // ChangeQueue carries one transaction's change notifications.

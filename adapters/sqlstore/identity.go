@@ -158,6 +158,38 @@ func (d directory) AnyDataKey(ctx context.Context) (domain.TenantID, domain.Wrap
 	return domain.TenantID(r.ID), domain.WrappedKey{KeyID: r.DataKeyID, Ciphertext: r.DataKey}, true, nil
 }
 
+// DataKeyUses counts the data keys by the key that wraps them, with a sample.
+func (d directory) DataKeyUses(ctx context.Context) ([]domain.DataKeyUse, error) {
+	var rows []struct {
+		KeyID   string `db:"data_key_id"`
+		Tenants int64  `db:"tenants"`
+		ID      string `db:"id"`
+		DataKey []byte `db:"data_key"`
+	}
+	if err := d.t.list(ctx, &rows, d.t.dialect.Directory().DataKeyUses); err != nil {
+		return nil, d.t.fail(err, "could not count the data keys")
+	}
+	out := make([]domain.DataKeyUse, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, domain.DataKeyUse{KeyID: r.KeyID, Tenants: r.Tenants, SampleTenant: domain.TenantID(r.ID),
+			Sample: domain.WrappedKey{KeyID: r.KeyID, Ciphertext: r.DataKey}})
+	}
+	return out, nil
+}
+
+// TenantsNotOnKey lists up to limit tenants whose data key another key wraps.
+func (d directory) TenantsNotOnKey(ctx context.Context, keyID string, limit int) ([]domain.TenantID, error) {
+	var ids []string
+	if err := d.t.list(ctx, &ids, d.t.dialect.Directory().TenantsNotOnKey, keyID, limit); err != nil {
+		return nil, d.t.fail(err, "could not list the tenants to rewrap")
+	}
+	out := make([]domain.TenantID, len(ids))
+	for i, id := range ids {
+		out[i] = domain.TenantID(id)
+	}
+	return out, nil
+}
+
 // tenantStore holds the bound tenant's own row.
 type tenantStore struct{ t *txn }
 
@@ -193,6 +225,14 @@ func (s tenantStore) Create(ctx context.Context, tenant domain.Tenant) error {
 func (s tenantStore) Get(ctx context.Context) (domain.Tenant, error) {
 	return fetch(ctx, s.t, domain.KindTenantNotFound, "could not read the tenant", tenantRow.tenant,
 		`SELECT id, slug, name, data_key_id, data_key, created_at FROM tenants WHERE id = ?`, string(s.t.tenant))
+}
+
+// RewrapDataKey swaps the tenant's wrapped data key from -> to; CONFLICT
+// when it is no longer from.
+func (s tenantStore) RewrapDataKey(ctx context.Context, from, to domain.WrappedKey) error {
+	return s.t.execOne(ctx, domain.KindConflict, "could not rewrap the data key",
+		`UPDATE tenants SET data_key_id = ?, data_key = ? WHERE id = ? AND data_key_id = ? AND data_key = ?`,
+		to.KeyID, to.Ciphertext, string(s.t.tenant), from.KeyID, from.Ciphertext)
 }
 
 // memberStore holds the bound tenant's memberships.

@@ -158,6 +158,9 @@ type fixedTenant struct{ tenant domain.Tenant }
 
 func (f fixedTenant) Create(context.Context, domain.Tenant) error { return errors.New("read only") }
 func (f fixedTenant) Get(context.Context) (domain.Tenant, error)  { return f.tenant, nil }
+func (f fixedTenant) RewrapDataKey(context.Context, domain.WrappedKey, domain.WrappedKey) error {
+	return errors.New("read only")
+}
 
 // sealer returns a key manager of its own over the world's tenant key, and
 // the tenant store to pass it, for building and checking sealed fixtures.

@@ -264,3 +264,12 @@ type AuditCheckpoint struct {
 	Size int64
 	Note string
 }
+
+// DataKeyUse is how many tenants' data keys one key-encryption key wraps,
+// with one of them (the oldest tenant's) to prove the key against.
+type DataKeyUse struct {
+	KeyID        string
+	Tenants      int64
+	SampleTenant TenantID
+	Sample       WrappedKey
+}

@@ -118,6 +118,9 @@ type Deps struct {
 	// KEK is the key-encryption key; without one, every wrap and unwrap fails
 	// with an internal error (no key-encryption key is loaded).
 	KEK *KEK
+	// Previous are earlier key-encryption keys, used only to unwrap data
+	// keys that Rotate has not rewrapped under KEK yet.
+	Previous []*KEK
 	// Random is the source of nonces and data keys (crypto/rand when nil).
 	Random io.Reader
 }
@@ -126,7 +129,9 @@ type Deps struct {
 // ones, and seals and opens secret values. It is safe for concurrent use; build
 // it with NewManager.
 type Manager struct {
-	kek    *KEK
+	kek *KEK
+	// ring holds KEK and the previous keys by ID.
+	ring   map[string]*KEK
 	random io.Reader
 	cache  *dataKeyCache
 }
@@ -137,7 +142,16 @@ func NewManager(deps Deps) *Manager {
 	if deps.Random == nil {
 		deps.Random = rand.Reader
 	}
-	return &Manager{kek: deps.KEK, random: deps.Random, cache: newDataKeyCache(maxCachedDataKeys)}
+	ring := map[string]*KEK{}
+	for _, k := range deps.Previous {
+		if k != nil {
+			ring[k.id] = k
+		}
+	}
+	if deps.KEK != nil {
+		ring[deps.KEK.id] = deps.KEK
+	}
+	return &Manager{kek: deps.KEK, ring: ring, random: deps.Random, cache: newDataKeyCache(maxCachedDataKeys)}
 }
 
 // NewTenantKey creates a random 32-byte data key for a new tenant and returns
@@ -154,9 +168,45 @@ func (m *Manager) NewTenantKey(tenant domain.TenantID) (domain.WrappedKey, error
 // CheckWrapped proves that the KEK unwraps w (the health check and the start-up
 // check use it); the error names the key that wrapped w and the KEK's.
 func (m *Manager) CheckWrapped(tenant domain.TenantID, w domain.WrappedKey) error {
-	dek, err := m.kek.unwrap(tenant, w)
+	dek, err := m.unwrap(tenant, w)
 	clear(dek)
 	return err
+}
+
+// UnknownKEKError is the error of a data key wrapped by a key that is
+// neither the KEK nor a previous one: checked by ID, so a damaged data key
+// of a known key is never mistaken for a missing key.
+type UnknownKEKError struct {
+	// KeyID is the ID the data key records.
+	KeyID string
+}
+
+func (e *UnknownKEKError) Error() string {
+	return "a data key is wrapped by key " + e.KeyID + ", which is neither the key-encryption key nor a previous one"
+}
+
+// Knows reports whether the KEK or a previous key has the ID.
+func (m *Manager) Knows(keyID string) bool { _, ok := m.ring[keyID]; return ok }
+
+// CurrentKeyID is the ID of the KEK, under which every new or rewrapped
+// data key is wrapped.
+func (m *Manager) CurrentKeyID() string {
+	if m.kek == nil {
+		return ""
+	}
+	return m.kek.id
+}
+
+// unwrap unwraps w with the key of its recorded ID.
+func (m *Manager) unwrap(tenant domain.TenantID, w domain.WrappedKey) ([]byte, error) {
+	k, ok := m.ring[w.KeyID]
+	if !ok {
+		if m.kek == nil {
+			return m.kek.unwrap(tenant, w)
+		}
+		return nil, &domain.Error{Kind: domain.KindInternal, Message: "a data key is wrapped by an unknown key", Cause: &UnknownKEKError{KeyID: w.KeyID}}
+	}
+	return k.unwrap(tenant, w)
 }
 
 // Seal encrypts plaintext for the place aad under the tenant's data key, which

@@ -24,7 +24,7 @@ func (m *Manager) dataKey(ctx context.Context, tenants ports.TenantStore, tenant
 	if t.ID != tenant {
 		return nil, domain.Errorf(domain.KindInternal, "the stores are bound to another tenant than the secret's")
 	}
-	dek, err := m.kek.unwrap(tenant, t.DataKey)
+	dek, err := m.unwrap(tenant, t.DataKey)
 	if err != nil {
 		return nil, err
 	}

@@ -520,6 +520,21 @@ func (mr *MockDirectoryMockRecorder) AnyDataKey(ctx any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AnyDataKey", reflect.TypeOf((*MockDirectory)(nil).AnyDataKey), ctx)
 }
 
+// DataKeyUses mocks base method.
+func (m *MockDirectory) DataKeyUses(ctx context.Context) ([]domain.DataKeyUse, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DataKeyUses", ctx)
+	ret0, _ := ret[0].([]domain.DataKeyUse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DataKeyUses indicates an expected call of DataKeyUses.
+func (mr *MockDirectoryMockRecorder) DataKeyUses(ctx any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DataKeyUses", reflect.TypeOf((*MockDirectory)(nil).DataKeyUses), ctx)
+}
+
 // MembershipsOfUser mocks base method.
 func (m *MockDirectory) MembershipsOfUser(ctx context.Context, userID domain.UserID) ([]domain.UserMembership, error) {
 	m.ctrl.T.Helper()
@@ -548,6 +563,21 @@ func (m *MockDirectory) TenantBySlug(ctx context.Context, slug string) (domain.T
 func (mr *MockDirectoryMockRecorder) TenantBySlug(ctx, slug any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TenantBySlug", reflect.TypeOf((*MockDirectory)(nil).TenantBySlug), ctx, slug)
+}
+
+// TenantsNotOnKey mocks base method.
+func (m *MockDirectory) TenantsNotOnKey(ctx context.Context, keyID string, limit int) ([]domain.TenantID, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TenantsNotOnKey", ctx, keyID, limit)
+	ret0, _ := ret[0].([]domain.TenantID)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// TenantsNotOnKey indicates an expected call of TenantsNotOnKey.
+func (mr *MockDirectoryMockRecorder) TenantsNotOnKey(ctx, keyID, limit any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TenantsNotOnKey", reflect.TypeOf((*MockDirectory)(nil).TenantsNotOnKey), ctx, keyID, limit)
 }
 
 // MockTenantStore is a mock of TenantStore interface.
@@ -601,6 +631,20 @@ func (m *MockTenantStore) Get(ctx context.Context) (domain.Tenant, error) {
 func (mr *MockTenantStoreMockRecorder) Get(ctx any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockTenantStore)(nil).Get), ctx)
+}
+
+// RewrapDataKey mocks base method.
+func (m *MockTenantStore) RewrapDataKey(ctx context.Context, from, to domain.WrappedKey) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RewrapDataKey", ctx, from, to)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// RewrapDataKey indicates an expected call of RewrapDataKey.
+func (mr *MockTenantStoreMockRecorder) RewrapDataKey(ctx, from, to any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RewrapDataKey", reflect.TypeOf((*MockTenantStore)(nil).RewrapDataKey), ctx, from, to)
 }
 
 // MockEnvironmentStore is a mock of EnvironmentStore interface.

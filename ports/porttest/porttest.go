@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"APIKeys", testAPIKeys},
 		{"Audit", testAudit},
 		{"Checkpoints", testCheckpoints},
+		{"DataKeys", testDataKeys},
 		{"Changes", testChanges},
 		{"Transactions", testTransactions},
 		{"Errors", testErrors},

@@ -182,6 +182,13 @@ func (d faultyDirectory) AnyDataKey(ctx context.Context) (domain.TenantID, domai
 	return d.s.AnyDataKey(ctx)
 }
 
+func (d faultyDirectory) DataKeyUses(ctx context.Context) ([]domain.DataKeyUse, error) {
+	return call1(d.f, func() ([]domain.DataKeyUse, error) { return d.s.DataKeyUses(ctx) })
+}
+func (d faultyDirectory) TenantsNotOnKey(ctx context.Context, keyID string, limit int) ([]domain.TenantID, error) {
+	return call1(d.f, func() ([]domain.TenantID, error) { return d.s.TenantsNotOnKey(ctx, keyID, limit) })
+}
+
 type faultyTenants struct {
 	s ports.TenantStore
 	f *faultyTx
@@ -192,6 +199,9 @@ func (x faultyTenants) Create(ctx context.Context, t domain.Tenant) error {
 }
 func (x faultyTenants) Get(ctx context.Context) (domain.Tenant, error) {
 	return call1(x.f, func() (domain.Tenant, error) { return x.s.Get(ctx) })
+}
+func (x faultyTenants) RewrapDataKey(ctx context.Context, from, to domain.WrappedKey) error {
+	return write(x.f, func() error { return x.s.RewrapDataKey(ctx, from, to) })
 }
 
 type faultyEnvironments struct {
