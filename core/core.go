@@ -30,6 +30,9 @@ type Deps struct {
 	Tx ports.Transactor
 	// KEK is the key-encryption key of the tenants' data keys.
 	KEK *keys.KEK
+	// PreviousKEKs are earlier key-encryption keys, used only to unwrap data
+	// keys not yet rewrapped under KEK (keys.Manager.Rotate).
+	PreviousKEKs []*keys.KEK
 	// Clock tells the time (the system clock when nil).
 	Clock ports.Clock
 	// Random is the source of identifiers, credentials, keys and nonces
@@ -74,7 +77,7 @@ func New(d Deps) *Core {
 	if d.Random == nil {
 		d.Random = rand.Reader
 	}
-	km := keys.NewManager(keys.Deps{KEK: d.KEK, Random: d.Random})
+	km := keys.NewManager(keys.Deps{KEK: d.KEK, Previous: d.PreviousKEKs, Random: d.Random})
 	// The read ports run over the bare store: they publish no change.
 	resolutions := catalog.NewResolutions(catalog.Deps{Tx: d.Tx, Keys: km})
 	apiKeys := identity.NewAPIKeyLookup(identity.Deps{Tx: d.Tx})

@@ -96,15 +96,30 @@ func openApp(ctx context.Context, s Settings, logger *logrus.Logger, serving boo
 		_ = store.Close()
 		return nil, err
 	}
+	var previous []*keys.KEK
+	for _, k := range s.EncryptionKeyPrevious {
+		p, err := keys.ParseKEK(k)
+		if err != nil {
+			_ = store.Close()
+			return nil, &exitError{code: 2, err: errors.New("ENCRYPTION_KEY_PREVIOUS: a key must be 64 hex characters (32 bytes)")}
+		}
+		previous = append(previous, p)
+	}
 	a.core = core.New(core.Deps{
-		Tx:          store,
-		KEK:         kek,
-		TokenTTL:    s.TokenTTL,
-		Cache:       a.cache,
-		WatchMax:    s.WatchMax,
-		AuditSigner: signer,
+		Tx:           store,
+		KEK:          kek,
+		PreviousKEKs: previous,
+		TokenTTL:     s.TokenTTL,
+		Cache:        a.cache,
+		WatchMax:     s.WatchMax,
+		AuditSigner:  signer,
 	})
-	if err := checkKEK(ctx, store, a.core.Keys); err != nil {
+	_, err = checkKEK(ctx, store, a.core.Keys)
+	if damaged := (*damagedDataKey)(nil); errors.As(err, &damaged) {
+		a.warnings = append(a.warnings, damaged.Error())
+		err = nil
+	}
+	if err != nil {
 		_ = store.Close()
 		if mismatch := (*kekMismatch)(nil); errors.As(err, &mismatch) {
 			return nil, &exitError{code: 2, err: mismatch}
@@ -247,31 +262,46 @@ func developmentKey(path string) (string, error) {
 	return k, f.Close()
 }
 
-// checkKEK proves that the key-encryption key unwraps a stored data key, so
-// a wrong ENCRYPTION_KEY stops the program before it serves anything. A key
-// that does not unwrap is an *exitError; a data key that could not be read
-// is any other error.
-func checkKEK(ctx context.Context, store backend, km *keys.Manager) error {
-	var (
-		tenant  domain.TenantID
-		wrapped domain.WrappedKey
-		ok      bool
-	)
+// checkKEK proves, by ID, that every key that wraps a stored data key is
+// ENCRYPTION_KEY or one of ENCRYPTION_KEY_PREVIOUS, so a missing or wrong
+// key stops the program before it serves anything, and that each known key
+// unwraps one of its data keys. A key ID in neither setting is a
+// *kekMismatch naming both; a known key whose sample does not unwrap is a
+// *damagedDataKey (that tenant's row, not the key: its ID is the key's); a
+// data key that could not be read is any other error.
+func checkKEK(ctx context.Context, store backend, km *keys.Manager) ([]domain.DataKeyUse, error) {
+	var uses []domain.DataKeyUse
 	err := store.Global(ctx, func(ctx context.Context, s ports.GlobalTx) error {
 		var err error
-		tenant, wrapped, ok, err = s.Directory().AnyDataKey(ctx)
+		uses, err = s.Directory().DataKeyUses(ctx)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("reading a data key to check ENCRYPTION_KEY: %w", err)
+		return nil, fmt.Errorf("reading the data keys to check ENCRYPTION_KEY: %w", err)
 	}
-	if !ok {
-		return nil
+	for _, u := range uses {
+		if !km.Knows(u.KeyID) {
+			return uses, &kekMismatch{cause: fmt.Errorf("%d data keys are wrapped by key %s, which is neither ENCRYPTION_KEY (key %s) nor in ENCRYPTION_KEY_PREVIOUS",
+				u.Tenants, u.KeyID, km.CurrentKeyID())}
+		}
 	}
-	if err := km.CheckWrapped(tenant, wrapped); err != nil {
-		return &kekMismatch{cause: plain(err)}
+	for _, u := range uses {
+		if err := km.CheckWrapped(u.SampleTenant, u.Sample); err != nil {
+			return uses, &damagedDataKey{tenant: u.SampleTenant, keyID: u.KeyID}
+		}
 	}
-	return nil
+	return uses, nil
+}
+
+// damagedDataKey is checkKEK's answer when a data key of a known key does
+// not unwrap: the key is right (its ID says so), the tenant's row is not.
+type damagedDataKey struct {
+	tenant domain.TenantID
+	keyID  string
+}
+
+func (e *damagedDataKey) Error() string {
+	return fmt.Sprintf("the data key of tenant %s (wrapped by key %s, which is configured) does not unwrap: that tenant's row is damaged", e.tenant, e.keyID)
 }
 
 // kekMismatch is checkKEK's answer when a stored data key was read and the

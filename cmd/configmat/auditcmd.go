@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -14,8 +15,10 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/configmat/configmat/core"
 	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/core/keys"
 )
 
 // cmdKeygenAudit prints a new AUDIT_SIGNING_KEY and, on a second line, its
@@ -195,4 +198,47 @@ func readEntries(path string) ([]domain.AuditEntry, error) {
 			})
 		}
 	}
+}
+
+// cmdKeysRotate rewraps every data key that a key of ENCRYPTION_KEY_PREVIOUS
+// wraps under ENCRYPTION_KEY, in batches, while servers keep running; it can
+// be interrupted and run again. Exit 0 when no data key is left on a
+// previous key, 1 when some are, 2 on an error.
+func cmdKeysRotate(ctx context.Context, e env, args []string) error {
+	var batch int
+	fs := newFlags(e, "keys rotate", "keys rotate [--batch N]")
+	fs.IntVar(&batch, "batch", keys.RotationBatch, "tenants listed per batch (each rewrapped in its own transaction)")
+	if err := parseFlags(fs, args, nil); err != nil {
+		return err
+	}
+	if batch < 1 {
+		return &exitError{code: 2, err: errors.New("--batch must be 1 or more")}
+	}
+	err := withApp(ctx, e, func(a *app) error {
+		fmt.Fprintf(e.stdout, "rewrapping data keys under key %s\n", a.core.Keys.CurrentKeyID())
+		p, err := a.core.Keys.Rotate(ctx, a.store, batch, func(p keys.RotationProgress) {
+			fmt.Fprintf(e.stdout, "rewrapped %d data keys, %d left on previous keys\n", p.Rewrapped, p.Left)
+		})
+		if err != nil {
+			var unknown *keys.UnknownKEKError
+			if errors.As(err, &unknown) {
+				return fmt.Errorf("a data key is wrapped by key %s, which is neither ENCRYPTION_KEY nor in ENCRYPTION_KEY_PREVIOUS", unknown.KeyID)
+			}
+			return describe(err)
+		}
+		fmt.Fprintf(e.stdout, "done: %d data keys rewrapped, %d left on previous keys\n", p.Rewrapped, p.Left)
+		if a.settings.AuditSigningKey == "" {
+			fmt.Fprintf(e.stdout, "the audit verifier key derived from ENCRYPTION_KEY is now %s (checkpoints signed before keep verifying with the old one)\n",
+				core.DerivedAuditSigner(a.kek).VerifierKey())
+		}
+		if p.Left > 0 {
+			return &exitError{code: 1}
+		}
+		return nil
+	})
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
+		return &exitError{code: 2, err: err}
+	}
+	return err
 }

@@ -78,6 +78,8 @@ Usage:
                                                     verify exported entries against a held
                                                     checkpoint, with no database
   configmat audit verifier-key                      print the verifier key of the audit signing key
+  configmat keys rotate [--batch N]                 rewrap every data key of ENCRYPTION_KEY_PREVIOUS
+                                                    under ENCRYPTION_KEY, online and resumable
   configmat run --asset A --environment E [--watch] [--fallback-file F] -- CMD [ARG...]
                                                     run CMD with the configuration in its
                                                     environment (a client of a running server)
@@ -161,6 +163,10 @@ func dispatch(ctx context.Context, e env) error {
 		}
 		if name, args := sub("verifier-key"); name != "" {
 			return cmdAuditVerifierKey(e, args)
+		}
+	case "keys":
+		if name, args := sub("rotate"); name != "" {
+			return cmdKeysRotate(ctx, e, args)
 		}
 	case "run":
 		return cmdRun(ctx, e, rest)

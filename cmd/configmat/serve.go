@@ -346,20 +346,29 @@ func (a *app) healthChecks(redisClient *redis.Client) map[string]httpapi.HealthC
 	}
 }
 
-// encryptionCheck reports whether the key-encryption key unwraps a stored
-// data key. When no data key can be read (the database is down) the check
-// cannot run: it says "unknown", and why, instead of blaming the key.
+// encryptionCheck reports whether every key that wraps a stored data key is
+// configured and unwraps one, the current key's ID, and how many data keys
+// still sit on a previous key (`configmat keys rotate` rewraps them). When
+// no data key can be read (the database is down) the check cannot run: it
+// says "unknown", and why, instead of blaming the key.
 func encryptionCheck(store backend, km *keys.Manager, keyID string) httpapi.HealthCheck {
 	return func(ctx context.Context) (map[string]any, bool) {
 		status := map[string]any{"status": "healthy", "algorithm": "AES-256-GCM", "key_id": keyID}
-		err := checkKEK(ctx, store, km)
+		uses, err := checkKEK(ctx, store, km)
+		if uses != nil {
+			status["data_keys_on_previous_keys"] = keys.OnPrevious(uses, keyID)
+		}
 		var wrongKey *kekMismatch
+		var damaged *damagedDataKey
 		switch {
 		case err == nil:
 			return status, true
 		case errors.As(err, &wrongKey):
 			status["status"] = "unhealthy"
-			status["error"] = "the key-encryption key does not unwrap the stored data keys"
+			status["error"] = "a stored data key is wrapped by a key that is not configured"
+		case errors.As(err, &damaged):
+			status["status"] = "degraded"
+			status["error"] = "a stored data key does not unwrap although its key is configured: that tenant's row is damaged"
 		default:
 			status["status"] = "unknown"
 			status["reason"] = "could not run: the database is unavailable, so no stored data key could be read"

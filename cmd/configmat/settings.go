@@ -14,6 +14,7 @@ import (
 	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/core/audit"
+	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/core/watch"
 )
 
@@ -51,6 +52,9 @@ type Settings struct {
 	// AuditSigningKey signs the audit checkpoints; empty derives one from
 	// EncryptionKey.
 	AuditSigningKey string
+	// EncryptionKeyPrevious are earlier key-encryption keys (hex), used only
+	// to unwrap data keys not yet rewrapped by `configmat keys rotate`.
+	EncryptionKeyPrevious []string
 }
 
 // defaultDatabasePath is where the embedded store lives when DATABASE_URL is unset.
@@ -202,6 +206,16 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	s.MigrationDatabaseURL = r.str("MIGRATION_DATABASE_URL", s.DatabaseURL)
 	s.ListenDatabaseURL = r.str("LISTEN_DATABASE_URL", s.DatabaseURL)
 	s.AllowSignup = r.boolean("ALLOW_SIGNUP", s.Debug)
+	for i, k := range strings.Split(r.str("ENCRYPTION_KEY_PREVIOUS", ""), ",") {
+		if strings.TrimSpace(k) == "" {
+			continue
+		}
+		if _, err := keys.ParseKEK(k); err != nil {
+			r.problems = append(r.problems, fmt.Sprintf("ENCRYPTION_KEY_PREVIOUS: key %d must be 64 hex characters (32 bytes); keys are separated by commas", i+1))
+			continue
+		}
+		s.EncryptionKeyPrevious = append(s.EncryptionKeyPrevious, strings.TrimSpace(k))
+	}
 	s.AuditSigningKey = r.str("AUDIT_SIGNING_KEY", "")
 	if s.AuditSigningKey != "" {
 		if _, err := audit.NewSigner(s.AuditSigningKey); err != nil {
