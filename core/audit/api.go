@@ -154,7 +154,7 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	if err != nil {
 		return err
 	}
-	if e.TreeNodes, e.Checkpoint, err = l.tree.grow(r, actor.TenantID, canonical); err != nil {
+	if e.TreeNodes, e.Checkpoint, err = l.tree.grow(r, actor.TenantID, canonical, true); err != nil {
 		return err
 	}
 	if err := chain.Append(ctx, e); err != nil {

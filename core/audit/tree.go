@@ -194,7 +194,7 @@ func storedRange(ctx context.Context, chain ports.AuditStore, size int64) (*comp
 }
 
 // backfill adds the entries after r's end up to headSeq, written before
-// checkpoints existed, to the tree: their nodes and a checkpoint each.
+// checkpoints existed, to the tree: their nodes, and the newest a checkpoint.
 func (t *tree) backfill(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, r *compact.Range, headSeq int64) error {
 	for next := int64(r.End()) + 1; next <= headSeq; {
 		page, err := chain.List(ctx, next-1, verifyPageSize)
@@ -216,7 +216,9 @@ func (t *tree) backfill(ctx context.Context, chain ports.AuditStore, tenant doma
 			if err != nil {
 				return err
 			}
-			nodes, note, err := t.grow(r, tenant, canonical)
+			// Only the newest gets a checkpoint: signing each would only
+			// lengthen the first write after an upgrade.
+			nodes, note, err := t.grow(r, tenant, canonical, e.Seq == headSeq)
 			if err != nil {
 				return err
 			}
@@ -230,12 +232,15 @@ func (t *tree) backfill(ctx context.Context, chain ports.AuditStore, tenant doma
 }
 
 // grow appends the entry whose canonical form is canonical to r and returns
-// the nodes it completes (its leaf first) and the signed checkpoint of the
-// grown tree.
-func (t *tree) grow(r *compact.Range, tenant domain.TenantID, canonical []byte) ([][]byte, string, error) {
+// the nodes it completes (its leaf first) and, when sign is set, the signed
+// checkpoint of the grown tree.
+func (t *tree) grow(r *compact.Range, tenant domain.TenantID, canonical []byte, sign bool) ([][]byte, string, error) {
 	var nodes [][]byte
 	if err := r.Append(Hasher.HashLeaf(canonical), func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }); err != nil {
 		return nil, "", domain.Wrap(err, "could not grow the audit tree")
+	}
+	if !sign {
+		return nodes, "", nil
 	}
 	root, err := rootOf(r)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 
@@ -204,7 +205,9 @@ func (m *Manager) unwrap(tenant domain.TenantID, w domain.WrappedKey) ([]byte, e
 		if m.kek == nil {
 			return m.kek.unwrap(tenant, w)
 		}
-		return nil, &domain.Error{Kind: domain.KindInternal, Message: "a data key is wrapped by an unknown key", Cause: &UnknownKEKError{KeyID: w.KeyID}}
+		return nil, &domain.Error{Kind: domain.KindInternal,
+			Message: fmt.Sprintf("the data key was wrapped by key %q but the key-encryption key is key %q, and no previous key has that ID", w.KeyID, m.kek.id),
+			Cause:   &UnknownKEKError{KeyID: w.KeyID}}
 	}
 	return k.unwrap(tenant, w)
 }
