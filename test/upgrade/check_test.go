@@ -1,13 +1,17 @@
 package upgrade_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
 	"strconv"
 	"testing"
 
+	"github.com/transparency-dev/merkle/proof"
+
 	"github.com/configmat/configmat/core"
+	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/catalog"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
@@ -61,7 +65,38 @@ func checkUpgraded(t *testing.T, tx ports.Transactor, exp fixture.Expected) {
 	t.Run("places", u.checkPlaces)
 	t.Run("stored versions and their secrets", u.checkStoredVersions)
 	t.Run("credentials", u.checkCredentials)
+	t.Run("checkpoints of the old chain", u.checkCheckpoints)
 	t.Run("a change after the upgrade", u.checkNewChange)
+}
+
+// checkCheckpoints asks for the checkpoint of the chain written before
+// checkpoints existed: the tree is completed once, the checkpoint opens with
+// the verifier key, and every old entry's inclusion proof verifies.
+func (u *upgraded) checkCheckpoints(t *testing.T) {
+	owner := domain.SystemActor(domain.TenantID(u.exp.Tenant.ID))
+	cp, err := u.c.Audit.Checkpoint(t.Context(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Size != int64(len(u.exp.Responses.Audit)) {
+		t.Fatalf("the checkpoint covers %d entries, the old chain has %d", cp.Size, len(u.exp.Responses.Audit))
+	}
+	opened, err := audit.OpenCheckpoint([]byte(cp.Note), u.c.Audit.VerifierKey())
+	if err != nil || opened.Size != cp.Size || !bytes.Equal(opened.RootHash, cp.RootHash) {
+		t.Fatalf("the checkpoint does not open with the verifier key: %+v, %v", opened, err)
+	}
+	for seq := int64(1); seq <= cp.Size; seq++ {
+		p, err := u.c.Audit.Inclusion(t.Context(), owner, seq, cp.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := proof.VerifyInclusion(audit.Hasher, uint64(seq-1), uint64(cp.Size), p.LeafHash, p.Proof, cp.RootHash); err != nil {
+			t.Fatalf("entry %d's inclusion proof: %v", seq, err)
+		}
+	}
+	if v, err := u.c.Audit.Verify(t.Context(), owner); err != nil || !v.Valid {
+		t.Fatalf("verify after completing the tree: %+v, %v", v, err)
+	}
 }
 
 // authenticate turns a user's old token into an actor in the tenant.

@@ -36,9 +36,10 @@ func TestSQLiteUpgrade(t *testing.T) {
 		t.Fatalf("the new code cannot open the old database: %v", err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	// 3 converts the snapshots; 4 adds asset_schemas, empty after the upgrade.
-	if v := gooseVersion(t, raw); v != 4 {
-		t.Errorf("the upgraded database is at migration %d, want 4", v)
+	// 3 converts the snapshots; 4 adds asset_schemas, empty after the
+	// upgrade; 5 the audit tree's columns, filled in by the service.
+	if v := gooseVersion(t, raw); v != 5 {
+		t.Errorf("the upgraded database is at migration %d, want 5", v)
 	}
 	upgradedSnapshots := snapshots(t, raw)
 	if len(upgradedSnapshots) != len(legacy) {
