@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/base64"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,7 +158,7 @@ func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domai
 	e, ok := t.edges[tenant]
 	t.mu.Unlock()
 	if ok && e.seq == headSeq && e.hash == headHash {
-		return ranges.NewRange(0, uint64(headSeq), slices.Clone(e.hashes))
+		return ranges.NewRange(0, treeIndex(headSeq), slices.Clone(e.hashes))
 	}
 	cp, err := chain.Checkpoint(ctx)
 	if err != nil {
@@ -182,11 +183,11 @@ func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domai
 // storedRange reads the compact range of the tree of the first size entries
 // from the stored nodes.
 func storedRange(ctx context.Context, chain ports.AuditStore, size int64) (*compact.Range, error) {
-	hashes, err := chain.TreeNodes(ctx, placesOf(compact.RangeNodes(0, uint64(size), nil)))
+	hashes, err := chain.TreeNodes(ctx, placesOf(compact.RangeNodes(0, treeIndex(size), nil)))
 	if err != nil {
 		return nil, err
 	}
-	r, err := ranges.NewRange(0, uint64(size), hashes)
+	r, err := ranges.NewRange(0, treeIndex(size), hashes)
 	if err != nil {
 		return nil, domain.Wrap(err, "could not rebuild the audit tree's edge")
 	}
@@ -196,7 +197,7 @@ func storedRange(ctx context.Context, chain ports.AuditStore, size int64) (*comp
 // backfill adds the entries after r's end up to headSeq, written before
 // checkpoints existed, to the tree: their nodes, and the newest a checkpoint.
 func (t *tree) backfill(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, r *compact.Range, headSeq int64) error {
-	for next := int64(r.End()) + 1; next <= headSeq; {
+	for next := seqOf(r.End()) + 1; next <= headSeq; {
 		page, err := chain.List(ctx, next-1, verifyPageSize)
 		if err != nil {
 			return err
@@ -246,7 +247,7 @@ func (t *tree) grow(r *compact.Range, tenant domain.TenantID, canonical []byte, 
 	if err != nil {
 		return nil, "", err
 	}
-	note, err := t.signer.sign(checkpointText(tenant, int64(r.End()), root))
+	note, err := t.signer.sign(checkpointText(tenant, seqOf(r.End()), root))
 	if err != nil {
 		return nil, "", err
 	}
@@ -266,7 +267,7 @@ func (t *tree) remember(tenant domain.TenantID, seq int64, hash string, r *compa
 // inclusion returns the leaf hash of entry seq and its inclusion proof in
 // the tree of the first size entries.
 func inclusion(ctx context.Context, chain ports.AuditStore, seq, size int64) ([]byte, [][]byte, error) {
-	nodes, err := proof.Inclusion(uint64(seq-1), uint64(size))
+	nodes, err := proof.Inclusion(treeIndex(seq-1), treeIndex(size))
 	if err != nil {
 		return nil, nil, domain.Wrap(err, "could not plan the inclusion proof")
 	}
@@ -285,7 +286,7 @@ func inclusion(ctx context.Context, chain ports.AuditStore, seq, size int64) ([]
 // consistency returns the proof that the tree of to entries extends the
 // tree of from entries.
 func consistency(ctx context.Context, chain ports.AuditStore, from, to int64) ([][]byte, error) {
-	nodes, err := proof.Consistency(uint64(from), uint64(to))
+	nodes, err := proof.Consistency(treeIndex(from), treeIndex(to))
 	if err != nil {
 		return nil, domain.Wrap(err, "could not plan the consistency proof")
 	}
@@ -307,7 +308,25 @@ func consistency(ctx context.Context, chain ports.AuditStore, from, to int64) ([
 func placesOf(ids []compact.NodeID) []domain.AuditTreeNode {
 	out := make([]domain.AuditTreeNode, len(ids))
 	for i, id := range ids {
-		out[i] = domain.AuditTreeNode{Level: int(id.Level), Index: int64(id.Index)}
+		out[i] = domain.AuditTreeNode{Level: int(id.Level), Index: seqOf(id.Index)}
 	}
 	return out
+}
+
+// treeIndex converts a sequence number or tree size, never negative (the
+// stores' checks, the service's validation), to the library's index type.
+func treeIndex(n int64) uint64 {
+	if n < 0 {
+		return 0
+	}
+	return uint64(n) // #nosec G115 -- n is not negative
+}
+
+// seqOf converts a tree index or size back: a tree holds fewer than 2^63
+// leaves.
+func seqOf(n uint64) int64 {
+	if n > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n) // #nosec G115 -- n is at most math.MaxInt64
 }
