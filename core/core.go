@@ -99,7 +99,7 @@ func New(d Deps) *Core {
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
-		Audit:    audit.NewService(audit.Deps{Tx: tx, Signer: signer}),
+		Audit:    audit.NewService(audit.Deps{Tx: tx, Signer: signer, EarlierVerifierKeys: earlierVerifierKeys(d.PreviousKEKs)}),
 		Catalog:  cat,
 		Watch:    watch.New(watch.Deps{Access: cat, Resolutions: resolutions, MaxStreams: d.WatchMax, Clock: d.Clock}),
 		Identity: identity.New(identity.Deps{
@@ -118,4 +118,14 @@ func DerivedAuditSigner(kek *keys.KEK) *audit.Signer {
 		panic("core: deriving the audit signer: " + err.Error())
 	}
 	return s
+}
+
+// earlierVerifierKeys are the verifier keys derived from the previous KEKs:
+// checkpoints stored before ENCRYPTION_KEY was rotated were signed by them.
+func earlierVerifierKeys(previous []*keys.KEK) []string {
+	var out []string
+	for _, k := range previous {
+		out = append(out, DerivedAuditSigner(k).VerifierKey())
+	}
+	return out
 }

@@ -82,6 +82,9 @@ type Deps struct {
 	// the service serves (NewService). When nil, the log keeps no tree: for
 	// tests of other services over mocked stores.
 	Signer *Signer
+	// EarlierVerifierKeys are the verifier keys of earlier signing keys,
+	// whose stored checkpoints Verify still accepts (NewService).
+	EarlierVerifierKeys []string
 }
 
 // Log appends entries to a tenant's chain inside the caller's transaction.
@@ -174,12 +177,14 @@ func (l *Log) Appended() uint64 { return l.appended.Load() }
 type Service struct {
 	tx   ports.Transactor
 	tree *tree
+	// earlier are verifier keys of earlier signing keys.
+	earlier []string
 }
 
 // NewService returns the audit service over deps.Tx, serving checkpoints
 // signed by deps.Signer.
 func NewService(deps Deps) *Service {
-	s := &Service{tx: deps.Tx}
+	s := &Service{tx: deps.Tx, earlier: deps.EarlierVerifierKeys}
 	if deps.Signer != nil {
 		s.tree = newTree(deps.Signer)
 	}

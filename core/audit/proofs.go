@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 
@@ -124,28 +125,38 @@ func (s *Service) current(ctx context.Context, tenant domain.TenantID, fn func(c
 			return err
 		}
 		cp := Checkpoint{Origin: OriginPrefix + string(tenant), Size: headSeq, RootHash: root}
-		if headSeq == 0 {
-			cp.Note, err = s.tree.signer.sign(checkpointText(tenant, 0, root))
-		} else {
-			var stored domain.AuditCheckpoint
-			stored, err = chain.Checkpoint(ctx)
-			cp.Note = stored.Note
-			if err == nil && stored.Size != headSeq {
-				err = domain.Errorf(domain.KindInternal, "tenant %s's latest checkpoint is at %d, its chain head at %d", tenant, stored.Size, headSeq)
-			}
-		}
+		stored, err := chain.Checkpoint(ctx)
 		if err != nil {
 			return err
+		}
+		if stored.Size != headSeq && headSeq > 0 {
+			return domain.Errorf(domain.KindInternal, "tenant %s's latest checkpoint is at %d, its chain head at %d", tenant, stored.Size, headSeq)
+		}
+		cp.Note = stored.Note
+		// A checkpoint signed by an earlier key (a derived key's ENCRYPTION_KEY
+		// was rotated), or none for an empty chain, is signed anew over the
+		// stored tree: what the service states is always under its own key.
+		if opened, err := OpenCheckpoint([]byte(stored.Note), s.tree.signer.VerifierKey()); err != nil ||
+			opened.Size != headSeq || !bytes.Equal(opened.RootHash, root) {
+			if cp.Note, err = s.tree.signer.sign(checkpointText(tenant, headSeq, root)); err != nil {
+				return err
+			}
 		}
 		return fn(ctx, chain, cp)
 	})
 }
 
 // checkStored checks the stored checkpoint against an intact walk: it must
-// open with the configured key and name the tenant, and the chain must
+// open with the configured key (or an earlier one, Deps.EarlierVerifierKeys) and name the tenant, and the chain must
 // reach its size with its root.
 func (s *Service) checkStored(v *Verifier, tenant domain.TenantID, stored domain.AuditCheckpoint) Verification {
-	cp, err := OpenCheckpoint([]byte(stored.Note), s.tree.signer.VerifierKey())
+	var cp Checkpoint
+	var err error
+	for _, key := range append([]string{s.tree.signer.VerifierKey()}, s.earlier...) {
+		if cp, err = OpenCheckpoint([]byte(stored.Note), key); err == nil {
+			break
+		}
+	}
 	if err != nil || cp.Origin != OriginPrefix+string(tenant) || cp.Size != stored.Size {
 		r := v.Result()
 		return Verification{Entries: r.Entries, FirstInvalidSeq: max(stored.Size, 1), Reason: ReasonCheckpoint}

@@ -378,3 +378,47 @@ func TestSigningKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckpointsAcrossASigningKeyChange(t *testing.T) {
+	oldSigner := testSigner(t)
+	newSigner, err := SignerFromSeed(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := newMemChain()
+	grow(t, chain, oldSigner, 6)
+	root := mth(canonicals(t, chain.entries, 6))
+
+	ctrl := gomock.NewController(t)
+	s := mocks.NewMockTenantTx(ctrl)
+	s.EXPECT().Audit().Return(chain).AnyTimes()
+	tx := mocks.NewMockTransactor(ctrl)
+	tx.EXPECT().InTenant(gomock.Any(), tenant1, gomock.Any()).DoAndReturn(
+		func(ctx context.Context, _ domain.TenantID, fn func(context.Context, ports.TenantTx) error) error {
+			return fn(ctx, s)
+		}).AnyTimes()
+	for _, tc := range []struct {
+		name    string
+		earlier []string
+		valid   bool
+	}{
+		{"the old key still known", []string{oldSigner.VerifierKey()}, true},
+		{"the old key forgotten", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := NewService(Deps{Tx: tx, Signer: newSigner, EarlierVerifierKeys: tc.earlier})
+			v, err := svc.Verify(t.Context(), admin())
+			if err != nil || v.Valid != tc.valid {
+				t.Fatalf("verify = %+v, %v; want valid %v", v, err, tc.valid)
+			}
+			cp, err := svc.Checkpoint(t.Context(), admin())
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened, err := OpenCheckpoint([]byte(cp.Note), newSigner.VerifierKey())
+			if err != nil || opened.Size != 6 || !bytes.Equal(opened.RootHash, root) {
+				t.Fatalf("the served checkpoint is not the tree's under the new key: %+v, %v", opened, err)
+			}
+		})
+	}
+}
