@@ -71,6 +71,7 @@ var contractRoutes = []struct{ method, path string }{
 	{"GET", "/api/v1/audit/checkpoint"},
 	{"GET", "/api/v1/audit/proof/inclusion"},
 	{"GET", "/api/v1/audit/proof/consistency"},
+	{"GET", "/api/v1/audit/reads"},
 }
 
 // contractCodes is the error table of API.md: code -> status.

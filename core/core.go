@@ -49,6 +49,9 @@ type Deps struct {
 	// WatchMax bounds the open watch streams (watch.DefaultMaxStreams when
 	// zero).
 	WatchMax int
+	// NoReadCounting turns the read audit off (for benchmarks measuring its
+	// cost).
+	NoReadCounting bool
 	// AuditSigner signs the audit checkpoints (AUDIT_SIGNING_KEY); when nil,
 	// a key derived from KEK (keys.KEK.AuditSigningSeed).
 	AuditSigner *audit.Signer
@@ -59,6 +62,9 @@ type Core struct {
 	Keys     *keys.Manager
 	AuditLog *audit.Log
 	Audit    *audit.Service
+	// Reads counts resolved-configuration reads; the caller runs its flush
+	// (ReadCounter.Run) and flushes it at shutdown.
+	Reads    *audit.ReadCounter
 	Catalog  *catalog.Service
 	Identity *identity.Service
 	// Watch follows resolved configurations for watch streams and long
@@ -92,16 +98,23 @@ func New(d Deps) *Core {
 		signer = DerivedAuditSigner(d.KEK)
 	}
 	log := audit.NewLog(audit.Deps{Clock: d.Clock, Signer: signer})
+	var reads *audit.ReadCounter
+	var recorder ports.ReadRecorder
+	if !d.NoReadCounting {
+		reads = audit.NewReadCounter(audit.Deps{Tx: d.Tx, Clock: d.Clock})
+		recorder = reads
+	}
 	cat := catalog.New(catalog.Deps{
 		Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log,
-		Resolutions: resolutions,
+		Resolutions: resolutions, Reads: recorder,
 	})
 	return &Core{
 		Keys:     km,
 		AuditLog: log,
 		Audit:    audit.NewService(audit.Deps{Tx: tx, Signer: signer, EarlierVerifierKeys: earlierVerifierKeys(d.PreviousKEKs)}),
 		Catalog:  cat,
-		Watch:    watch.New(watch.Deps{Access: cat, Resolutions: resolutions, MaxStreams: d.WatchMax, Clock: d.Clock}),
+		Reads:    reads,
+		Watch:    watch.New(watch.Deps{Access: cat, Resolutions: resolutions, MaxStreams: d.WatchMax, Clock: d.Clock, Reads: recorder}),
 		Identity: identity.New(identity.Deps{
 			Tx: tx, Clock: d.Clock, Random: d.Random, Keys: km, Audit: log, TokenTTL: d.TokenTTL,
 			APIKeyLookup: apiKeys,

@@ -223,6 +223,18 @@ type AuditStore interface {
 	// before checkpoints existed; KindConflict when the entry is missing or
 	// already has them.
 	SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error
+	// AddReads adds counts to the tenant's read counts, one per (actor,
+	// asset, environment, hour, with secrets).
+	AddReads(ctx context.Context, counts []domain.ReadCount) error
+	// Reads returns the tenant's read counts that f selects, newest hour
+	// first, at most f.Limit.
+	Reads(ctx context.Context, f domain.ReadFilter) ([]domain.ReadCount, error)
+}
+
+// ReadRecorder counts resolved-configuration reads, off the request path.
+type ReadRecorder interface {
+	// RecordRead counts one read by actor of asset in environment.
+	RecordRead(actor domain.Actor, asset, environment string, withSecrets bool)
 }
 
 // ChangePublisher tells every process's caches what the transaction changed.

@@ -139,6 +139,7 @@ type AuditService interface {
 	Inclusion(ctx context.Context, actor domain.Actor, seq, size int64) (audit.InclusionProof, error)
 	Consistency(ctx context.Context, actor domain.Actor, from, to int64) (audit.ConsistencyProof, error)
 	VerifierKey() string
+	Reads(ctx context.Context, actor domain.Actor, f domain.ReadFilter) ([]domain.ReadCount, error)
 }
 
 // The core services satisfy the adapter's interfaces.

@@ -321,6 +321,14 @@ type fakeAudit struct {
 	checkpoint  func(domain.Actor) (audit.Checkpoint, error)
 	inclusion   func(domain.Actor, int64, int64) (audit.InclusionProof, error)
 	consistency func(domain.Actor, int64, int64) (audit.ConsistencyProof, error)
+	reads       func(domain.Actor, domain.ReadFilter) ([]domain.ReadCount, error)
+}
+
+func (f *fakeAudit) Reads(_ context.Context, a domain.Actor, filter domain.ReadFilter) ([]domain.ReadCount, error) {
+	if f.reads == nil {
+		return nil, unexpected("Reads")
+	}
+	return f.reads(a, filter)
 }
 
 func (f *fakeAudit) Checkpoint(_ context.Context, a domain.Actor) (audit.Checkpoint, error) {

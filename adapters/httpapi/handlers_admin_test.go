@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -333,6 +334,20 @@ func TestAuditRoutes(t *testing.T) {
 			},
 			status: http.StatusOK, body: `{"from":4,"to":4,"proof":[]}`,
 		},
+		{
+			name: "reads, filtered",
+			req:  get("/api/v1/audit/reads?asset=web&environment=prod&since=2026-12-01T10:00:00Z"),
+			setup: func(a *testAPI) {
+				a.audit.reads = func(_ domain.Actor, f domain.ReadFilter) ([]domain.ReadCount, error) {
+					if f.Asset != "web" || f.Environment != "prod" || !f.Since.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) {
+						return nil, fmt.Errorf("filter %+v", f)
+					}
+					return []domain.ReadCount{{Actor: "api_key:k1", Asset: "web", Environment: "prod", Hour: time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC), WithSecrets: true, Count: 3}}, nil
+				}
+			},
+			status: http.StatusOK, body: `{"reads":[{"actor":"api_key:k1","asset":"web","environment":"prod","hour":"2026-12-01T11:00:00Z","count":3,"with_secrets":true}]}`,
+		},
+		{name: "reads since no time", req: get("/api/v1/audit/reads?since=yesterday"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
 		{name: "an inclusion proof without seq", req: get("/api/v1/audit/proof/inclusion?size=3"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
 		{name: "a consistency proof from 0", req: get("/api/v1/audit/proof/consistency?from=0&to=3"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},
 		{name: "a consistency proof to no number", req: get("/api/v1/audit/proof/consistency?from=1&to=x"), status: http.StatusBadRequest, code: "VALIDATION_ERROR"},

@@ -3,6 +3,9 @@ package httpapi
 import (
 	"encoding/hex"
 	"net/http"
+	"time"
+
+	"github.com/configmat/configmat/core/domain"
 )
 
 // listAudit pages through the tenant's audit chain, oldest first.
@@ -73,4 +76,23 @@ func (s *server) auditConsistency(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return respond(w, http.StatusOK, consistencyView{From: p.From, To: p.To, Proof: hexAll(p.Proof)})
+}
+
+// auditReads answers who read resolved configurations, newest hour first,
+// filtered by ?asset=, ?environment= and ?since= (RFC 3339).
+func (s *server) auditReads(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := domain.ReadFilter{Asset: q.Get("asset"), Environment: q.Get("environment")}
+	if raw := q.Get("since"); raw != "" {
+		since, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			return invalidField("since", "must be an RFC 3339 time such as 2026-12-01T00:00:00Z")
+		}
+		f.Since = since
+	}
+	reads, err := s.audit.Reads(r.Context(), actorFrom(r.Context()), f)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, readsView{Reads: viewAll(reads, viewRead)})
 }

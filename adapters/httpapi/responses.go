@@ -500,3 +500,23 @@ func hexAll(hashes [][]byte) []string {
 	}
 	return out
 }
+
+// readsView is the answer of GET /audit/reads.
+type readsView struct {
+	Reads []readView `json:"reads"`
+}
+
+// readView is one actor's reads of one asset and environment in one hour.
+type readView struct {
+	Actor       string    `json:"actor"`
+	Asset       string    `json:"asset"`
+	Environment string    `json:"environment"`
+	Hour        time.Time `json:"hour"`
+	Count       int64     `json:"count"`
+	WithSecrets bool      `json:"with_secrets"`
+}
+
+// viewRead maps a read count.
+func viewRead(c domain.ReadCount) readView {
+	return readView{Actor: c.Actor, Asset: c.Asset, Environment: c.Environment, Hour: c.Hour.UTC(), Count: c.Count, WithSecrets: c.WithSecrets}
+}

@@ -88,6 +88,7 @@ func (s *server) routes() []route {
 		{http.MethodGet, apiBase + "/audit/checkpoint", accessTenant, s.auditCheckpoint},
 		{http.MethodGet, apiBase + "/audit/proof/inclusion", accessTenant, s.auditInclusion},
 		{http.MethodGet, apiBase + "/audit/proof/consistency", accessTenant, s.auditConsistency},
+		{http.MethodGet, apiBase + "/audit/reads", accessTenant, s.auditReads},
 	}
 	if s.metrics != nil {
 		routes = append(routes, route{http.MethodGet, metricsPath, accessOpen, s.getMetrics})

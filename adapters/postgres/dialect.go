@@ -75,6 +75,8 @@ var constraintKinds = map[string]domain.Kind{
 	"api_keys_environment_fkey":      domain.KindEnvironmentNotFound,
 	"audit_entries_tenant_fkey":      domain.KindTenantNotFound,
 	"audit_heads_tenant_fkey":        domain.KindTenantNotFound,
+	"read_counts_pkey":               domain.KindConflict,
+	"read_counts_tenant_fkey":        domain.KindTenantNotFound,
 }
 
 // Violation maps a unique or foreign-key violation to its constraint's kind

@@ -66,8 +66,8 @@ func TestRowLevelSecurityCoversTenantTables(t *testing.T) {
 	global := map[string]bool{"users": true, "user_tokens": true}
 	directoryReads := map[string]bool{"tenants": true, "memberships": true, "api_keys": true}
 	const directoryPolicy = "directory_lookup r permissive " + postgres.DirectoryRole + " true"
-	if len(tables) != 12 {
-		t.Fatalf("found %d tables, want 12", len(tables))
+	if len(tables) != 13 {
+		t.Fatalf("found %d tables, want 13", len(tables))
 	}
 	for _, table := range tables {
 		protected := table.Enabled && table.Forced && table.Isolation == 1

@@ -50,7 +50,8 @@ var constraintKinds = map[string]domain.Kind{
 	"api_keys.digest":                                                              domain.KindConflict,
 	"audit_entries.tenant_id, audit_entries.seq":                                   domain.KindConflict,
 	"audit_heads.tenant_id":                                                        domain.KindConflict,
-	"asset_schemas.asset_id":                                                       domain.KindConflict,
+	"read_counts.tenant_id, read_counts.actor, read_counts.asset, read_counts.environment, read_counts.hour, read_counts.with_secrets": domain.KindConflict,
+	"asset_schemas.asset_id": domain.KindConflict,
 }
 
 // Violation maps a unique or primary-key violation to its columns' kind and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/configmat/configmat/core/canonjson"
 	"github.com/configmat/configmat/core/domain"
@@ -206,4 +207,73 @@ func (s auditStore) SetTree(ctx context.Context, seq int64, nodes [][]byte, chec
 	return s.t.execOne(ctx, domain.KindConflict, "could not record the audit tree",
 		`UPDATE audit_entries SET tree_nodes = ?, checkpoint = ? WHERE tenant_id = ? AND seq = ? AND tree_nodes IS NULL`,
 		packNodes(nodes), nullable(checkpoint), string(s.t.tenant), seq)
+}
+
+// readBatch is how many counts one upsert writes (7 values each).
+const readBatch = 100
+
+// AddReads upserts counts, adding to the counts already stored.
+func (s auditStore) AddReads(ctx context.Context, counts []domain.ReadCount) error {
+	tenant := string(s.t.tenant)
+	for len(counts) > 0 {
+		batch := counts[:min(len(counts), readBatch)]
+		counts = counts[len(batch):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO read_counts (tenant_id, actor, asset, environment, hour, with_secrets, count) VALUES `)
+		args := make([]any, 0, 7*len(batch))
+		for i, c := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, tenant, c.Actor, c.Asset, c.Environment, stamp(c.Hour.UTC().Truncate(time.Hour)), c.WithSecrets, c.Count)
+		}
+		q.WriteString(` ON CONFLICT (tenant_id, actor, asset, environment, hour, with_secrets)
+			DO UPDATE SET count = read_counts.count + excluded.count`)
+		if _, err := s.t.exec(ctx, q.String(), args...); err != nil {
+			return s.t.fail(err, "could not record the reads")
+		}
+	}
+	return nil
+}
+
+// Reads lists the tenant's read counts, newest hour first.
+func (s auditStore) Reads(ctx context.Context, f domain.ReadFilter) ([]domain.ReadCount, error) {
+	q := `SELECT actor, asset, environment, hour, with_secrets, count FROM read_counts WHERE tenant_id = ?`
+	args := []any{string(s.t.tenant)}
+	if f.Asset != "" {
+		q += ` AND asset = ?`
+		args = append(args, f.Asset)
+	}
+	if f.Environment != "" {
+		q += ` AND environment = ?`
+		args = append(args, f.Environment)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND hour > ?`
+		args = append(args, stamp(f.Since.UTC().Add(-time.Hour)))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = domain.MaxPageSize
+	}
+	q += ` ORDER BY hour DESC, actor, asset, environment, with_secrets LIMIT ?`
+	args = append(args, limit)
+	var rows []struct {
+		Actor       string `db:"actor"`
+		Asset       string `db:"asset"`
+		Environment string `db:"environment"`
+		Hour        dbTime `db:"hour"`
+		WithSecrets bool   `db:"with_secrets"`
+		Count       int64  `db:"count"`
+	}
+	if err := s.t.list(ctx, &rows, q, args...); err != nil {
+		return nil, s.t.fail(err, "could not list the reads")
+	}
+	out := make([]domain.ReadCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, domain.ReadCount{Actor: r.Actor, Asset: r.Asset, Environment: r.Environment,
+			Hour: r.Hour.Time.UTC(), WithSecrets: r.WithSecrets, Count: r.Count})
+	}
+	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/configmat/configmat/adapters/metrics"
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
+	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/cache"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
@@ -192,6 +193,7 @@ func (a *app) startFeed() (stop func(), err error) {
 func (a *app) serve(ctx context.Context, e env, srv *http.Server, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	stopReads := a.startReadFlush()
 
 	// The start-up warnings are in the log before the program says it
 	// listens, so that whoever waits for that line sees them.
@@ -207,19 +209,50 @@ func (a *app) serve(ctx context.Context, e env, srv *http.Server, ln net.Listene
 
 	select {
 	case err := <-serveErr:
+		stopReads()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down: finishing in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
+	err := srv.Shutdown(shutCtx)
+	// The reads counted until the last request are kept.
+	stopReads()
+	if err != nil {
 		_ = srv.Close()
 		a.logger.WithField("limit", a.shutdownTimeout.String()).Error("shutdown forced: in-flight requests did not finish within the limit; their connections were closed")
 		return &exitError{code: 1}
 	}
 	a.logger.Info("stopped")
 	return nil
+}
+
+// readFlushTimeout bounds the last flush of the read counts at shutdown.
+const readFlushTimeout = 10 * time.Second
+
+// startReadFlush adds the counted reads to the store every
+// audit.ReadFlushInterval until stop is called, which flushes once more and
+// waits for it.
+func (a *app) startReadFlush() (stop func()) {
+	if a.core.Reads == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- a.core.Reads.Run(ctx, audit.ReadFlushInterval,
+			func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), readFlushTimeout)
+			},
+			func(err error) { a.logger.WithError(err).Warn("read counts not flushed; kept for the next flush") })
+	}()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			a.logger.WithError(err).Error("the last read counts could not be flushed")
+		}
+	}
 }
 
 // displayAddr turns a listen address into one a browser can use.

@@ -25,6 +25,12 @@ func (h *headStore) TreeNodes(context.Context, []domain.AuditTreeNode) ([][]byte
 
 func (h *headStore) SetTree(context.Context, int64, [][]byte, string) error { return nil }
 
+func (h *headStore) AddReads(context.Context, []domain.ReadCount) error { return nil }
+
+func (h *headStore) Reads(context.Context, domain.ReadFilter) ([]domain.ReadCount, error) {
+	return nil, nil
+}
+
 func (h *headStore) LockHead(context.Context) (int64, string, error) { return h.seq, h.hash, nil }
 
 func (h *headStore) Append(_ context.Context, e domain.AuditEntry) error {

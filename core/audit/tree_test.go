@@ -81,6 +81,12 @@ func (m *memChain) SetTree(_ context.Context, seq int64, nodes [][]byte, checkpo
 	return nil
 }
 
+func (m *memChain) AddReads(context.Context, []domain.ReadCount) error { return nil }
+
+func (m *memChain) Reads(context.Context, domain.ReadFilter) ([]domain.ReadCount, error) {
+	return nil, nil
+}
+
 // note returns the checkpoint stored with entry seq.
 func (m *memChain) note(seq int64) string { return m.entries[seq-1].Checkpoint }
 

@@ -27,6 +27,8 @@ type Deps struct {
 	// when nil. core.New passes the store's, wrapped by core/cache when the
 	// read cache is on.
 	Resolutions ports.ResolutionSource[Resolved]
+	// Reads, when set, counts every resolved configuration Resolve answers.
+	Reads ports.ReadRecorder
 }
 
 // Service is the catalog service.

@@ -23,6 +23,9 @@ func (s *Service) Resolve(ctx context.Context, actor domain.Actor, slug, env str
 	if err != nil {
 		return Resolved{}, err
 	}
+	if s.deps.Reads != nil {
+		s.deps.Reads.RecordRead(actor, slug, env, key.WithSecrets)
+	}
 	return r, nil
 }
 

@@ -273,3 +273,24 @@ type DataKeyUse struct {
 	SampleTenant TenantID
 	Sample       WrappedKey
 }
+
+// ReadCount is how many times one actor read the resolved configuration of
+// one asset and environment within one hour (Hour, UTC, truncated), with or
+// without secrets.
+type ReadCount struct {
+	Actor       string
+	Asset       string
+	Environment string
+	Hour        time.Time
+	WithSecrets bool
+	Count       int64
+}
+
+// ReadFilter selects read counts; empty fields select all.
+type ReadFilter struct {
+	Asset       string
+	Environment string
+	// Since keeps the hours that end after it.
+	Since time.Time
+	Limit int
+}

@@ -76,6 +76,9 @@ type Deps struct {
 	Retry time.Duration
 	// Clock tells the time of expiries (the system clock when nil).
 	Clock ports.Clock
+	// Reads, when set, counts each stream opened as one read (a long poll
+	// was counted by the Resolve that preceded it).
+	Reads ports.ReadRecorder
 }
 
 // Hub is safe for concurrent use. The zero value is not usable; use New.
@@ -173,6 +176,9 @@ func (h *Hub) Subscribe(ctx context.Context, actor domain.Actor, slug, env strin
 	switch {
 	case h.closed:
 		h.mu.Unlock()
+		if kind == Stream && h.deps.Reads != nil {
+			h.deps.Reads.RecordRead(actor, slug, env, key.WithSecrets)
+		}
 		return nil, domain.Errorf(domain.KindUnavailable, "The server is shutting down; connect again.")
 	case kind == Stream && h.streams >= h.deps.MaxStreams:
 		h.mu.Unlock()

@@ -1299,6 +1299,20 @@ func (m *MockAuditStore) EXPECT() *MockAuditStoreMockRecorder {
 	return m.recorder
 }
 
+// AddReads mocks base method.
+func (m *MockAuditStore) AddReads(ctx context.Context, counts []domain.ReadCount) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddReads", ctx, counts)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// AddReads indicates an expected call of AddReads.
+func (mr *MockAuditStoreMockRecorder) AddReads(ctx, counts any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddReads", reflect.TypeOf((*MockAuditStore)(nil).AddReads), ctx, counts)
+}
+
 // Append mocks base method.
 func (m *MockAuditStore) Append(ctx context.Context, e domain.AuditEntry) error {
 	m.ctrl.T.Helper()
@@ -1357,6 +1371,21 @@ func (m *MockAuditStore) LockHead(ctx context.Context) (int64, string, error) {
 func (mr *MockAuditStoreMockRecorder) LockHead(ctx any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockHead", reflect.TypeOf((*MockAuditStore)(nil).LockHead), ctx)
+}
+
+// Reads mocks base method.
+func (m *MockAuditStore) Reads(ctx context.Context, f domain.ReadFilter) ([]domain.ReadCount, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Reads", ctx, f)
+	ret0, _ := ret[0].([]domain.ReadCount)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Reads indicates an expected call of Reads.
+func (mr *MockAuditStoreMockRecorder) Reads(ctx, f any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reads", reflect.TypeOf((*MockAuditStore)(nil).Reads), ctx, f)
 }
 
 // SetTree mocks base method.

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Audit", testAudit},
 		{"Checkpoints", testCheckpoints},
 		{"DataKeys", testDataKeys},
+		{"Reads", testReads},
 		{"Changes", testChanges},
 		{"Transactions", testTransactions},
 		{"Errors", testErrors},

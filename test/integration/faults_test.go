@@ -377,6 +377,12 @@ func (x faultyAudit) Checkpoint(ctx context.Context) (domain.AuditCheckpoint, er
 func (x faultyAudit) TreeNodes(ctx context.Context, places []domain.AuditTreeNode) ([][]byte, error) {
 	return call1(x.f, func() ([][]byte, error) { return x.s.TreeNodes(ctx, places) })
 }
+func (x faultyAudit) AddReads(ctx context.Context, counts []domain.ReadCount) error {
+	return write(x.f, func() error { return x.s.AddReads(ctx, counts) })
+}
+func (x faultyAudit) Reads(ctx context.Context, f domain.ReadFilter) ([]domain.ReadCount, error) {
+	return call1(x.f, func() ([]domain.ReadCount, error) { return x.s.Reads(ctx, f) })
+}
 func (x faultyAudit) SetTree(ctx context.Context, seq int64, nodes [][]byte, checkpoint string) error {
 	return write(x.f, func() error { return x.s.SetTree(ctx, seq, nodes, checkpoint) })
 }

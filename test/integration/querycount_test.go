@@ -21,9 +21,11 @@ const (
 	// the change notification, the chain head's lock and the audit entry
 	// with its head move. The first change of an environment finds no head
 	// and takes the long way, which creates it (5 more); a rollback to an
-	// earlier version reads that version (1 more).
+	// earlier version reads that version (1 more). The first append of a
+	// process to a tenant's audit chain reads the tree's edge, which it then
+	// keeps in memory (2 more: the latest checkpoint and its nodes).
 	maxChangeSetStatements      = 8
-	maxFirstChangeSetStatements = maxChangeSetStatements + 5
+	maxFirstChangeSetStatements = maxChangeSetStatements + 5 + 2
 	maxRollbackStatements       = maxChangeSetStatements + 1
 )
 

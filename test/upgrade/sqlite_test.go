@@ -37,9 +37,10 @@ func TestSQLiteUpgrade(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	// 3 converts the snapshots; 4 adds asset_schemas, empty after the
-	// upgrade; 5 the audit tree's columns, filled in by the service.
-	if v := gooseVersion(t, raw); v != 5 {
-		t.Errorf("the upgraded database is at migration %d, want 5", v)
+	// upgrade; 5 the audit tree's columns, filled in by the service; 6 the
+	// read counts.
+	if v := gooseVersion(t, raw); v != 6 {
+		t.Errorf("the upgraded database is at migration %d, want 6", v)
 	}
 	upgradedSnapshots := snapshots(t, raw)
 	if len(upgradedSnapshots) != len(legacy) {
