@@ -34,6 +34,7 @@ var scenarios = []scenario{
 	{"members", testMembers},
 	{"audit chain", testAuditChain},
 	{"audit checkpoints and proofs", testAuditCheckpoints},
+	{"read audit", testReadAudit},
 	{"tenant isolation", testIsolation},
 	{"administrative subcommands", testCommands},
 }
