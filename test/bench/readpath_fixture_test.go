@@ -13,6 +13,7 @@ import (
 	"github.com/configmat/configmat/adapters/logging"
 	"github.com/configmat/configmat/adapters/metrics"
 	"github.com/configmat/configmat/api"
+	"github.com/configmat/configmat/core"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
 	"github.com/configmat/configmat/ports"
@@ -81,11 +82,16 @@ func (f *readPathFixture) newMetrics() *metrics.Metrics {
 // BenchmarkReadPathMetrics compares against).
 func (f *readPathFixture) serveAPI(tb testing.TB, limiter ports.RateLimiter, m *metrics.Metrics) *httptest.Server {
 	tb.Helper()
+	return f.serveCore(tb, f.stack.core, limiter, m)
+}
+
+// serveCore is serveAPI over the core c.
+func (f *readPathFixture) serveCore(tb testing.TB, c *core.Core, limiter ports.RateLimiter, m *metrics.Metrics) *httptest.Server {
+	tb.Helper()
 	logger, err := logging.New(logging.Config{Level: "info", Format: "json", Out: io.Discard})
 	if err != nil {
 		tb.Fatalf("logger: %v", err)
 	}
-	c := f.stack.core
 	healthy := func(context.Context) (map[string]any, bool) { return map[string]any{}, true }
 	cfg := httpapi.Config{
 		Catalog:  c.Catalog,

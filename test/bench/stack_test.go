@@ -51,9 +51,16 @@ type cachedStack struct {
 // change feed is live. The feed stops when tb ends.
 func newCachedStack(tb testing.TB, store feedStore, kek *keys.KEK) *cachedStack {
 	tb.Helper()
+	return newCachedStackWith(tb, store, kek, false)
+}
+
+// newCachedStackWith is newCachedStack, without the read audit when noReads
+// is set.
+func newCachedStackWith(tb testing.TB, store feedStore, kek *keys.KEK, noReads bool) *cachedStack {
+	tb.Helper()
 	c := cache.New(cache.Deps{})
 	s := &cachedStack{
-		core:      core.New(core.Deps{Tx: store, KEK: kek, Cache: c}),
+		core:      core.New(core.Deps{Tx: store, KEK: kek, Cache: c, NoReadCounting: noReads}),
 		cache:     c,
 		delivered: make(chan domain.Change, 1024),
 	}

@@ -46,9 +46,9 @@ func testReadAudit(t *testing.T, st *stack) {
 		count   int64
 		secrets bool
 	}{
-		"api_key:" + k1.ID + " " + slug + " prod": {3, true},
-		"api_key:" + k2.ID + " " + slug + " prod": {1, true},
-		"user:" + viewer.id + " " + slug + " prod": {1, false},
+		"api_key:" + k1.ID + " " + slug + " prod":     {3, true},
+		"api_key:" + k2.ID + " " + slug + " prod":     {1, true},
+		"user:" + viewer.id + " " + slug + " prod":    {1, false},
 		"user:" + fx.ownerID + " " + other + " stage": {1, true},
 	}
 	var got readsView
