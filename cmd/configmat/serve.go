@@ -235,7 +235,7 @@ const readFlushTimeout = 10 * time.Second
 // audit.ReadFlushInterval until stop is called, which flushes once more and
 // waits for it.
 func (a *app) startReadFlush() (stop func()) {
-	if a.core.Reads == nil {
+	if a.core == nil || a.core.Reads == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
