@@ -338,3 +338,6 @@ func (s *Server) Do(t testing.TB, method, path string, body any, headers map[str
 	}
 	return resp, data
 }
+
+// ModuleRoot is the repository root of the code under test.
+func ModuleRoot() string { return moduleRoot() }
