@@ -104,22 +104,44 @@ type AssetStore interface {
 	LockForDelete(ctx context.Context, id domain.AssetID) error
 }
 
+// WriteTarget is where a write to the versions of one asset in one
+// environment starts: VersionStore.LockCurrent's answer. Its marks let a
+// change set skip two lookups; each is true whenever the store cannot rule
+// the lookup out.
+type WriteTarget struct {
+	// Asset is the asset written, locked against deletion.
+	Asset domain.Asset
+	// Current is the current version with its snapshot (Number 0 and an
+	// empty snapshot before the first); the pair's head is locked.
+	Current domain.Version
+	// MayHaveSchema is false only when the asset has no schema
+	// (SchemaStore.Get would answer KindSchemaNotFound).
+	MayHaveSchema bool
+	// MayBeReferenced is false only when no current version of another
+	// asset in the environment references the asset (Referencing would
+	// find none that does): once a write references an asset there
+	// (LockShared), its head stays marked.
+	MayBeReferenced bool
+}
+
 // VersionStore holds the immutable versions of every asset and environment,
-// and each pair's head (its current version number).
+// and each pair's head (its current version number and its marks,
+// WriteTarget).
 type VersionStore interface {
 	// LockHead locks the head of (asset, environment) until the transaction
-	// ends (SELECT ... FOR UPDATE, creating the head row when missing) and
-	// returns the current version number, 0 before the first version.
+	// ends (SELECT ... FOR UPDATE, creating the head row when missing, with
+	// the mark of whether the asset has a schema) and returns the current
+	// version number, 0 before the first version.
 	LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error)
 	// LockCurrent starts a write to the versions of asset slug in env: it
 	// locks the asset against deletion (as AssetStore.LockBySlug), checks
 	// that env exists, locks the pair's head (as LockHead) and returns the
-	// asset and the current version with its snapshot (Number 0 and an empty
-	// snapshot before the first), in the same lock order as those calls
-	// and, once the pair has a head, in one statement where the database
-	// allows. KindAssetNotFound (also when a concurrent delete won), then
+	// asset, the current version with its snapshot and the head's marks
+	// (WriteTarget), in the same lock order as those calls and, once the
+	// pair has a head, in one statement where the database allows.
+	// KindAssetNotFound (also when a concurrent delete won), then
 	// KindEnvironmentNotFound.
-	LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error)
+	LockCurrent(ctx context.Context, slug, env string) (WriteTarget, error)
 	// Current returns the current version with its snapshot in one query; a
 	// pair without versions gives Number 0 and an empty snapshot.
 	Current(ctx context.Context, asset domain.AssetID, env string) (domain.Version, error)
@@ -147,7 +169,11 @@ type VersionStore interface {
 	// not exist are not created): a write whose values reference those
 	// assets holds it while it checks them, so that a concurrent write of
 	// one of them waits for it, or it for that write (and then reads the
-	// referenced values again). A no-op where writers are serialized.
+	// referenced values again). It marks each of those heads as referenced
+	// (WriteTarget.MayBeReferenced) in the same statement, taking the lock
+	// of a head it marks exclusively, so that a writer of the asset that
+	// waited for the lock reads the mark. Where writers are serialized it
+	// only marks.
 	LockShared(ctx context.Context, env string, assets []domain.AssetID) error
 	// Referencing returns, in one statement, the current versions in env (in
 	// every environment when env is "") whose snapshot may reference asset
@@ -161,10 +187,13 @@ type SchemaStore interface {
 	// Get returns an asset's schema; KindSchemaNotFound when it has none
 	// (or the asset does not exist).
 	Get(ctx context.Context, asset domain.AssetID) (domain.AssetSchema, error)
-	// Put stores s as its asset's schema, replacing the one it had;
-	// KindAssetNotFound when the asset does not exist.
+	// Put stores s as its asset's schema, replacing the one it had, and
+	// marks every head of the asset as having one
+	// (WriteTarget.MayHaveSchema); KindAssetNotFound when the asset does not
+	// exist. The caller holds those heads' locks (VersionStore.LockHead).
 	Put(ctx context.Context, s domain.AssetSchema) error
-	// Delete removes an asset's schema; KindSchemaNotFound when it has none.
+	// Delete removes an asset's schema and the mark of its heads;
+	// KindSchemaNotFound when it has none.
 	Delete(ctx context.Context, asset domain.AssetID) error
 }
 

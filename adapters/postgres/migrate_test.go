@@ -1,12 +1,16 @@
 package postgres_test
 
 import (
+	"io/fs"
 	"strings"
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 
 	"github.com/configmat/configmat/adapters/postgres"
+	"github.com/configmat/configmat/migrations"
+	"github.com/configmat/configmat/ports/porttest"
 	"github.com/configmat/configmat/test/pgtest"
 )
 
@@ -81,4 +85,38 @@ func TestMigrateOwnerNeedsNoBypass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHeadMarksFromExistingData migrates a database with data below the
+// head marks (migration 10) and up again, as the tables' owner under
+// row-level security: the existing heads of every tenant are marked from
+// their data.
+func TestHeadMarksFromExistingData(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t)
+	check := porttest.MarkedHeads(t, store)
+	scripts, err := fs.Sub(migrations.Postgres, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := db.Owner(t)
+	p, err := goose.NewProvider(goose.DialectPostgres, owner.DB, scripts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(t.Context(), 9); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if err := postgres.Migrate(t.Context(), db.OwnerURL); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	var forced int
+	if err := owner.GetContext(t.Context(), &forced, `SELECT count(*) FROM pg_class
+		WHERE relname IN ('version_heads', 'versions', 'assets', 'asset_schemas') AND relforcerowsecurity`); err != nil {
+		t.Fatal(err)
+	}
+	if forced != 4 {
+		t.Errorf("row-level security is forced on %d of the 4 tables the migration read, want 4", forced)
+	}
+	check(t)
 }

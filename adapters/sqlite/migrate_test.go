@@ -31,3 +31,22 @@ func TestMigrationsGoDownAndUp(t *testing.T) {
 	}
 	porttest.NewTenant(t, s)
 }
+
+// TestHeadMarksFromExistingData migrates a database with data below the
+// head marks (migration 7) and up again: the existing heads are marked from
+// their data.
+func TestHeadMarksFromExistingData(t *testing.T) {
+	s := openTest(t)
+	check := porttest.MarkedHeads(t, s)
+	p, err := Migrations(s.db.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(t.Context(), 6); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	check(t)
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
 )
 
 // environmentStore holds the bound tenant's environments.
@@ -201,8 +202,9 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 		return 0, domain.StoreError(domain.KindAssetNotFound)
 	}
 	parents := []parent{s.t.assetParent(id), s.t.environmentParent(env)}
-	insert, args := underParents(`INSERT INTO version_heads (tenant_id, asset_id, environment, current_version) SELECT ?, ?, ?, 0`,
-		[]any{string(s.t.tenant), id, env}, parents)
+	insert, args := underParents(`INSERT INTO version_heads (tenant_id, asset_id, environment, current_version, has_schema)
+		SELECT ?, ?, ?, 0, EXISTS (SELECT 1 FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?)`,
+		[]any{string(s.t.tenant), id, env, string(s.t.tenant), id}, parents)
 	if _, err := s.t.exec(ctx, insert+` ON CONFLICT DO NOTHING`, args...); err != nil {
 		return 0, s.t.fail(err, "could not create the version head")
 	}
@@ -217,11 +219,13 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 }
 
 // writeTargetRow is the row of LockCurrent: the asset, its head in the
-// environment and the version the head names (NULL when there is none in
-// the statement's snapshot).
+// environment with its marks and the version the head names (NULL when
+// there is none in the statement's snapshot).
 type writeTargetRow struct {
 	assetRow
 	Head             int              `db:"current_version"`
+	HasSchema        bool             `db:"has_schema"`
+	Referenced       bool             `db:"referenced"`
 	Number           sql.NullInt64    `db:"version_number"`
 	VersionCreatedAt sql.Null[dbTime] `db:"version_created_at"`
 	CreatedBy        sql.NullString   `db:"created_by"`
@@ -234,8 +238,8 @@ type writeTargetRow struct {
 // the head's version in one statement (arguments: environment, tenant,
 // slug). The head is joined, not outer-joined: a pair without a head (its
 // first write) has no row, and LockCurrent then takes the long way.
-const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created_at, a.updated_at, h.current_version,
-	v.number AS version_number, v.created_at AS version_created_at, v.created_by, v.message, v.source, v.snapshot
+const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created_at, a.updated_at,
+	h.current_version, h.has_schema, h.referenced, v.number AS version_number, v.created_at AS version_created_at, v.created_by, v.message, v.source, v.snapshot
 	FROM assets AS a
 	JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
 	LEFT JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
@@ -243,16 +247,18 @@ const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created
 	WHERE a.tenant_id = ? AND a.slug = ?`
 
 // LockCurrent locks the asset slug against deletion and the head of (asset,
-// env), and returns the asset and the current version; see
-// ports.VersionStore. Once the pair has a head this is one statement, whose
-// row locks are taken asset first, head second (the order of its locking
-// clauses), the order of LockBySlug and LockHead. A writer that waited for
-// the head gets the head's newest row, but the version it names committed
-// after the statement's snapshot: the version is then read again, under the
-// lock, by Current. A pair without a head (its first write) and a missing
-// asset or environment go the long way: LockBySlug, the environment,
-// LockHead and Current, which also name what is missing.
-func (s versionStore) LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+// env), and returns the asset, the current version and the head's marks;
+// see ports.VersionStore. Once the pair has a head this is one statement,
+// whose row locks are taken asset first, head second (the order of its
+// locking clauses), the order of LockBySlug and LockHead. A writer that
+// waited for the head gets the head's newest row, marks included (whoever
+// set a mark held the head's lock: SchemaStore.Put after LockHead,
+// LockShared), but the version it names committed after the statement's
+// snapshot: the version is then read again, under the lock, by Current. A
+// pair without a head (its first write) and a missing asset or environment
+// go the long way: LockBySlug, the environment, LockHead and Current, which
+// also name what is missing; its marks are both set (unknown).
+func (s versionStore) LockCurrent(ctx context.Context, slug, env string) (ports.WriteTarget, error) {
 	lock := ""
 	if s.t.locking.ForUpdate != "" {
 		lock = s.t.locking.ForKeyShare + " OF a" + s.t.locking.ForUpdate + " OF h"
@@ -263,38 +269,44 @@ func (s versionStore) LockCurrent(ctx context.Context, slug, env string) (domain
 	case errors.Is(err, sql.ErrNoRows):
 		return s.lockCurrentFirst(ctx, slug, env)
 	case err != nil:
-		return domain.Asset{}, domain.Version{}, s.t.fail(err, "could not lock the asset and its version head")
+		return ports.WriteTarget{}, s.t.fail(err, "could not lock the asset and its version head")
 	}
-	asset := r.asset()
-	if !r.Number.Valid && r.Head > 0 {
-		cur, err := s.currentAt(ctx, asset.ID, env, r.Head)
-		return asset, cur, err
+	target := ports.WriteTarget{Asset: r.asset(), MayHaveSchema: r.HasSchema, MayBeReferenced: r.Referenced}
+	switch {
+	case !r.Number.Valid && r.Head > 0:
+		target.Current, err = s.currentAt(ctx, target.Asset.ID, env, r.Head)
+	case !r.Number.Valid:
+		target.Current = domain.Version{TenantID: s.t.tenant, AssetID: target.Asset.ID, Environment: env, Snapshot: domain.Snapshot{}}
+	default:
+		target.Current, err = s.version(r.ID, env, versionRow{
+			Number: int(r.Number.Int64), CreatedAt: r.VersionCreatedAt.V, CreatedBy: r.CreatedBy.String,
+			Message: r.Message.String, Source: r.Source.String, Snapshot: r.Snapshot,
+		})
 	}
-	if !r.Number.Valid {
-		return asset, domain.Version{TenantID: s.t.tenant, AssetID: asset.ID, Environment: env, Snapshot: domain.Snapshot{}}, nil
+	if err != nil {
+		return ports.WriteTarget{}, err
 	}
-	v, err := s.version(r.ID, env, versionRow{
-		Number: int(r.Number.Int64), CreatedAt: r.VersionCreatedAt.V, CreatedBy: r.CreatedBy.String,
-		Message: r.Message.String, Source: r.Source.String, Snapshot: r.Snapshot,
-	})
-	return asset, v, err
+	return target, nil
 }
 
 // lockCurrentFirst is LockCurrent the long way, in the same lock order.
-func (s versionStore) lockCurrentFirst(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+func (s versionStore) lockCurrentFirst(ctx context.Context, slug, env string) (ports.WriteTarget, error) {
 	asset, err := assetStore(s).LockBySlug(ctx, slug)
 	if err != nil {
-		return domain.Asset{}, domain.Version{}, err
+		return ports.WriteTarget{}, err
 	}
 	if _, err := environmentStore(s).Get(ctx, env); err != nil {
-		return domain.Asset{}, domain.Version{}, err
+		return ports.WriteTarget{}, err
 	}
 	head, err := s.LockHead(ctx, asset.ID, env)
 	if err != nil {
-		return domain.Asset{}, domain.Version{}, err
+		return ports.WriteTarget{}, err
 	}
 	cur, err := s.currentAt(ctx, asset.ID, env, head)
-	return asset, cur, err
+	if err != nil {
+		return ports.WriteTarget{}, err
+	}
+	return ports.WriteTarget{Asset: asset, Current: cur, MayHaveSchema: true, MayBeReferenced: true}, nil
 }
 
 // currentAt returns the current version of (asset, env), which must be head.
@@ -525,26 +537,34 @@ func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]doma
 	return s.assetVersions(rows)
 }
 
-// LockShared locks the heads of assets in env against moving, in asset
-// order, until the transaction ends; nothing where the dialect has no row
-// locks (its writers are serialized).
+// LockShared marks the heads of assets in env as referenced and locks them
+// against moving, in asset order, until the transaction ends, in one
+// statement: the unmarked heads are marked first (an UPDATE in a WITH that
+// the locking query waits for, through its one-time filter), which locks
+// them exclusively, then every head is locked FOR SHARE (PostgreSQL skips
+// the rows this statement updated, already locked; a head another writer
+// marked meanwhile is locked in its newest row). Where the dialect has no
+// row locks (its writers are serialized) the heads are only marked.
 func (s versionStore) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
-	if s.t.locking.ForShare == "" || len(assets) == 0 {
-		return nil
-	}
-	args := []any{string(s.t.tenant), env}
-	marks := make([]string, 0, len(assets))
+	ids := make([]any, 0, len(assets))
 	for _, a := range assets {
 		if id, ok := canonicalUUID(string(a)); ok {
-			marks = append(marks, "?")
-			args = append(args, id)
+			ids = append(ids, id)
 		}
 	}
-	if len(marks) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
+	of := ` WHERE tenant_id = ? AND environment = ? AND asset_id IN (` + strings.Repeat(", ?", len(ids))[2:] + `)`
+	args := append([]any{string(s.t.tenant), env}, ids...)
+	mark := `UPDATE version_heads SET referenced = true` + of + ` AND NOT referenced`
+	if s.t.locking.ForShare == "" {
+		_, err := s.t.exec(ctx, mark, args...)
+		return s.t.fail(err, "could not mark the referenced version heads")
+	}
 	var locked []string
-	err := s.t.list(ctx, &locked, `SELECT asset_id FROM version_heads WHERE tenant_id = ? AND environment = ? AND asset_id IN (`+
-		strings.Join(marks, ", ")+`) ORDER BY asset_id`+s.t.locking.ForShare, args...)
+	err := s.t.list(ctx, &locked, `WITH marked AS (`+mark+` RETURNING asset_id)
+		SELECT asset_id FROM version_heads`+of+` AND (SELECT count(*) FROM marked) >= 0 ORDER BY asset_id`+s.t.locking.ForShare,
+		append(args, args...)...)
 	return s.t.fail(err, "could not lock the referenced version heads")
 }

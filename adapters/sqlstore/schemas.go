@@ -42,10 +42,20 @@ func (s schemaStore) Put(ctx context.Context, sch domain.AssetSchema) error {
 		[]any{string(s.t.tenant), id, string(sch.Schema), stamp(sch.UpdatedAt)}, parents)
 	n, err := s.t.execCount(ctx, "could not store the schema",
 		query+` ON CONFLICT (asset_id) DO UPDATE SET schema = excluded.schema, updated_at = excluded.updated_at`, args...)
-	if err != nil || n > 0 {
+	if err != nil {
 		return err
 	}
-	return s.t.missingParent(ctx, parents, domain.KindConflict)
+	if n == 0 {
+		return s.t.missingParent(ctx, parents, domain.KindConflict)
+	}
+	return s.markHeads(ctx, id, true)
+}
+
+// markHeads sets whether the heads of the asset id say it has a schema.
+func (s schemaStore) markHeads(ctx context.Context, id string, has bool) error {
+	_, err := s.t.exec(ctx, `UPDATE version_heads SET has_schema = ? WHERE tenant_id = ? AND asset_id = ? AND has_schema <> ?`,
+		has, string(s.t.tenant), id, has)
+	return s.t.fail(err, "could not mark the asset's version heads")
 }
 
 // Delete removes an asset's schema; SCHEMA_NOT_FOUND.
@@ -54,6 +64,9 @@ func (s schemaStore) Delete(ctx context.Context, asset domain.AssetID) error {
 	if !ok {
 		return domain.StoreError(domain.KindSchemaNotFound)
 	}
-	return s.t.execOne(ctx, domain.KindSchemaNotFound, "could not delete the schema",
-		`DELETE FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?`, string(s.t.tenant), id)
+	if err := s.t.execOne(ctx, domain.KindSchemaNotFound, "could not delete the schema",
+		`DELETE FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?`, string(s.t.tenant), id); err != nil {
+		return err
+	}
+	return s.markHeads(ctx, id, false)
 }

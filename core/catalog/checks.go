@@ -19,15 +19,18 @@ import (
 // messages name them). Unless lock is false (a dry run, which takes no
 // lock), the referenced assets' heads are locked first (referencedWorld).
 // snap's secrets are sealed for at (a promotion's source environment;
-// env's own place otherwise).
-func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot, lock bool) error {
+// env's own place otherwise). What the head's marks rule out (no schema, no
+// asset referencing this one) is not looked up.
+func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env string, at place, snap domain.Snapshot, lock bool, marks headMarks) error {
 	w, err := referencedWorld(ctx, st, slug, env, at, snap, lock)
 	if err != nil {
 		return err
 	}
-	dependents, err := s.dependents(ctx, st, w, slug)
-	if err != nil {
-		return err
+	var dependents []string
+	if marks.referenced {
+		if dependents, err = s.dependents(ctx, st, w, slug); err != nil {
+			return err
+		}
 	}
 	if err := w.load(ctx, st, at.tenant, append([]string{slug}, dependents...)...); err != nil {
 		return err
@@ -40,7 +43,10 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 	// The written asset's schema, then those of the assets whose resolved
 	// configuration the write changes through their references.
 	var violations []schemaViolation
-	for _, asset := range append([]string{slug}, dependents...) {
+	for i, asset := range append([]string{slug}, dependents...) {
+		if i == 0 && !marks.schema {
+			continue
+		}
 		compiled, err := s.assetSchema(ctx, st, w.assets[asset].id)
 		if err != nil {
 			return err
@@ -63,6 +69,19 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 		return violationError(violations)
 	}
 	return nil
+}
+
+// headMarks are the lookups of checkWrite that may find something: whether
+// the written asset may have a schema, and whether assets of the
+// environment may reference it (ports.WriteTarget's marks).
+type headMarks struct{ schema, referenced bool }
+
+// unknownMarks rules neither lookup out.
+var unknownMarks = headMarks{schema: true, referenced: true}
+
+// marksOf returns the marks of a write target's head.
+func marksOf(t ports.WriteTarget) headMarks {
+	return headMarks{schema: t.MayHaveSchema, referenced: t.MayBeReferenced}
 }
 
 // referencedWorld returns the world of snap (the written asset's new

@@ -123,7 +123,7 @@ func TestApplyChangeSetFailures(t *testing.T) {
 	}
 	steps := []step{
 		{"Versions.LockCurrent(prod)", func(w *world, err error) *gomock.Call {
-			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current(w), err)
+			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(writeTarget(current(w)), err)
 		}},
 		stepTenantKey(), stepCreateVersion(), stepPublish(), stepAuditLockHead(), stepAuditAppend(),
 	}
@@ -183,7 +183,7 @@ func TestPromoteDryRunFailures(t *testing.T) {
 func TestRollbackFailures(t *testing.T) {
 	steps := []step{
 		{"Versions.LockCurrent(prod)", func(w *world, err error) *gomock.Call {
-			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, version("prod", 4, domain.Snapshot{}), err)
+			return w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(writeTarget(version("prod", 4, domain.Snapshot{})), err)
 		}},
 		{"Versions.Get", func(w *world, err error) *gomock.Call {
 			return w.versions.EXPECT().Get(gomock.Any(), assetID, "prod", 2).
@@ -264,14 +264,14 @@ func TestWriteCheckFailures(t *testing.T) {
 		run    func(w *world) error
 	}{
 		{"change set", func(w *world) {
-			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current, nil)
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(writeTarget(current), nil)
 		}, func(w *world) error {
 			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "prod", domain.ChangeSet{Message: "m",
 				Set: map[string]map[string]domain.Value{"db": {"port": {Value: []byte(`2`)}}}})
 			return err
 		}},
 		{"rollback", func(w *world) {
-			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(testAsset, current, nil)
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(writeTarget(current), nil)
 		}, func(w *world) error {
 			_, err := w.svc.Rollback(w.ctx, editor, assetSlug, "prod", 3)
 			return err

@@ -34,6 +34,12 @@ var (
 	apiKey    = domain.Actor{TenantID: tenantID, APIKeyID: "k-1"}
 )
 
+// writeTarget is LockCurrent's answer for testAsset at cur, marked so that
+// nothing is ruled out (a schema and references are looked up).
+func writeTarget(cur domain.Version) ports.WriteTarget {
+	return ports.WriteTarget{Asset: testAsset, Current: cur, MayHaveSchema: true, MayBeReferenced: true}
+}
+
 // fixedClock always tells the same time.
 type fixedClock struct{ t time.Time }
 
@@ -85,11 +91,14 @@ type world struct {
 	// readFailure makes the reads of the write checks (Schemas.Get,
 	// Versions.Referencing, Versions.CurrentOf) answer an error.
 	readFailure map[string]error
-	audit       *mocks.MockAuditStore
-	changes     *mocks.MockChangePublisher
-	tenant      domain.Tenant
-	kek         *keys.KEK
-	svc         *Service
+	// reads counts the calls of those reads (Schemas.Get,
+	// Versions.Referencing).
+	reads   map[string]int
+	audit   *mocks.MockAuditStore
+	changes *mocks.MockChangePublisher
+	tenant  domain.Tenant
+	kek     *keys.KEK
+	svc     *Service
 }
 
 func newWorld(t *testing.T) *world {
@@ -106,6 +115,7 @@ func newWorld(t *testing.T) *world {
 		schemas:  mocks.NewMockSchemaStore(ctrl),
 
 		readFailure: map[string]error{},
+		reads:       map[string]int{},
 		audit:       mocks.NewMockAuditStore(ctrl),
 		changes:     mocks.NewMockChangePublisher(ctrl),
 	}
@@ -116,6 +126,7 @@ func newWorld(t *testing.T) *world {
 	stores.EXPECT().Audit().Return(w.audit).AnyTimes()
 	stores.EXPECT().Schemas().Return(w.schemas).AnyTimes()
 	w.schemas.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, id domain.AssetID) (domain.AssetSchema, error) {
+		w.reads["Schemas.Get"]++
 		switch {
 		case w.readFailure["Schemas.Get"] != nil:
 			return domain.AssetSchema{}, w.readFailure["Schemas.Get"]
@@ -126,6 +137,7 @@ func newWorld(t *testing.T) *world {
 	}).AnyTimes()
 	// No other asset references this one, nor does it reference another.
 	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, string) ([]domain.AssetVersion, error) {
+		w.reads["Versions.Referencing"]++
 		return []domain.AssetVersion{}, w.readFailure["Versions.Referencing"]
 	}).AnyTimes()
 	w.versions.EXPECT().LockShared(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, []domain.AssetID) error {

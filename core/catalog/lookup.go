@@ -107,17 +107,17 @@ func versionByNumber(ctx context.Context, st ports.TenantTx, asset domain.AssetI
 // locks of lockedAsset and lockedCurrent, in their order, through
 // VersionStore.LockCurrent (one statement once the pair has a head):
 // ASSET_NOT_FOUND, ENVIRONMENT_NOT_FOUND, then VERSION_CONFLICT when
-// expected is given and stale. It returns the asset and its current version
-// with its snapshot.
-func lockedWriteTarget(ctx context.Context, st ports.TenantTx, slug, env string, expected *int) (domain.Asset, domain.Version, error) {
-	asset, cur, err := st.Versions().LockCurrent(ctx, slug, env)
+// expected is given and stale. It returns the asset, its current version
+// with its snapshot and the head's marks.
+func lockedWriteTarget(ctx context.Context, st ports.TenantTx, slug, env string, expected *int) (ports.WriteTarget, error) {
+	target, err := st.Versions().LockCurrent(ctx, slug, env)
 	if err != nil {
-		return domain.Asset{}, domain.Version{}, namedEnvironmentError(env, namedAssetError(slug, err))
+		return ports.WriteTarget{}, namedEnvironmentError(env, namedAssetError(slug, err))
 	}
-	if err := checkExpected(expected, cur.Number); err != nil {
-		return domain.Asset{}, domain.Version{}, err
+	if err := checkExpected(expected, target.Current.Number); err != nil {
+		return ports.WriteTarget{}, err
 	}
-	return asset, cur, nil
+	return target, nil
 }
 
 // lockedCurrent locks the head of (asset, env), checks expected against it,

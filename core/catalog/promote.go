@@ -57,7 +57,7 @@ func (s *Service) promote(ctx context.Context, st ports.TenantTx, actor domain.A
 	if err != nil {
 		return PromoteResult{}, err
 	}
-	if err := s.checkWrite(ctx, st, slug, req.To, from.place, source.Snapshot, !req.DryRun); err != nil {
+	if err := s.checkWrite(ctx, st, slug, req.To, from.place, source.Snapshot, !req.DryRun, unknownMarks); err != nil {
 		return PromoteResult{}, err
 	}
 	res := PromoteResult{From: req.From, To: req.To, DryRun: req.DryRun, Diff: diff}

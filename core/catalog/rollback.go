@@ -23,17 +23,18 @@ func (s *Service) Rollback(ctx context.Context, actor domain.Actor, slug, env st
 		return RollbackResult{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (RollbackResult, error) {
-		asset, cur, err := lockedWriteTarget(ctx, st, slug, env, nil)
+		target, err := lockedWriteTarget(ctx, st, slug, env, nil)
 		if err != nil {
 			return RollbackResult{}, err
 		}
+		asset, cur := target.Asset, target.Current
 		old := cur
 		if version != cur.Number {
 			if old, err = versionByNumber(ctx, st, asset.ID, env, version); err != nil {
 				return RollbackResult{}, err
 			}
 		}
-		if err := s.checkWrite(ctx, st, slug, env, place{tenant: actor.TenantID, asset: asset.ID, env: env}, old.Snapshot, true); err != nil {
+		if err := s.checkWrite(ctx, st, slug, env, place{tenant: actor.TenantID, asset: asset.ID, env: env}, old.Snapshot, true, marksOf(target)); err != nil {
 			return RollbackResult{}, err
 		}
 		v := domain.Version{

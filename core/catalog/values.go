@@ -43,10 +43,11 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		return EnvironmentValues{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (EnvironmentValues, error) {
-		asset, cur, err := lockedWriteTarget(ctx, st, slug, env, cs.ExpectedVersion)
+		target, err := lockedWriteTarget(ctx, st, slug, env, cs.ExpectedVersion)
 		if err != nil {
 			return EnvironmentValues{}, err
 		}
+		asset, cur := target.Asset, target.Current
 		snap := cur.Snapshot.Clone()
 		if err := applyUnset(snap, cs.Unset); err != nil {
 			return EnvironmentValues{}, err
@@ -55,7 +56,7 @@ func (s *Service) ApplyChangeSet(ctx context.Context, actor domain.Actor, slug, 
 		if err := s.applySet(ctx, st, at, snap, cs.Set); err != nil {
 			return EnvironmentValues{}, err
 		}
-		if err := s.checkWrite(ctx, st, slug, env, at, snap, true); err != nil {
+		if err := s.checkWrite(ctx, st, slug, env, at, snap, true, marksOf(target)); err != nil {
 			return EnvironmentValues{}, err
 		}
 		v := domain.Version{

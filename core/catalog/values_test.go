@@ -12,6 +12,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/configmat/configmat/core/domain"
+	"github.com/configmat/configmat/ports"
 )
 
 // expectTarget expects the asset and environment lookups of one read.
@@ -23,7 +24,7 @@ func (w *world) expectTarget(env string) {
 // expectWriteTarget expects the locking lookup that starts a change set:
 // the asset, env's head and its current version cur.
 func (w *world) expectWriteTarget(env string, cur domain.Version) {
-	w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, env).Return(testAsset, cur, nil)
+	w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, env).Return(writeTarget(cur), nil)
 }
 
 // expectNewVersion expects one version to be stored and returns where it
@@ -238,7 +239,7 @@ func TestLookupsNameWhatIsMissing(t *testing.T) {
 			return err
 		}, domain.KindAssetNotFound, map[string]any{"asset_slug": "ghost"}},
 		{"environment", func(w *world) {
-			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "qa").Return(domain.Asset{}, domain.Version{}, &domain.Error{Kind: domain.KindEnvironmentNotFound, Cause: storeErr})
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "qa").Return(ports.WriteTarget{}, &domain.Error{Kind: domain.KindEnvironmentNotFound, Cause: storeErr})
 		}, func(w *world) error {
 			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "qa", domain.ChangeSet{Set: values("a", "b", `1`)})
 			return err
@@ -283,5 +284,53 @@ func assertJSON(t *testing.T, got, want any) {
 	}
 	if g, w := normalize(got), normalize(want); g != w {
 		t.Fatalf("got  %s\nwant %s", g, w)
+	}
+}
+
+// TestChangeSetLooksUpOnlyWhatTheHeadMarks checks that a change set reads
+// the asset's schema only when its head may have one, and looks for the
+// assets referencing it only when its head may be referenced: a mark that
+// rules a lookup out is trusted (a schema the store still answers is not
+// applied), and one that does not is followed (the schema refuses the
+// value).
+func TestChangeSetLooksUpOnlyWhatTheHeadMarks(t *testing.T) {
+	for _, c := range []struct {
+		name                                  string
+		schema, referenced                    bool
+		wantSchemaReads, wantReferencingReads int
+		wantKind                              domain.Kind
+	}{
+		{"neither", false, false, 0, 0, ""},
+		{"schema", true, false, 1, 0, domain.KindSchemaViolation},
+		{"referenced", false, true, 0, 1, ""},
+		{"both", true, true, 1, 1, domain.KindSchemaViolation},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.schema = json.RawMessage(`{"properties":{"cache":{"properties":{"ttl":{"maximum":100}}}}}`)
+			cur := version("prod", 3, domain.Snapshot{"cache": {"ttl": plain(`60`)}})
+			target := ports.WriteTarget{Asset: testAsset, Current: cur, MayHaveSchema: c.schema, MayBeReferenced: c.referenced}
+			w.versions.EXPECT().LockCurrent(gomock.Any(), assetSlug, "prod").Return(target, nil)
+			if c.wantKind == "" {
+				w.expectNewVersion()
+				w.expectPublish()
+				w.expectAudit()
+			}
+			cs := domain.ChangeSet{Set: map[string]map[string]domain.Value{"cache": {"ttl": {Value: []byte(`600`)}}}}
+			_, err := w.svc.ApplyChangeSet(w.ctx, editor, assetSlug, "prod", cs)
+			if c.wantKind == "" && err != nil {
+				t.Fatalf("ApplyChangeSet: %v", err)
+			}
+			if c.wantKind != "" && !domain.IsKind(err, c.wantKind) {
+				t.Fatalf("ApplyChangeSet = %v, want %s", err, c.wantKind)
+			}
+			w.assertCommitted(c.wantKind == "")
+			if got := w.reads["Schemas.Get"]; got != c.wantSchemaReads {
+				t.Errorf("schema reads = %d, want %d", got, c.wantSchemaReads)
+			}
+			if got := w.reads["Versions.Referencing"]; got != c.wantReferencingReads {
+				t.Errorf("referencing lookups = %d, want %d", got, c.wantReferencingReads)
+			}
+		})
 	}
 }

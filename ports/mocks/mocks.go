@@ -956,13 +956,12 @@ func (mr *MockVersionStoreMockRecorder) List(ctx, asset, env, p any) *gomock.Cal
 }
 
 // LockCurrent mocks base method.
-func (m *MockVersionStore) LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
+func (m *MockVersionStore) LockCurrent(ctx context.Context, slug, env string) (ports.WriteTarget, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "LockCurrent", ctx, slug, env)
-	ret0, _ := ret[0].(domain.Asset)
-	ret1, _ := ret[1].(domain.Version)
-	ret2, _ := ret[2].(error)
-	return ret0, ret1, ret2
+	ret0, _ := ret[0].(ports.WriteTarget)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
 }
 
 // LockCurrent indicates an expected call of LockCurrent.

@@ -54,8 +54,8 @@ func lockedHead(ctx context.Context, s ports.TenantTx, asset domain.Asset, env s
 	if !bySlug {
 		return s.Versions().LockHead(ctx, asset.ID, env)
 	}
-	_, cur, err := s.Versions().LockCurrent(ctx, asset.Slug, env)
-	return cur.Number, err
+	target, err := s.Versions().LockCurrent(ctx, asset.Slug, env)
+	return target.Current.Number, err
 }
 
 // testConcurrency has workers change one asset's environment at once, half

@@ -55,11 +55,11 @@ func testErrors(t *testing.T, open Opener) {
 			return err
 		}, domain.KindEnvironmentNotFound, nil},
 		{"LockCurrentUnknownAsset", func(ctx context.Context, st ports.TenantTx) error {
-			_, _, err := st.Versions().LockCurrent(ctx, "ghost", "prod")
+			_, err := st.Versions().LockCurrent(ctx, "ghost", "prod")
 			return err
 		}, domain.KindAssetNotFound, nil},
 		{"LockCurrentUnknownEnvironment", func(ctx context.Context, st ports.TenantTx) error {
-			_, _, err := st.Versions().LockCurrent(ctx, asset.Slug, "nowhere")
+			_, err := st.Versions().LockCurrent(ctx, asset.Slug, "nowhere")
 			return err
 		}, domain.KindEnvironmentNotFound, nil},
 		{"VersionSkipsNumber", func(ctx context.Context, st ports.TenantTx) error {

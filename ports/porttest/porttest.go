@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener, opts ...Options) {
 		{"Assets", testAssets},
 		{"Schemas", testSchemas},
 		{"ReferenceReads", testReferenceReads},
+		{"HeadMarks", testHeadMarks},
 		{"LockForDelete", testLockForDelete},
 		{"Versions", testVersions},
 		{"Members", testMembers},

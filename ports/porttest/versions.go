@@ -133,8 +133,9 @@ func testVersions(t *testing.T, open Opener) {
 			want int
 		}{{"local", 7}, {"prod", 0}, {"prod", 0}} {
 			mustNot(t, in(t, func(ctx context.Context, s ports.VersionStore) error {
-				a, cur, err := s.LockCurrent(ctx, asset.Slug, c.env)
+				target, err := s.LockCurrent(ctx, asset.Slug, c.env)
 				mustNot(t, err)
+				a, cur := target.Asset, target.Current
 				if a.ID != asset.ID || a.Slug != asset.Slug || a.Name != asset.Name {
 					t.Errorf("LockCurrent(%s) asset = %+v, want %+v", c.env, a, asset)
 				}

@@ -321,3 +321,40 @@ func TestConcurrentReferenceAndDeletion(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSchemaAndChangeSet races, for 30 rounds, a schema put on an
+// asset whose heads say it has none with a change set that breaks that
+// schema: at most one of them may commit, so that no current version breaks
+// the asset's schema (the change set must see the schema that committed
+// while it waited, although its head was unmarked when it started).
+func TestConcurrentSchemaAndChangeSet(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "schemarace")
+	schema := json.RawMessage(`{"properties":{"db":{"properties":{"port":{"type":"integer","maximum":100}}}}}`)
+	for round := range 30 {
+		slug := fmt.Sprintf("app-%d", round)
+		newAsset(t, c, actor, slug)
+		for _, env := range []string{"local", "stage", "prod"} {
+			mustApply(t, c, actor, slug, env, set("seed", map[string]map[string]string{"db": {"port": `1`}}))
+		}
+		errs := concurrently(2, func(i int) error {
+			if i == 0 {
+				_, err := c.Catalog.PutSchema(t.Context(), actor, slug, schema)
+				return err
+			}
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, "prod",
+				set("break", map[string]map[string]string{"db": {"port": `1000`}}))
+			return err
+		})
+		for i, err := range errs {
+			if err != nil && !domain.IsKind(err, domain.KindSchemaViolation) && !domain.IsKind(err, domain.KindConflict) {
+				t.Fatalf("round %d, writer %d: %v", round, i, err)
+			}
+		}
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: both the schema and the change set breaking it committed", round)
+		}
+	}
+}

@@ -257,15 +257,8 @@ type faultyVersions struct {
 func (x faultyVersions) LockHead(ctx context.Context, a domain.AssetID, env string) (int, error) {
 	return call1(x.f, func() (int, error) { return x.s.LockHead(ctx, a, env) })
 }
-func (x faultyVersions) LockCurrent(ctx context.Context, slug, env string) (domain.Asset, domain.Version, error) {
-	var asset domain.Asset
-	v, err := call1(x.f, func() (domain.Version, error) {
-		var err error
-		var v domain.Version
-		asset, v, err = x.s.LockCurrent(ctx, slug, env)
-		return v, err
-	})
-	return asset, v, err
+func (x faultyVersions) LockCurrent(ctx context.Context, slug, env string) (ports.WriteTarget, error) {
+	return call1(x.f, func() (ports.WriteTarget, error) { return x.s.LockCurrent(ctx, slug, env) })
 }
 func (x faultyVersions) Current(ctx context.Context, a domain.AssetID, env string) (domain.Version, error) {
 	return call1(x.f, func() (domain.Version, error) { return x.s.Current(ctx, a, env) })

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -15,18 +16,24 @@ import (
 const (
 	maxResolveStatements = 4
 	maxListStatements    = 4
-	// A change set: the tenant binding, the asset with its head and current
-	// version (one statement), the versions that may reference the asset
-	// (one statement), the asset's schema, the version with its head move,
-	// the change notification, the chain head's lock and the audit entry
-	// with its head move. The first change of an environment finds no head
-	// and takes the long way, which creates it (5 more); a rollback to an
-	// earlier version reads that version (1 more). The first append of a
-	// process to a tenant's audit chain reads the tree's edge, which it then
-	// keeps in memory (2 more: the latest checkpoint and its nodes).
-	maxChangeSetStatements      = 8
-	maxFirstChangeSetStatements = maxChangeSetStatements + 5 + 2
-	maxRollbackStatements       = maxChangeSetStatements + 1
+	// A change set: the tenant binding, the asset with its head, the head's
+	// marks and current version (one statement), the version with its head
+	// move, the change notification, the chain head's lock and the audit
+	// entry with its head move. An asset with a schema reads it (1 more);
+	// an asset that another one's current version references looks for the
+	// referencing versions, a level of references at a time, and reads their
+	// assets' schemas (3 more with one such asset, itself unreferenced). The
+	// first change of an environment finds no head and
+	// takes the long way, which creates it and rules neither lookup out (7
+	// more); a rollback to an earlier version reads that version (1 more).
+	// The first append of a process to a tenant's audit chain reads the
+	// tree's edge, which it then keeps in memory (2 more: the latest
+	// checkpoint and its nodes).
+	maxChangeSetStatements           = 6
+	maxSchemaChangeSetStatements     = maxChangeSetStatements + 1
+	maxReferencedChangeSetStatements = maxChangeSetStatements + 3
+	maxFirstChangeSetStatements      = maxChangeSetStatements + 7 + 2
+	maxRollbackStatements            = maxChangeSetStatements + 1
 )
 
 func TestStatementCounts(t *testing.T) {
@@ -133,6 +140,29 @@ func TestStatementCounts(t *testing.T) {
 	})
 	if steady == 0 || steady > maxChangeSetStatements || largeCount != steady {
 		t.Errorf("a change set ran %d statements (%d on an asset of 1,000 keys); want at most %d, the same at any size", steady, largeCount, maxChangeSetStatements)
+	}
+	// Through c, so that its audit chain's edge stays current.
+	if _, err := c.Catalog.PutSchema(t.Context(), actor, "large", json.RawMessage(`{"type":"object"}`)); err != nil {
+		t.Fatal(err)
+	}
+	newAsset(t, c, actor, "hub")
+	mustApply(t, c, actor, "hub", "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`}}))
+	newAsset(t, c, actor, "spoke")
+	mustApply(t, c, actor, "spoke", "prod", set("seed", map[string]map[string]string{"db": {"url": `"${hub/db.host}"`}}))
+	withSchema := writeCount("change set of 2 keys of an asset with a schema", func() error {
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "large", "prod", twoKeys(4))
+		return err
+	})
+	if withSchema == 0 || withSchema > maxSchemaChangeSetStatements {
+		t.Errorf("a change set of an asset with a schema ran %d statements; want at most %d", withSchema, maxSchemaChangeSetStatements)
+	}
+	referenced := writeCount("change set of an asset another references", func() error {
+		cs := set("move", map[string]map[string]string{"db": {"host": `"moved"`}})
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "hub", "prod", cs)
+		return err
+	})
+	if referenced == 0 || referenced > maxReferencedChangeSetStatements {
+		t.Errorf("a change set of a referenced asset ran %d statements; want at most %d", referenced, maxReferencedChangeSetStatements)
 	}
 	if first > maxFirstChangeSetStatements+1 {
 		t.Errorf("the first change set of an environment ran %d statements; want at most %d and the data key's read", first, maxFirstChangeSetStatements)
