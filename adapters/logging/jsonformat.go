@@ -172,6 +172,13 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *li
 		fields = append(fields, field{key: k, value: v})
 	}
 	sortFields(fields)
+	shape := newLineShape(fields, sensitive)
+	f.shape.Store(shape)
+	return fields, shape, true
+}
+
+// newLineShape returns the shape of a line of fields, sorted by key.
+func newLineShape(fields []field, sensitive bool) *lineShape {
 	shape := &lineShape{
 		keys:      make([]string, len(fields)),
 		prefixes:  make([]string, len(fields)),
@@ -195,8 +202,7 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *li
 			shape.members[i] = memberMsg
 		}
 	}
-	f.shape.Store(shape)
-	return fields, shape, true
+	return shape
 }
 
 // cleanValue reports what nothingToRedact reports of a field's value: a
