@@ -49,10 +49,11 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // does.
 type LineWriter struct {
 	logger *logrus.Logger
-	// out and formatter are New's output and formatter; nil when logger
-	// does not come from New with the JSON format.
-	out       *syncWriter
-	formatter logrus.Formatter
+	// out and inner are New's output and the JSON formatter its
+	// RedactingFormatter wraps; nil when logger does not come from New with
+	// the JSON format.
+	out   *syncWriter
+	inner *jsonFormatter
 	// shapes are the shapes of the last lines of different keys (at most
 	// maxShapes), newest first: the access log's lines have a few.
 	shapes atomic.Pointer[[]*attrShape]
@@ -67,26 +68,34 @@ func Lines(logger *logrus.Logger) *LineWriter {
 	lw := &LineWriter{logger: logger}
 	out, _ := logger.Out.(*syncWriter)
 	rf, _ := logger.Formatter.(RedactingFormatter)
-	if _, ok := rf.Inner.(*jsonFormatter); ok && out != nil {
-		lw.out, lw.formatter = out, logger.Formatter
+	if jf, ok := rf.Inner.(*jsonFormatter); ok && out != nil {
+		lw.out, lw.inner = out, jf
 	}
 	return lw
 }
 
-// attrShape is the shape of the lines whose attributes have keys, in this
-// order: the members in output order (line) and, for each, the index of the
-// attribute it shows (-1 for time, level and msg). ok is false for keys that
-// clash with an entry member or repeat, lines LineWriter declines.
+// attrShape is the shape of the lines of a message whose attributes have
+// keys, in this order: the members in output order (line) and, for each,
+// the index of the attribute it shows (-1 for time, level and msg); the
+// message encoded, and whether the redaction leaves it as it is. ok is
+// false for keys that clash with an entry member or repeat, lines
+// LineWriter declines.
 type attrShape struct {
-	keys []string
-	line *lineShape
-	from []int
-	ok   bool
+	message  string
+	keys     []string
+	line     *lineShape
+	from     []int
+	msg      []byte
+	cleanMsg bool
+	ok       bool
 }
 
-// newAttrShape returns the shape of lines of attrs.
-func newAttrShape(attrs []slog.Attr) *attrShape {
-	shape := &attrShape{keys: make([]string, len(attrs))}
+// newAttrShape returns the shape of lines of msg and attrs.
+func newAttrShape(msg string, attrs []slog.Attr) *attrShape {
+	shape := &attrShape{
+		message: msg, keys: make([]string, len(attrs)),
+		msg: jsontext.AppendString(nil, msg), cleanMsg: !mayHoldCredential(msg),
+	}
 	var buf [maxFastFields + 3]field
 	fields := append(buf[:0], field{keyTime, -1}, field{keyLevel, -1}, field{keyMsg, -1})
 	sensitive := false
@@ -114,9 +123,10 @@ func newAttrShape(attrs []slog.Attr) *attrShape {
 	return shape
 }
 
-// matches reports whether attrs have the shape's keys in its order.
-func (s *attrShape) matches(attrs []slog.Attr) bool {
-	if len(s.keys) != len(attrs) {
+// matches reports whether the line of msg and attrs has the shape: the
+// message, and the keys in this order.
+func (s *attrShape) matches(msg string, attrs []slog.Attr) bool {
+	if len(s.keys) != len(attrs) || s.message != msg {
 		return false
 	}
 	for i, a := range attrs {
@@ -140,11 +150,14 @@ const maxPooledLine = 16 << 10
 func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, attrs []slog.Attr) bool {
 	l := lw.logger
 	if lw.out == nil || level <= logrus.FatalLevel || !l.IsLevelEnabled(level) || l.ReportCaller || len(l.Hooks) > 0 ||
-		l.Out != io.Writer(lw.out) || l.Formatter != lw.formatter || len(attrs) > maxFastFields || mayHoldCredential(msg) {
+		l.Out != io.Writer(lw.out) || len(attrs) > maxFastFields {
 		return false
 	}
-	shape := lw.shapeOf(attrs)
-	if !shape.ok || shape.line.sensitive {
+	if rf, ok := l.Formatter.(RedactingFormatter); !ok || rf.Inner != logrus.Formatter(lw.inner) {
+		return false
+	}
+	shape := lw.shapeOf(msg, attrs)
+	if !shape.ok || shape.line.sensitive || !shape.cleanMsg {
 		return false
 	}
 	for _, a := range attrs {
@@ -167,7 +180,7 @@ func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, att
 		case memberLevel:
 			out = jsontext.AppendString(out, level.String())
 		case memberMsg:
-			out = jsontext.AppendString(out, msg)
+			out = append(out, shape.msg...)
 		default:
 			out = appendAttrValue(out, attrs[from].Value)
 		}
@@ -183,18 +196,19 @@ func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, att
 	return true
 }
 
-// shapeOf returns the shape of attrs, from the kept shapes or new.
-func (lw *LineWriter) shapeOf(attrs []slog.Attr) *attrShape {
+// shapeOf returns the shape of the line of msg and attrs, from the kept
+// shapes or new.
+func (lw *LineWriter) shapeOf(msg string, attrs []slog.Attr) *attrShape {
 	var kept []*attrShape
 	if p := lw.shapes.Load(); p != nil {
 		kept = *p
 	}
 	for _, shape := range kept {
-		if shape.matches(attrs) {
+		if shape.matches(msg, attrs) {
 			return shape
 		}
 	}
-	shape := newAttrShape(attrs)
+	shape := newAttrShape(msg, attrs)
 	shapes := append([]*attrShape{shape}, kept[:min(len(kept), maxShapes-1)]...)
 	lw.shapes.Store(&shapes)
 	return shape
