@@ -31,8 +31,7 @@ func (s *server) guard(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := lookupState(r.Context())
 		if !ok {
-			st = &requestState{}
-			r = withState(r, st)
+			r, st = withNewState(r)
 		}
 		st.route, st.routeValue = rt.path, template
 		if rt.access == accessOpen {

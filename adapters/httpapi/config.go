@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
@@ -33,6 +34,11 @@ type Config struct {
 	// Logger receives the access log and error details; nil uses logrus's
 	// standard logger.
 	Logger logrus.FieldLogger
+	// AccessLog, when set, writes the access log lines in Logger's place:
+	// the same lines, from typed fields, without logrus's entry machinery
+	// (cmd/configmat gives it logging.Lines of Logger). A line it declines
+	// goes to Logger.
+	AccessLog LineWriter
 	// AllowSignup enables POST /api/v1/auth/register.
 	AllowSignup bool
 	// Health holds the checks of GET /health/detailed by name: "database",
@@ -86,6 +92,15 @@ type Console interface {
 // block.
 type RequestObserver interface {
 	ObserveRequest(route, method string, status int, took time.Duration)
+}
+
+// LineWriter writes a log line of typed fields (log/slog attributes, which
+// hold a string or a number without boxing it) as the logger it is bound to
+// would write the entry of those fields at level and time t (the current
+// time when zero), and reports true; or writes nothing and reports false.
+// It runs on the request's goroutine.
+type LineWriter interface {
+	WriteLine(level logrus.Level, t time.Time, msg string, fields []slog.Attr) bool
 }
 
 // HealthCheck probes one dependency. status is shown to anyone as is, so it

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -96,6 +97,9 @@ func (s *server) logRequest(r *http.Request, st *requestState, status int, start
 	if !levelEnabled(s.logger, level) {
 		return
 	}
+	if s.accessLines != nil && s.writeAccessLine(r, st, status, level, took, end, aborted) {
+		return
+	}
 	if l, ok := s.logger.(*logrus.Logger); ok {
 		entry := accessEntries.Get().(*logrus.Entry)
 		entry.Logger = l
@@ -146,6 +150,57 @@ func accessFields(fields logrus.Fields, r *http.Request, st *requestState, statu
 	if st.actor.APIKeyID != "" {
 		fields["api_key_id"] = string(st.actor.APIKeyID)
 	}
+}
+
+// writeAccessLine writes the access log line through s.accessLines and
+// reports whether it did.
+func (s *server) writeAccessLine(r *http.Request, st *requestState, status int, level logrus.Level, took time.Duration, end time.Time, aborted bool) bool {
+	var t time.Time // the current time, as logrus takes it
+	if s.realClock {
+		t = end
+	}
+	buf := accessAttrBufs.Get().(*[maxAccessAttrs]slog.Attr)
+	wrote := s.accessLines.WriteLine(level, t, "request", accessAttrs(buf[:0], r, st, status, took, aborted))
+	*buf = [maxAccessAttrs]slog.Attr{}
+	accessAttrBufs.Put(buf)
+	return wrote
+}
+
+// maxAccessAttrs is the most fields of an access log line.
+const maxAccessAttrs = 11
+
+// accessAttrBufs recycles the arrays the access log's attributes are
+// gathered in: passed to an interface's method, a slice of the stack would
+// be allocated on the heap.
+var accessAttrBufs = sync.Pool{New: func() any { return new([maxAccessAttrs]slog.Attr) }}
+
+// accessAttrs appends to attrs the fields of a request's access log line,
+// those of accessFields.
+func accessAttrs(attrs []slog.Attr, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) []slog.Attr {
+	attrs = append(attrs,
+		slog.String("request_id", st.requestID),
+		slog.String("method", r.Method),
+		slog.String("route", st.route),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", durationMillis(took)),
+		slog.String("client_ip", st.clientIP),
+	)
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	if st.clientGone {
+		attrs = append(attrs, slog.Bool("client_gone", true))
+	}
+	if st.actor.TenantID != "" {
+		attrs = append(attrs, slog.String("tenant_id", string(st.actor.TenantID)))
+	}
+	if st.actor.UserID != "" {
+		attrs = append(attrs, slog.String("user_id", string(st.actor.UserID)))
+	}
+	if st.actor.APIKeyID != "" {
+		attrs = append(attrs, slog.String("api_key_id", string(st.actor.APIKeyID)))
+	}
+	return attrs
 }
 
 // Field values the access log uses on every line, boxed once: putting a

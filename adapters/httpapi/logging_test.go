@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -67,35 +70,62 @@ func TestAccessLogLine(t *testing.T) {
 			level: logrus.ErrorLevel,
 		},
 	}
+	writers := []struct {
+		name  string
+		lines func(cfg *Config) *fieldLines // nil: none
+		calls int
+	}{
+		{"logrus", func(*Config) *fieldLines { return nil }, 0},
+		{"line writer", func(cfg *Config) *fieldLines { return &fieldLines{logger: cfg.Logger.(*logrus.Logger)} }, 1},
+		{"declining line writer", func(cfg *Config) *fieldLines {
+			return &fieldLines{logger: cfg.Logger.(*logrus.Logger), decline: true}
+		}, 1},
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			a := newTestAPI(t)
-			if tc.setup != nil {
-				tc.setup(a)
-			}
-			a.serve(t, tc.req())
-			lines := a.logsWith("request")
-			if len(lines) != 1 {
-				t.Fatalf("%d access log lines, want 1", len(lines))
-			}
-			got := lines[0]
-			if got.Level != tc.level {
-				t.Errorf("level = %v, want %v", got.Level, tc.level)
-			}
-			for k, v := range tc.want {
-				if got.Data[k] != v {
-					t.Errorf("%s = %v, want %v", k, got.Data[k], v)
+		for _, w := range writers {
+			t.Run(tc.name+"/"+w.name, func(t *testing.T) {
+				var lines *fieldLines
+				a := newTestAPI(t, func(cfg *Config) {
+					if lines = w.lines(cfg); lines != nil {
+						cfg.AccessLog = lines
+					}
+				})
+				if tc.setup != nil {
+					tc.setup(a)
 				}
-			}
-			if _, ok := got.Data["duration_ms"].(float64); !ok {
-				t.Errorf("duration_ms missing: %v", got.Data)
-			}
-			for _, k := range tc.absent {
-				if _, ok := got.Data[k]; ok {
-					t.Errorf("%s logged: %v", k, got.Data)
+				a.serve(t, tc.req())
+				if lines != nil && lines.calls != w.calls {
+					t.Errorf("%d lines through the line writer, want %d", lines.calls, w.calls)
 				}
-			}
-		})
+				checkAccessLine(t, a.logsWith("request"), tc.level, tc.want, tc.absent)
+			})
+		}
+	}
+}
+
+// checkAccessLine checks that lines is one access log line at level with
+// the fields want, a duration, and none of absent.
+func checkAccessLine(t *testing.T, lines []*logrus.Entry, level logrus.Level, want logrus.Fields, absent []string) {
+	t.Helper()
+	if len(lines) != 1 {
+		t.Fatalf("%d access log lines, want 1", len(lines))
+	}
+	got := lines[0]
+	if got.Level != level {
+		t.Errorf("level = %v, want %v", got.Level, level)
+	}
+	for k, v := range want {
+		if got.Data[k] != v {
+			t.Errorf("%s = %v, want %v", k, got.Data[k], v)
+		}
+	}
+	if _, ok := got.Data["duration_ms"].(float64); !ok {
+		t.Errorf("duration_ms missing: %v", got.Data)
+	}
+	for _, k := range absent {
+		if _, ok := got.Data[k]; ok {
+			t.Errorf("%s logged: %v", k, got.Data)
+		}
 	}
 }
 
@@ -212,5 +242,73 @@ func TestUnavailableAnswers503(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "bad connection") {
 		t.Errorf("the body holds the driver's text: %s", rec.Body.String())
+	}
+}
+
+// fieldLines is a LineWriter that logs each line it writes as an entry of
+// logger, its attributes read as logrus values of the types accessFields
+// uses (Int64 as int), or declines every line.
+type fieldLines struct {
+	logger  *logrus.Logger
+	decline bool
+	calls   int
+}
+
+// WriteLine implements LineWriter.
+func (l *fieldLines) WriteLine(level logrus.Level, t time.Time, msg string, attrs []slog.Attr) bool {
+	l.calls++
+	if l.decline {
+		return false
+	}
+	entry := logrus.NewEntry(l.logger).WithFields(attrFields(attrs))
+	entry.Time = t
+	entry.Log(level, msg)
+	return true
+}
+
+// attrFields returns attrs as logrus fields, an Int64 as an int.
+func attrFields(attrs []slog.Attr) logrus.Fields {
+	fields := logrus.Fields{}
+	for _, a := range attrs {
+		if a.Value.Kind() == slog.KindInt64 {
+			fields[a.Key] = int(a.Value.Int64())
+			continue
+		}
+		fields[a.Key] = a.Value.Any()
+	}
+	return fields
+}
+
+// TestAccessAttrsMatchAccessFields: the access line's attributes are its
+// fields, key for key and value for value, whatever the request state.
+func TestAccessAttrsMatchAccessFields(t *testing.T) {
+	full := domain.Actor{TenantID: tenantID, UserID: userID, APIKeyID: apiKeyID}
+	states := map[string]*requestState{
+		"empty":    {},
+		"no route": {requestID: "r-1", clientIP: "10.0.0.1", routeValue: noRoute},
+		"api key": {requestID: "r-2", clientIP: "::1", route: "/api/v1/assets/{slug}/values", routeValue: any("/api/v1/assets/{slug}/values"),
+			actor: domain.Actor{TenantID: tenantID, APIKeyID: apiKeyID}},
+		"user":        {requestID: "r-3", route: "/api/v1/me", routeValue: any("/api/v1/me"), actor: domain.Actor{UserID: userID}},
+		"everything":  {requestID: "r-4", clientIP: "10.0.0.2", route: "/x", routeValue: any("/x"), actor: full, clientGone: true},
+		"client gone": {requestID: "r-5", clientGone: true},
+	}
+	for name, st := range states {
+		for _, method := range []string{"GET", "PATCH", "BREW"} {
+			for _, status := range []int{200, 304, 499, 500, 999} {
+				for _, aborted := range []bool{false, true} {
+					r := httptest.NewRequest(method, "/x", nil)
+					took := 1234567 * time.Nanosecond
+					attrs := accessAttrs(nil, r, st, status, took, aborted)
+					if len(attrs) > maxAccessAttrs {
+						t.Errorf("%s: %d attributes, more than %d", name, len(attrs), maxAccessAttrs)
+					}
+					want := logrus.Fields{}
+					accessFields(want, r, st, status, took, aborted)
+					if got := attrFields(attrs); len(got) != len(attrs) || !reflect.DeepEqual(got, want) {
+						t.Errorf("%s %s %d aborted=%v:\n attributes %v\n fields     %v", name, method, status, aborted, attrs, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -127,8 +127,28 @@ var noRoute any = ""
 
 type stateKey struct{}
 
+// stateContext is a request's context with its state in one allocation,
+// where context.WithValue would make a second: its Value answers stateKey
+// with the state and asks the parent for anything else, and the rest
+// (deadline, cancellation) is the parent's.
+type stateContext struct {
+	context.Context
+	state requestState
+}
+
+// Value implements context.Context.
+func (c *stateContext) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return &c.state
+	}
+	return c.Context.Value(key)
+}
+
 // lookupState returns the request's state, if it passed withRequestState.
 func lookupState(ctx context.Context) (*requestState, bool) {
+	if c, ok := ctx.(*stateContext); ok {
+		return &c.state, true
+	}
 	st, ok := ctx.Value(stateKey{}).(*requestState)
 	return st, ok
 }
@@ -142,9 +162,10 @@ func stateFrom(ctx context.Context) *requestState {
 	return &requestState{}
 }
 
-// withState returns r carrying st.
-func withState(r *http.Request, st *requestState) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+// withNewState returns r carrying a new, empty state, and the state.
+func withNewState(r *http.Request) (*http.Request, *requestState) {
+	c := &stateContext{Context: r.Context()}
+	return r.WithContext(c), &c.state
 }
 
 // LoggerFromContext returns the request-scoped logger, carrying request_id and
@@ -179,18 +200,17 @@ func (s *server) withRequestState(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = s.requestIDs.newID()
 		}
-		st := &requestState{
-			requestID:  id,
-			clientIP:   s.proxies.clientIP(r),
-			routeValue: noRoute,
-			base:       s.logger,
-		}
+		r, st := withNewState(r)
+		st.requestID = id
+		st.clientIP = s.proxies.clientIP(r)
+		st.routeValue = noRoute
+		st.base = s.logger
 		st.idValue[0] = id
 		h := w.Header()
 		h[headerRequestID] = st.idValue[:1:1]
 		h[headerCacheControl] = valueNoStore
 		h[headerNoSniff] = valueNoSniff
-		next.ServeHTTP(w, withState(r, st))
+		next.ServeHTTP(w, r)
 	})
 }
 

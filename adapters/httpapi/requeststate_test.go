@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // saneRequestIDPattern is the rule saneRequestID implements by hand.
@@ -53,5 +58,53 @@ func TestNewRequestIDs(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+type testCtxKey struct{}
+
+// TestStateContextIsItsParent: the context withNewState gives a request
+// finds its state, itself and through contexts derived from it, and is its
+// parent in everything else: values, deadline, cancellation and its cause.
+func TestStateContextIsItsParent(t *testing.T) {
+	deadline := time.Now().Add(time.Hour)
+	parent, cancelDeadline := context.WithDeadline(context.WithValue(context.Background(), testCtxKey{}, "v"), deadline)
+	defer cancelDeadline()
+	parent, cancel := context.WithCancelCause(parent)
+	r, st := withNewState(httptest.NewRequest(http.MethodGet, "/", nil).WithContext(parent))
+	ctx := r.Context()
+	derived, cancelDerived := context.WithTimeout(context.WithValue(ctx, testCtxKey{}, "w"), time.Hour)
+	defer cancelDerived()
+	for name, c := range map[string]context.Context{"its own": ctx, "derived": derived} {
+		if got, ok := lookupState(c); !ok || got != st {
+			t.Errorf("%s: lookupState = %p, %v; want %p", name, got, ok, st)
+		}
+		if got := stateFrom(c); got != st {
+			t.Errorf("%s: stateFrom = %p, want %p", name, got, st)
+		}
+	}
+	if got := ctx.Value(testCtxKey{}); got != "v" {
+		t.Errorf("Value = %v, want the parent's v", got)
+	}
+	if got, ok := ctx.Deadline(); !ok || !got.Equal(deadline) {
+		t.Errorf("Deadline = %v, %v; want %v", got, ok, deadline)
+	}
+	if ctx.Err() != nil || derived.Err() != nil {
+		t.Fatalf("Err before the cancellation: %v, %v", ctx.Err(), derived.Err())
+	}
+	gone := errors.New("client gone")
+	cancel(gone)
+	for name, c := range map[string]context.Context{"its own": ctx, "derived": derived} {
+		select {
+		case <-c.Done(): // at once: the derived context found the parent's cancellation through Value
+		default:
+			t.Fatalf("%s: not cancelled with its parent", name)
+		}
+		if !errors.Is(c.Err(), context.Canceled) || !errors.Is(context.Cause(c), gone) {
+			t.Errorf("%s: Err %v, Cause %v; want canceled by %v", name, c.Err(), context.Cause(c), gone)
+		}
+	}
+	if _, ok := lookupState(context.Background()); ok {
+		t.Error("lookupState found a state in a context without one")
 	}
 }

@@ -17,8 +17,10 @@ type server struct {
 	limiter  rateLimiter
 	proxies  trustedProxies
 	logger   logrus.FieldLogger
-	signup   bool
-	health   map[string]HealthCheck
+	// accessLines writes the access log lines when set (Config.AccessLog).
+	accessLines LineWriter
+	signup      bool
+	health      map[string]HealthCheck
 	// healthTimeout bounds each health check.
 	healthTimeout time.Duration
 	version       string
@@ -63,6 +65,7 @@ func newServer(cfg Config) *server {
 		audit:         cfg.Audit,
 		proxies:       trustedProxies(cfg.TrustedProxies),
 		logger:        cfg.Logger,
+		accessLines:   cfg.AccessLog,
 		signup:        cfg.AllowSignup,
 		health:        cfg.Health,
 		healthTimeout: cfg.HealthTimeout,

@@ -172,6 +172,13 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *li
 		fields = append(fields, field{key: k, value: v})
 	}
 	sortFields(fields)
+	shape := newLineShape(fields, sensitive)
+	f.shape.Store(shape)
+	return fields, shape, true
+}
+
+// newLineShape returns the shape of a line of fields, sorted by key.
+func newLineShape(fields []field, sensitive bool) *lineShape {
 	shape := &lineShape{
 		keys:      make([]string, len(fields)),
 		prefixes:  make([]string, len(fields)),
@@ -195,8 +202,7 @@ func (f *jsonFormatter) fieldsOf(entry *logrus.Entry, buf []field) ([]field, *li
 			shape.members[i] = memberMsg
 		}
 	}
-	f.shape.Store(shape)
-	return fields, shape, true
+	return shape
 }
 
 // cleanValue reports what nothingToRedact reports of a field's value: a
@@ -289,6 +295,11 @@ func appendJSONValue(out []byte, v any) []byte {
 // the shortest decimal, in exponent form below 1e-6 and from 1e21, with the
 // exponent unpadded.
 func appendJSONFloat(out []byte, f float64, bits int) []byte {
+	if bits == 64 && f > 0 && f < maxThousandths {
+		if k := int64(math.Round(f * 1000)); float64(k)/1000 == f {
+			return appendThousandths(out, k)
+		}
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 {
@@ -305,6 +316,30 @@ func appendJSONFloat(out []byte, f float64, bits int) []byte {
 		}
 	}
 	return out
+}
+
+// maxThousandths bounds the floats appendThousandths writes: below it, the
+// doubles are less than a thousandth apart, so the decimal k/1000 is the
+// shortest one that reads back as float64(k)/1000.
+const maxThousandths = 1 << 42
+
+// appendThousandths appends k/1000, k > 0, as strconv writes the shortest
+// decimal of float64(k)/1000 (below maxThousandths): the integer part, and
+// the thousandths without trailing zeros. A duration in milliseconds with
+// microsecond precision, which every access log line holds, is such a
+// float; formatting it so skips the general shortest-decimal search.
+func appendThousandths(out []byte, k int64) []byte {
+	out = strconv.AppendInt(out, k/1000, 10)
+	frac := k % 1000
+	if frac == 0 {
+		return out
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 3
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(append(out, '.'), digits[:n]...)
 }
 
 // sortFields sorts fields by key, as encoding/json orders a map's members:

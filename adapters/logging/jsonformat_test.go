@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -257,4 +258,36 @@ func TestJSONFormatterConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestAppendJSONFloatThousandths: float64(k)/1000 (a duration in
+// milliseconds with microsecond precision), for every k up to 10^6 (1 s),
+// with a growing step up to 2,000 s and at random up to 4 x maxThousandths,
+// negated, and floats next to them, come out as strconv's shortest decimal,
+// as encoding/json writes them.
+func TestAppendJSONFloatThousandths(t *testing.T) {
+	check := func(f float64) {
+		want := strconv.FormatFloat(f, 'f', -1, 64)
+		if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			return // exponent form, not this path
+		}
+		if got := string(appendJSONFloat(nil, f, 64)); got != want {
+			t.Fatalf("appendJSONFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+	for k := int64(0); k <= 2_000_000_000/1000*1000; k += 1 + k/1_000_000 {
+		check(float64(k) / 1000)
+	}
+	rng := rand.New(rand.NewPCG(7, 42))
+	for range 200_000 {
+		k := rng.Int64N(maxThousandths * 1000 * 4)
+		f := float64(k) / 1000
+		check(f)
+		check(-f)
+		check(math.Nextafter(f, math.Inf(1)))
+		check(f + rng.Float64()/1000)
+	}
+	for _, f := range []float64{maxThousandths, maxThousandths - 0.001, maxThousandths + 0.001, 0.001, 0.0015, 1e-3 / 3} {
+		check(f)
+	}
 }

@@ -48,6 +48,12 @@ func New(c Config) (*logrus.Logger, error) {
 	if out == nil {
 		out = os.Stderr
 	}
+	if _, ok := formatter.(*jsonFormatter); ok {
+		// LineWriter writes to it too, outside logrus's lock. The text
+		// format keeps the writer itself: logrus looks at it for a
+		// terminal, to colour the lines.
+		out = &syncWriter{w: out}
+	}
 	logger := logrus.New()
 	logger.SetOutput(out)
 	logger.SetLevel(level)

@@ -202,8 +202,8 @@ func TestNewDefaultsToStandardError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if logger.Out != os.Stderr {
-		t.Errorf("Out = %v, want os.Stderr", logger.Out)
+	if out, ok := logger.Out.(*syncWriter); !ok || out.w != os.Stderr {
+		t.Errorf("Out = %v, want os.Stderr behind a syncWriter", logger.Out)
 	}
 	if logger.GetLevel() != logrus.InfoLevel {
 		t.Errorf("level = %s, want info", logger.GetLevel())

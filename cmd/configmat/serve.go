@@ -14,6 +14,7 @@ import (
 
 	"github.com/configmat/configmat/adapters/console"
 	"github.com/configmat/configmat/adapters/httpapi"
+	"github.com/configmat/configmat/adapters/logging"
 	"github.com/configmat/configmat/adapters/metrics"
 	"github.com/configmat/configmat/adapters/ratelimit"
 	"github.com/configmat/configmat/api"
@@ -102,6 +103,7 @@ func (a *app) handler(limiter ports.RateLimiter, redisClient *redis.Client, m *m
 		Limiter:        limiter,
 		TrustedProxies: a.settings.TrustedProxies,
 		Logger:         a.logger,
+		AccessLog:      logging.Lines(a.logger),
 		AllowSignup:    a.settings.AllowSignup,
 		Health:         a.healthChecks(redisClient),
 		Version:        version,

@@ -16,11 +16,36 @@ const ReadFlushInterval = 5 * time.Second
 // readKey is what one read count is kept per.
 type readKey struct {
 	tenant      domain.TenantID
-	actor       string
+	actor       reader
 	asset       string
 	environment string
 	hour        time.Time
 	withSecrets bool
+}
+
+// reader is the actor a read is counted for, by the fields that
+// domain.Actor.String names it by, so that counting a read builds no string:
+// a user by its ID, else an API key by its ID, else the system.
+type reader struct {
+	user   domain.UserID
+	apiKey domain.APIKeyID
+}
+
+// readerOf returns actor's reader: two actors have the same exactly when
+// their String is the same.
+func readerOf(actor domain.Actor) reader {
+	switch {
+	case actor.UserID != "":
+		return reader{user: actor.UserID}
+	case actor.APIKeyID != "":
+		return reader{apiKey: actor.APIKeyID}
+	}
+	return reader{}
+}
+
+// String is the actor's String.
+func (r reader) String() string {
+	return domain.Actor{UserID: r.user, APIKeyID: r.apiKey}.String()
 }
 
 // ReadCounter counts resolved-configuration reads in memory, per actor,
@@ -49,7 +74,7 @@ func NewReadCounter(deps Deps) *ReadCounter {
 // RecordRead counts one read by actor of asset in environment.
 func (c *ReadCounter) RecordRead(actor domain.Actor, asset, environment string, withSecrets bool) {
 	k := readKey{
-		tenant: actor.TenantID, actor: actor.String(), asset: asset, environment: environment,
+		tenant: actor.TenantID, actor: readerOf(actor), asset: asset, environment: environment,
 		hour: c.clock.Now().UTC().Truncate(time.Hour), withSecrets: withSecrets,
 	}
 	c.mu.Lock()
@@ -66,16 +91,26 @@ func (c *ReadCounter) Flush(ctx context.Context) error {
 	pending := c.counts
 	c.counts = map[readKey]int64{}
 	c.mu.Unlock()
-	byTenant := map[domain.TenantID][]domain.ReadCount{}
+	type tenantReads struct {
+		keys   []readKey
+		counts []domain.ReadCount
+	}
+	byTenant := map[domain.TenantID]*tenantReads{}
 	for k, n := range pending {
-		byTenant[k.tenant] = append(byTenant[k.tenant], domain.ReadCount{
-			Actor: k.actor, Asset: k.asset, Environment: k.environment, Hour: k.hour, WithSecrets: k.withSecrets, Count: n,
+		reads := byTenant[k.tenant]
+		if reads == nil {
+			reads = &tenantReads{}
+			byTenant[k.tenant] = reads
+		}
+		reads.keys = append(reads.keys, k)
+		reads.counts = append(reads.counts, domain.ReadCount{
+			Actor: k.actor.String(), Asset: k.asset, Environment: k.environment, Hour: k.hour, WithSecrets: k.withSecrets, Count: n,
 		})
 	}
 	var first error
-	for tenant, counts := range byTenant {
+	for tenant, reads := range byTenant {
 		err := c.tx.InTenant(ctx, tenant, func(ctx context.Context, s ports.TenantTx) error {
-			return s.Audit().AddReads(ctx, counts)
+			return s.Audit().AddReads(ctx, reads.counts)
 		})
 		switch {
 		case err == nil:
@@ -85,18 +120,19 @@ func (c *ReadCounter) Flush(ctx context.Context) error {
 			if first == nil {
 				first = err
 			}
-			c.keep(tenant, counts)
+			c.keep(reads.keys, reads.counts)
 		}
 	}
 	return first
 }
 
-// keep puts counts that could not be written back for the next flush.
-func (c *ReadCounter) keep(tenant domain.TenantID, counts []domain.ReadCount) {
+// keep puts counts that could not be written back for the next flush,
+// under their keys.
+func (c *ReadCounter) keep(keys []readKey, counts []domain.ReadCount) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range counts {
-		c.counts[readKey{tenant: tenant, actor: r.Actor, asset: r.Asset, environment: r.Environment, hour: r.Hour, withSecrets: r.WithSecrets}] += r.Count
+	for i, k := range keys {
+		c.counts[k] += counts[i].Count
 	}
 }
 

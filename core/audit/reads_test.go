@@ -98,6 +98,26 @@ func TestReadCounterCountsPerActorPlaceAndHour(t *testing.T) {
 	}
 }
 
+// TestReaderIsActorString: two actors are counted as one reader exactly
+// when their String is the same, and a reader's String is theirs.
+func TestReaderIsActorString(t *testing.T) {
+	actors := []domain.Actor{
+		{}, {TenantID: tenant1}, {UserID: "u1"}, {UserID: "u1", Role: domain.RoleAdmin}, {UserID: "u2"},
+		{APIKeyID: "k1"}, {TenantID: tenant1, APIKeyID: "k1", Role: domain.RoleViewer}, {APIKeyID: "k2"},
+		{UserID: "u1", APIKeyID: "k1"}, {UserID: "k1"}, {APIKeyID: "u1"},
+	}
+	for _, a := range actors {
+		if got := readerOf(a).String(); got != a.String() {
+			t.Errorf("readerOf(%+v).String() = %q, want %q", a, got, a.String())
+		}
+		for _, b := range actors {
+			if same, want := readerOf(a) == readerOf(b), a.String() == b.String(); same != want {
+				t.Errorf("%+v and %+v: same reader %v, same String %v", a, b, same, want)
+			}
+		}
+	}
+}
+
 func TestReadCounterRunFlushesAtTheEnd(t *testing.T) {
 	store := &readsStore{}
 	c := readCounterOver(t, store, nil)

@@ -94,12 +94,13 @@ func (f *readPathFixture) serveCore(tb testing.TB, c *core.Core, limiter ports.R
 	}
 	healthy := func(context.Context) (map[string]any, bool) { return map[string]any{}, true }
 	cfg := httpapi.Config{
-		Catalog:  c.Catalog,
-		Identity: c.Identity,
-		Audit:    c.Audit,
-		Watch:    c.Watch,
-		Limiter:  limiter,
-		Logger:   logger,
+		Catalog:   c.Catalog,
+		Identity:  c.Identity,
+		Audit:     c.Audit,
+		Watch:     c.Watch,
+		Limiter:   limiter,
+		Logger:    logger,
+		AccessLog: logging.Lines(logger),
 		Health: map[string]httpapi.HealthCheck{
 			"database": healthy, "cache": healthy, "encryption": healthy,
 		},
