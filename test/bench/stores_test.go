@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/configmat/configmat/adapters/sqlite"
 	"github.com/configmat/configmat/ports"
 	"github.com/configmat/configmat/test/pgtest"
+	"github.com/configmat/configmat/test/stack"
 )
 
 // feedStore is what the benchmarks need of a store adapter: transactions,
@@ -46,12 +48,42 @@ func openPostgres(tb testing.TB) (feedStore, *pgtest.Counter) {
 func openPostgresDB(tb testing.TB) (feedStore, *pgtest.Counter, *pgtest.DB) {
 	tb.Helper()
 	db := pgtest.New(tb).Fresh(tb)
-	counter, dsn := pgtest.NewCounter(tb, db.AppURL)
+	counter, dsn := pgtest.NewCounter(tb, withServiceOptions(tb, db.AppURL))
 	store := db.Store(tb, func(c *postgres.Config) {
 		c.URL, c.DriverName = dsn, pgtest.CountingDriverName
 		c.PoolSize, c.MaxOverflow, c.Recycle = postgres.DefaultPoolSize, postgres.DefaultMaxOverflow, postgres.DefaultRecycle
 	})
 	return store, counter, db
+}
+
+// withServiceOptions returns rawURL with the connection options of the
+// DATABASE_URL that docker-compose.yml gives the configmat service (its
+// query: sslmode, binary_parameters), so that the benchmarks connect as the
+// shipped stack does.
+func withServiceOptions(tb testing.TB, rawURL string) string {
+	tb.Helper()
+	c, err := stack.LoadCompose(stack.ComposeFile())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, err := c.Service("configmat")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	shipped, err := url.Parse(svc.Environment["DATABASE_URL"])
+	if err != nil {
+		tb.Fatalf("docker-compose.yml's DATABASE_URL: %v", err)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	for k, v := range shipped.Query() {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // openSQLite opens the embedded store in a new temporary folder.
