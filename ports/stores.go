@@ -130,8 +130,9 @@ type WriteTarget struct {
 type VersionStore interface {
 	// LockHead locks the head of (asset, environment) until the transaction
 	// ends (SELECT ... FOR UPDATE, creating the head row when missing, with
-	// the mark of whether the asset has a schema) and returns the current
-	// version number, 0 before the first version.
+	// its marks from the data: whether the asset has a schema, whether
+	// another asset's current version in env may reference it) and returns
+	// the current version number, 0 before the first version.
 	LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error)
 	// LockCurrent starts a write to the versions of asset slug in env: it
 	// locks the asset against deletion (as AssetStore.LockBySlug), checks

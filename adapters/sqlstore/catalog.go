@@ -202,9 +202,10 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 		return 0, domain.StoreError(domain.KindAssetNotFound)
 	}
 	parents := []parent{s.t.assetParent(id), s.t.environmentParent(env)}
-	insert, args := underParents(`INSERT INTO version_heads (tenant_id, asset_id, environment, current_version, has_schema)
-		SELECT ?, ?, ?, 0, EXISTS (SELECT 1 FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?)`,
-		[]any{string(s.t.tenant), id, env, string(s.t.tenant), id}, parents)
+	tenant := string(s.t.tenant)
+	insert, args := underParents(`INSERT INTO version_heads (tenant_id, asset_id, environment, current_version, has_schema, referenced)
+		SELECT ?, ?, ?, 0, EXISTS (SELECT 1 FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?), `+headReferenced,
+		[]any{tenant, id, env, tenant, id, tenant, id, tenant, env, id}, parents)
 	if _, err := s.t.exec(ctx, insert+` ON CONFLICT DO NOTHING`, args...); err != nil {
 		return 0, s.t.fail(err, "could not create the version head")
 	}
@@ -217,6 +218,19 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 	}
 	return current, s.t.fail(err, "could not lock the version head")
 }
+
+// headReferenced is whether a new head of an asset in an environment is
+// referenced: whether another asset's current version there holds the
+// text "${slug/" (arguments: tenant, asset, tenant, environment, asset), as
+// migration 10 marks the heads that existed before the marks. A reference
+// written before references were checked can name an asset that had no
+// head in the environment yet.
+const headReferenced = `EXISTS (SELECT 1 FROM assets AS a
+	JOIN version_heads AS o ON o.tenant_id = a.tenant_id
+	JOIN versions AS v ON v.tenant_id = o.tenant_id AND v.asset_id = o.asset_id
+		AND v.environment = o.environment AND v.number = o.current_version
+	WHERE a.tenant_id = ? AND a.id = ? AND o.tenant_id = ? AND o.environment = ? AND o.asset_id <> ?
+		AND CAST(v.snapshot AS TEXT) LIKE '%${' || a.slug || '/%')`
 
 // writeTargetRow is the row of LockCurrent: the asset, its head in the
 // environment with its marks and the version the head names (NULL when

@@ -32,6 +32,9 @@ func testHeadMarks(t *testing.T, open Opener) {
 	write(asset, "local")
 	write(asset, "stage")
 	write(other, "stage")
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		return s.Environments().Create(ctx, domain.Environment{Name: "qa", Position: 4, CreatedAt: at(70)})
+	})
 
 	type marks struct{ schema, referenced bool }
 	step := func(t *testing.T, name string, fn func(ctx context.Context, s ports.TenantTx) error, want map[string]marks) {
@@ -76,8 +79,22 @@ func testHeadMarks(t *testing.T, open Opener) {
 			_, err := s.Versions().LockHead(ctx, asset.ID, "prod")
 			return err
 		}, map[string]marks{"prod": {schema: true}}},
+		{"a head created while another asset references it", func(ctx context.Context, s ports.TenantTx) error {
+			// A reference written before references were checked: the
+			// asset has no head in qa yet.
+			n, err := s.Versions().LockHead(ctx, other.ID, "qa")
+			if err != nil {
+				return err
+			}
+			snap := domain.Snapshot{"db": {"url": {Value: json.RawMessage(`"${marked/db.host}"`)}}}
+			if err := s.Versions().Create(ctx, newVersion(tenant.ID, other.ID, "qa", n+1, snap)); err != nil {
+				return err
+			}
+			_, err = s.Versions().LockHead(ctx, asset.ID, "qa")
+			return err
+		}, map[string]marks{"qa": {schema: true, referenced: true}}},
 		{"Schemas.Delete", func(ctx context.Context, s ports.TenantTx) error { return s.Schemas().Delete(ctx, asset.ID) },
-			map[string]marks{"local": {}, "stage": {referenced: true}, "prod": {}}},
+			map[string]marks{"local": {}, "stage": {referenced: true}, "prod": {}, "qa": {referenced: true}}},
 	} {
 		step(t, c.name, c.fn, c.want)
 	}
