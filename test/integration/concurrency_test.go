@@ -35,6 +35,21 @@ func concurrently(n int, fn func(i int) error) []error {
 	return errs
 }
 
+// atMostOneCommitted fails t unless, of the two writers of a race round,
+// at most one committed and the other was refused with refusal or a
+// conflict; both, what names them.
+func atMostOneCommitted(t *testing.T, round int, errs []error, both string, refusal domain.Kind) {
+	t.Helper()
+	for i, err := range errs {
+		if err != nil && !domain.IsKind(err, refusal) && !domain.IsKind(err, domain.KindConflict) {
+			t.Fatalf("round %d, writer %d: %v", round, i, err)
+		}
+	}
+	if errs[0] == nil && errs[1] == nil {
+		t.Fatalf("round %d: both %s committed", round, both)
+	}
+}
+
 func TestConcurrentAuditAppends(t *testing.T) {
 	db := pgtest.New(t).Fresh(t)
 	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
@@ -278,14 +293,7 @@ func TestConcurrentReferenceAndRemoval(t *testing.T) {
 				domain.ChangeSet{Message: "remove", Unset: map[string][]string{"db": {"host"}}})
 			return err
 		})
-		for i, err := range errs {
-			if err != nil && !domain.IsKind(err, domain.KindReferenceError) && !domain.IsKind(err, domain.KindConflict) {
-				t.Fatalf("round %d, writer %d: %v", round, i, err)
-			}
-		}
-		if errs[0] == nil && errs[1] == nil {
-			t.Fatalf("round %d: both the reference and the removal of its target committed", round)
-		}
+		atMostOneCommitted(t, round, errs, "the reference and the removal of its target", domain.KindReferenceError)
 	}
 }
 
@@ -311,14 +319,7 @@ func TestConcurrentReferenceAndDeletion(t *testing.T) {
 			}
 			return c.Catalog.DeleteAsset(t.Context(), actor, shared)
 		})
-		for i, err := range errs {
-			if err != nil && !domain.IsKind(err, domain.KindReferenceError) && !domain.IsKind(err, domain.KindConflict) {
-				t.Fatalf("round %d, writer %d: %v", round, i, err)
-			}
-		}
-		if errs[0] == nil && errs[1] == nil {
-			t.Fatalf("round %d: both the reference and the deletion of its asset committed", round)
-		}
+		atMostOneCommitted(t, round, errs, "the reference and the deletion of its asset", domain.KindReferenceError)
 	}
 }
 
@@ -348,13 +349,6 @@ func TestConcurrentSchemaAndChangeSet(t *testing.T) {
 				set("break", map[string]map[string]string{"db": {"port": `1000`}}))
 			return err
 		})
-		for i, err := range errs {
-			if err != nil && !domain.IsKind(err, domain.KindSchemaViolation) && !domain.IsKind(err, domain.KindConflict) {
-				t.Fatalf("round %d, writer %d: %v", round, i, err)
-			}
-		}
-		if errs[0] == nil && errs[1] == nil {
-			t.Fatalf("round %d: both the schema and the change set breaking it committed", round)
-		}
+		atMostOneCommitted(t, round, errs, "the schema and the change set breaking it", domain.KindSchemaViolation)
 	}
 }
