@@ -58,7 +58,45 @@ func BenchmarkReadPathMetrics(b *testing.B) {
 		"with":    fx.serve(b, memoryLimiter(b)),
 		"control": fx.serveAPI(b, memoryLimiter(b), nil),
 	}
-	body, err := newReader(b, servers["without"].URL+readPath, fx.apiKey, 1).fetch(b.Context())
+	var scrapes *scraper
+	compareVariants(b, servers, fx.apiKey, variantHooks{
+		start: func(b *testing.B) { scrapes = startScraper(b, servers["with"].URL+"/metrics") },
+		around: func(name string, read func()) {
+			if name == "with" {
+				scrapes.resume()
+			}
+			read()
+			scrapes.pause()
+		},
+		done: func(b *testing.B, results map[string]*variantResult) {
+			n, err := scrapes.stop()
+			if err != nil {
+				b.Fatalf("scraping /metrics: %v", err)
+			}
+			if n == 0 && results["with"].elapsed > 2*scrapeInterval {
+				b.Fatalf("no scrape of /metrics during %s of reads", results["with"].elapsed)
+			}
+			reportMetricsCost(b, results, n)
+		},
+	})
+}
+
+// variantHooks are what one comparison adds to compareVariants' runs: start
+// runs before each sub-benchmark's rounds, around (when set) around each
+// variant's round, and done reports a sub-benchmark's results.
+type variantHooks struct {
+	start  func(b *testing.B)
+	around func(name string, read func())
+	done   func(b *testing.B, results map[string]*variantResult)
+}
+
+// compareVariants reads the resolved configuration from the servers
+// "without", "with" and "control" at each of readPathConns connections,
+// interleaved: metricsRounds rounds of b.N/metricsRounds reads of each, the
+// order rotating, so that a change of the machine's load weighs on all.
+func compareVariants(b *testing.B, servers map[string]*httptest.Server, apiKey string, h variantHooks) {
+	b.Helper()
+	body, err := newReader(b, servers["without"].URL+readPath, apiKey, 1).fetch(b.Context())
 	if err != nil {
 		b.Fatalf("read the resolved configuration: %v", err)
 	}
@@ -68,33 +106,31 @@ func BenchmarkReadPathMetrics(b *testing.B) {
 			readers := map[string]*reader{}
 			results := map[string]*variantResult{}
 			for _, name := range variants {
-				readers[name] = newReader(b, servers[name].URL+readPath, fx.apiKey, conns)
+				readers[name] = newReader(b, servers[name].URL+readPath, apiKey, conns)
 				readers[name].warmUp(b, conns, len(body))
 				results[name] = &variantResult{}
 			}
 			perRound := max(b.N/metricsRounds, 1)
-			scrapes := startScraper(b, servers["with"].URL+"/metrics")
+			if h.start != nil {
+				h.start(b)
+			}
 			b.ResetTimer()
 			for round := range metricsRounds {
 				for i := range variants {
 					name := variants[(round+i)%len(variants)]
-					if name == "with" {
-						scrapes.resume()
+					read := func() {
+						ops, elapsed, cpu := closedLoop(b, readers[name], conns, perRound, len(body))
+						results[name].add(ops, elapsed, cpu)
 					}
-					ops, elapsed, cpu := closedLoop(b, readers[name], conns, perRound, len(body))
-					scrapes.pause()
-					results[name].add(ops, elapsed, cpu)
+					if h.around != nil {
+						h.around(name, read)
+					} else {
+						read()
+					}
 				}
 			}
 			b.StopTimer()
-			n, err := scrapes.stop()
-			if err != nil {
-				b.Fatalf("scraping /metrics: %v", err)
-			}
-			if n == 0 && results["with"].elapsed > 2*scrapeInterval {
-				b.Fatalf("no scrape of /metrics during %s of reads", results["with"].elapsed)
-			}
-			reportMetricsCost(b, results, n)
+			h.done(b, results)
 		})
 	}
 }

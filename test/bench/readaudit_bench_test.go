@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -43,31 +42,7 @@ func BenchmarkReadPathReads(b *testing.B) {
 		"with":    fx.serveCore(b, counting, memoryLimiter(b), nil),
 		"control": fx.serveCore(b, control.core, memoryLimiter(b), nil),
 	}
-	body, err := newReader(b, servers["without"].URL+readPath, fx.apiKey, 1).fetch(b.Context())
-	if err != nil {
-		b.Fatalf("read the resolved configuration: %v", err)
-	}
-	variants := []string{"without", "with", "control"}
-	for _, conns := range readPathConns {
-		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
-			readers := map[string]*reader{}
-			results := map[string]*variantResult{}
-			for _, name := range variants {
-				readers[name] = newReader(b, servers[name].URL+readPath, fx.apiKey, conns)
-				readers[name].warmUp(b, conns, len(body))
-				results[name] = &variantResult{}
-			}
-			perRound := max(b.N/metricsRounds, 1)
-			b.ResetTimer()
-			for round := range metricsRounds {
-				for i := range variants {
-					name := variants[(round+i)%len(variants)]
-					ops, elapsed, cpu := closedLoop(b, readers[name], conns, perRound, len(body))
-					results[name].add(ops, elapsed, cpu)
-				}
-			}
-			b.StopTimer()
-			reportMetricsCost(b, results, 0)
-		})
-	}
+	compareVariants(b, servers, fx.apiKey, variantHooks{
+		done: func(b *testing.B, results map[string]*variantResult) { reportMetricsCost(b, results, 0) },
+	})
 }
