@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -40,8 +39,8 @@ const bindTenant = `SELECT set_config('app.current_tenant', $1, true)`
 // (the simple query protocol) instead of two. Anything else is bound as a
 // parameter.
 func (dialect) BindTenant(ctx context.Context, tx *sqlx.Tx, tenant domain.TenantID) error {
-	if id, err := uuid.Parse(string(tenant)); err == nil && len(tenant) == 36 {
-		_, err := tx.ExecContext(ctx, `SELECT set_config('app.current_tenant', '`+id.String()+`', true)`)
+	if id, ok := sqlstore.CanonicalUUID(string(tenant)); ok && len(tenant) == 36 {
+		_, err := tx.ExecContext(ctx, `SELECT set_config('app.current_tenant', '`+id+`', true)`)
 		return err
 	}
 	_, err := tx.ExecContext(ctx, bindTenant, string(tenant))

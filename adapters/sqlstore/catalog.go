@@ -112,7 +112,7 @@ func (s assetStore) List(ctx context.Context, p domain.Page) ([]domain.Asset, st
 
 // Update stores a's name, description and UpdatedAt; ASSET_NOT_FOUND.
 func (s assetStore) Update(ctx context.Context, a domain.Asset) error {
-	id, ok := canonicalUUID(string(a.ID))
+	id, ok := CanonicalUUID(string(a.ID))
 	if !ok {
 		return domain.StoreError(domain.KindAssetNotFound)
 	}
@@ -124,7 +124,7 @@ func (s assetStore) Update(ctx context.Context, a domain.Asset) error {
 // Delete removes an asset; its versions and heads go with it (ON DELETE
 // CASCADE); ASSET_NOT_FOUND.
 func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
-	canonical, ok := canonicalUUID(string(id))
+	canonical, ok := CanonicalUUID(string(id))
 	if !ok {
 		return domain.StoreError(domain.KindAssetNotFound)
 	}
@@ -136,7 +136,7 @@ func (s assetStore) Delete(ctx context.Context, id domain.AssetID) error {
 // writer until the transaction ends; ASSET_NOT_FOUND. Where the dialect has
 // no row locks (its writers are serialized) it only checks the asset.
 func (s assetStore) LockForDelete(ctx context.Context, id domain.AssetID) error {
-	canonical, ok := canonicalUUID(string(id))
+	canonical, ok := CanonicalUUID(string(id))
 	if !ok {
 		return domain.StoreError(domain.KindAssetNotFound)
 	}
@@ -197,7 +197,7 @@ func (s versionStore) version(asset, env string, r versionRow) (domain.Version, 
 // transaction ends and returns its version number; ASSET_NOT_FOUND or
 // ENVIRONMENT_NOT_FOUND when either does not exist.
 func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error) {
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return 0, domain.StoreError(domain.KindAssetNotFound)
 	}
@@ -336,7 +336,7 @@ func (s versionStore) currentAt(ctx context.Context, asset domain.AssetID, env s
 // version 0 with an empty snapshot.
 func (s versionStore) Current(ctx context.Context, asset domain.AssetID, env string) (domain.Version, error) {
 	none := domain.Version{TenantID: s.t.tenant, AssetID: asset, Environment: env, Snapshot: domain.Snapshot{}}
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return none, nil
 	}
@@ -353,7 +353,7 @@ func (s versionStore) Current(ctx context.Context, asset domain.AssetID, env str
 
 // Get returns one version with its snapshot; VERSION_NOT_FOUND.
 func (s versionStore) Get(ctx context.Context, asset domain.AssetID, env string, number int) (domain.Version, error) {
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return domain.Version{}, domain.StoreError(domain.KindVersionNotFound)
 	}
@@ -376,7 +376,7 @@ func (s versionStore) List(ctx context.Context, asset domain.AssetID, env string
 		}
 		below = n
 	}
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return []domain.Version{}, "", nil
 	}
@@ -419,7 +419,7 @@ func (s versionStore) Create(ctx context.Context, v domain.Version) error {
 // that has a version.
 func (s versionStore) Heads(ctx context.Context, asset domain.AssetID) (map[string]int, error) {
 	heads := map[string]int{}
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return heads, nil
 	}
@@ -562,7 +562,7 @@ func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]doma
 func (s versionStore) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
 	ids := make([]any, 0, len(assets))
 	for _, a := range assets {
-		if id, ok := canonicalUUID(string(a)); ok {
+		if id, ok := CanonicalUUID(string(a)); ok {
 			ids = append(ids, id)
 		}
 	}

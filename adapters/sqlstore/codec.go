@@ -72,10 +72,10 @@ func orNil(t sql.Null[dbTime]) *time.Time {
 // nullable writes "" as NULL.
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-// canonicalUUID returns s in canonical form when it is a UUID. Identifiers
+// CanonicalUUID returns s in canonical form when it is a UUID. Identifiers
 // are checked before they reach SQL: PostgreSQL would refuse a malformed
 // uuid and abort the whole transaction, SQLite would store it.
-func canonicalUUID(s string) (string, bool) {
+func CanonicalUUID(s string) (string, bool) {
 	id, err := uuid.Parse(s)
 	if err != nil {
 		return "", false
@@ -85,7 +85,7 @@ func canonicalUUID(s string) (string, bool) {
 
 // requireUUID returns the canonical s, or the VALIDATION_ERROR naming field.
 func requireUUID(field, s string) (string, error) {
-	canonical, ok := canonicalUUID(s)
+	canonical, ok := CanonicalUUID(s)
 	if !ok {
 		return "", domain.NotUUID(field)
 	}

@@ -44,7 +44,7 @@ func (s userStore) ByEmail(ctx context.Context, email string) (domain.User, erro
 
 // ByID finds a user; USER_NOT_FOUND.
 func (s userStore) ByID(ctx context.Context, id domain.UserID) (domain.User, error) {
-	canonical, ok := canonicalUUID(string(id))
+	canonical, ok := CanonicalUUID(string(id))
 	if !ok {
 		return domain.User{}, domain.StoreError(domain.KindUserNotFound)
 	}
@@ -130,7 +130,7 @@ func (d directory) APIKeyByDigest(ctx context.Context, digest []byte) (domain.AP
 // MembershipsOfUser lists a user's memberships with their tenants, oldest
 // membership first; none for an unknown user.
 func (d directory) MembershipsOfUser(ctx context.Context, userID domain.UserID) ([]domain.UserMembership, error) {
-	user, ok := canonicalUUID(string(userID))
+	user, ok := CanonicalUUID(string(userID))
 	if !ok {
 		return []domain.UserMembership{}, nil
 	}
@@ -268,7 +268,7 @@ func (r memberRow) member() domain.Member {
 
 // Get returns a membership; USER_NOT_FOUND when the user is no member.
 func (s memberStore) Get(ctx context.Context, user domain.UserID) (domain.Membership, error) {
-	id, ok := canonicalUUID(string(user))
+	id, ok := CanonicalUUID(string(user))
 	if !ok {
 		return domain.Membership{}, domain.StoreError(domain.KindUserNotFound)
 	}
@@ -298,7 +298,7 @@ func (s memberStore) Remove(ctx context.Context, user domain.UserID) error {
 // changeMember runs a statement on the membership of user, its arguments
 // followed by the tenant and the user; USER_NOT_FOUND when it changed none.
 func (s memberStore) changeMember(ctx context.Context, user domain.UserID, what, query string, args ...any) error {
-	id, ok := canonicalUUID(string(user))
+	id, ok := CanonicalUUID(string(user))
 	if !ok {
 		return domain.StoreError(domain.KindUserNotFound)
 	}
@@ -368,7 +368,7 @@ func (s apiKeyStore) Create(ctx context.Context, k domain.APIKey) error {
 
 // Get returns a key; API_KEY_NOT_FOUND.
 func (s apiKeyStore) Get(ctx context.Context, id domain.APIKeyID) (domain.APIKey, error) {
-	canonical, ok := canonicalUUID(string(id))
+	canonical, ok := CanonicalUUID(string(id))
 	if !ok {
 		return domain.APIKey{}, domain.StoreError(domain.KindAPIKeyNotFound)
 	}
@@ -383,7 +383,7 @@ func (s apiKeyStore) List(ctx context.Context) ([]domain.APIKey, error) {
 // Revoke sets RevokedAt; API_KEY_NOT_FOUND when the key does not exist or is
 // already revoked.
 func (s apiKeyStore) Revoke(ctx context.Context, id domain.APIKeyID, at time.Time) error {
-	canonical, ok := canonicalUUID(string(id))
+	canonical, ok := CanonicalUUID(string(id))
 	if !ok {
 		return domain.StoreError(domain.KindAPIKeyNotFound)
 	}

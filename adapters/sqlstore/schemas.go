@@ -22,7 +22,7 @@ func (r schemaRow) schema() domain.AssetSchema {
 
 // Get returns an asset's schema; SCHEMA_NOT_FOUND.
 func (s schemaStore) Get(ctx context.Context, asset domain.AssetID) (domain.AssetSchema, error) {
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)
 	}
@@ -33,7 +33,7 @@ func (s schemaStore) Get(ctx context.Context, asset domain.AssetID) (domain.Asse
 // Put inserts or replaces an asset's schema, only where the asset exists;
 // ASSET_NOT_FOUND.
 func (s schemaStore) Put(ctx context.Context, sch domain.AssetSchema) error {
-	id, ok := canonicalUUID(string(sch.AssetID))
+	id, ok := CanonicalUUID(string(sch.AssetID))
 	if !ok {
 		return domain.StoreError(domain.KindAssetNotFound)
 	}
@@ -60,7 +60,7 @@ func (s schemaStore) markHeads(ctx context.Context, id string, has bool) error {
 
 // Delete removes an asset's schema; SCHEMA_NOT_FOUND.
 func (s schemaStore) Delete(ctx context.Context, asset domain.AssetID) error {
-	id, ok := canonicalUUID(string(asset))
+	id, ok := CanonicalUUID(string(asset))
 	if !ok {
 		return domain.StoreError(domain.KindSchemaNotFound)
 	}

@@ -51,7 +51,7 @@ type inTxKey struct{}
 // InTenant runs fn in one transaction bound to tenantID, which must be a
 // UUID (VALIDATION_ERROR before any SQL). The dialect binds the tenant first.
 func (s *Store) InTenant(ctx context.Context, tenantID domain.TenantID, fn func(ctx context.Context, st ports.TenantTx) error) error {
-	if tenant, ok := canonicalUUID(string(tenantID)); !ok || tenant != string(tenantID) {
+	if tenant, ok := CanonicalUUID(string(tenantID)); !ok || tenant != string(tenantID) {
 		return domain.NotUUID("tenant_id")
 	}
 	return s.run(ctx, tenantID, func(ctx context.Context, t *txn) error {
