@@ -226,11 +226,14 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 // written before references were checked can name an asset that had no
 // head in the environment yet.
 const headReferenced = `EXISTS (SELECT 1 FROM assets AS a
-	JOIN version_heads AS o ON o.tenant_id = a.tenant_id
-	JOIN versions AS v ON v.tenant_id = o.tenant_id AND v.asset_id = o.asset_id
-		AND v.environment = o.environment AND v.number = o.current_version
-	WHERE a.tenant_id = ? AND a.id = ? AND o.tenant_id = ? AND o.environment = ? AND o.asset_id <> ?
+	JOIN version_heads AS h ON h.tenant_id = a.tenant_id
+	JOIN versions AS v ON ` + headVersion + `
+	WHERE a.tenant_id = ? AND a.id = ? AND h.tenant_id = ? AND h.environment = ? AND h.asset_id <> ?
 		AND CAST(v.snapshot AS TEXT) LIKE '%${' || a.slug || '/%')`
+
+// headVersion joins the version v that the head h names, its current one.
+const headVersion = `v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
+	AND v.environment = h.environment AND v.number = h.current_version`
 
 // writeTargetRow is the row of LockCurrent: the asset, its head in the
 // environment with its marks and the version the head names (NULL when
@@ -256,8 +259,7 @@ const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created
 	h.current_version, h.has_schema, h.referenced, v.number AS version_number, v.created_at AS version_created_at, v.created_by, v.message, v.source, v.snapshot
 	FROM assets AS a
 	JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
-	LEFT JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
-		AND v.environment = h.environment AND v.number = h.current_version
+	LEFT JOIN versions AS v ON ` + headVersion + `
 	WHERE a.tenant_id = ? AND a.slug = ?`
 
 // LockCurrent locks the asset slug against deletion and the head of (asset,
@@ -520,8 +522,7 @@ func (s versionStore) CurrentOf(ctx context.Context, env string, slugs []string)
 	err := s.t.list(ctx, &rows, selectAssetVersion+`, CAST(? AS TEXT) AS environment
 		FROM assets AS a
 		LEFT JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
-		LEFT JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
-			AND v.environment = h.environment AND v.number = h.current_version
+		LEFT JOIN versions AS v ON `+headVersion+`
 		WHERE a.tenant_id = ? AND a.slug IN (`+strings.Join(marks, ", ")+`)`, append([]any{env}, args...)...)
 	if err != nil {
 		return nil, s.t.fail(err, "could not read the current versions")
@@ -541,8 +542,7 @@ func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]doma
 	err := s.t.list(ctx, &rows, selectAssetVersion+`, h.environment
 		FROM version_heads AS h
 		JOIN assets AS a ON a.tenant_id = h.tenant_id AND a.id = h.asset_id
-		JOIN versions AS v ON v.tenant_id = h.tenant_id AND v.asset_id = h.asset_id
-			AND v.environment = h.environment AND v.number = h.current_version
+		JOIN versions AS v ON `+headVersion+`
 		WHERE h.tenant_id = ? AND (h.environment = ? OR CAST(? AS TEXT) = '') AND CAST(v.snapshot AS TEXT) LIKE ?`,
 		string(s.t.tenant), env, env, "%${"+slug+"/%")
 	if err != nil {
