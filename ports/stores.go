@@ -240,6 +240,12 @@ type AuditStore interface {
 	// head's hash; KindConflict otherwise (KindTenantNotFound for a tenant
 	// that does not exist).
 	Append(ctx context.Context, e domain.AuditEntry) error
+	// TryAppend inserts e and moves the head to it if the head is at
+	// (e.Seq-1, e.PreviousHash), locking the head as it moves, without
+	// LockHead first. It waits for a transaction that holds the head and
+	// then compares; when the head is elsewhere (or there is none) it writes
+	// nothing, locks nothing and returns false, and the transaction goes on.
+	TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error)
 	// List returns up to limit entries with Seq > afterSeq, by sequence number.
 	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)
 	// Checkpoint returns the checkpoint of the newest entry that has one;

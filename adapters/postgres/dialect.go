@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -155,34 +156,68 @@ const changesChannel = "configmat_changes"
 
 // Changes notifies the change feed from inside the transaction; PostgreSQL
 // delivers a notification only if and when the transaction commits.
-func (dialect) Changes(tx *sqlx.Tx) sqlstore.ChangeQueue { return notifier{tx: tx} }
+func (dialect) Changes(tx *sqlx.Tx) sqlstore.ChangeQueue { return &notifier{tx: tx} }
 
-// notifier sends a transaction's changes with pg_notify.
-type notifier struct{ tx *sqlx.Tx }
+// notifier sends a transaction's changes with pg_notify, each payload
+// written into the statement as a literal (pq.QuoteLiteral): the changes
+// ride on the audit entry's statement (Returning), and a statement of
+// their own, which has no parameter and so takes one round trip (the
+// simple query protocol), sends what is left before the commit (Flush).
+// PostgreSQL drops a repeated notification of a transaction, so a change
+// sent twice is delivered once.
+type notifier struct {
+	tx *sqlx.Tx
+	// calls are the pg_notify calls of the changes not yet sent; offered
+	// is how many of them the last Returning clause holds.
+	calls   []string
+	offered int
+}
 
-// Publish queues c, as JSON, for delivery after commit. The payload is
-// written into the statement as a literal (pq.QuoteLiteral), so that the
-// statement has no parameter and takes one round trip (the simple query
-// protocol) instead of two.
-func (n notifier) Publish(ctx context.Context, c domain.Change) error {
+// Publish queues c, as JSON, for delivery after commit.
+func (n *notifier) Publish(_ context.Context, c domain.Change) error {
 	payload, err := json.Marshal(changeMessage(c))
 	if err != nil {
 		return domain.Wrap(err, "could not encode the change")
 	}
-	if _, err := n.tx.ExecContext(ctx, notifyStatement(payload)); err != nil {
-		return domain.Wrap(err, "could not publish the change")
-	}
+	n.calls = append(n.calls, notifyCall(payload))
 	return nil
 }
 
-// notifyStatement is the pg_notify of payload on the changes channel, the
+// Returning is the RETURNING clause of the queued calls.
+func (n *notifier) Returning() string {
+	n.offered = len(n.calls)
+	if n.offered == 0 {
+		return ""
+	}
+	return " RETURNING " + strings.Join(n.calls, ", ")
+}
+
+// Carried drops the calls of the last Returning clause, which were sent.
+func (n *notifier) Carried() {
+	n.calls = n.calls[n.offered:]
+	n.offered = 0
+}
+
+// Flush sends the calls left in one statement.
+func (n *notifier) Flush(ctx context.Context) error {
+	if len(n.calls) == 0 {
+		return nil
+	}
+	if _, err := n.tx.ExecContext(ctx, "SELECT "+strings.Join(n.calls, ", ")); err != nil {
+		return domain.Wrap(err, "could not publish the changes")
+	}
+	n.calls, n.offered = nil, 0
+	return nil
+}
+
+// notifyCall is the pg_notify of payload on the changes channel, the
 // payload quoted as a literal.
-func notifyStatement(payload []byte) string {
-	return `SELECT pg_notify('` + changesChannel + `', ` + pq.QuoteLiteral(string(payload)) + `)`
+func notifyCall(payload []byte) string {
+	return `pg_notify('` + changesChannel + `', ` + pq.QuoteLiteral(string(payload)) + `)`
 }
 
 // Committed has nothing to do: PostgreSQL delivers at commit.
-func (notifier) Committed() {}
+func (*notifier) Committed() {}
 
 // changeMessage is a change as sent on the channel; its field names are the
 // wire format between processes of different releases.

@@ -15,8 +15,9 @@ func TranslatedConstraint(name string) (kind domain.Kind, ok bool) {
 	return kind, ok
 }
 
-// NotifyStatement is the statement Publish sends for payload.
-func NotifyStatement(payload []byte) string { return notifyStatement(payload) }
+// NotifyCall is the pg_notify call of payload that Flush and Returning
+// write.
+func NotifyCall(payload []byte) string { return notifyCall(payload) }
 
 // BindTenant binds tx to tenant as the store does.
 func BindTenant(ctx context.Context, tx *sqlx.Tx, tenant domain.TenantID) error {

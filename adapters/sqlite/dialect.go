@@ -134,5 +134,14 @@ func (q *changeQueue) Publish(_ context.Context, c domain.Change) error {
 	return nil
 }
 
+// Returning is "": the changes stay in memory until the commit.
+func (*changeQueue) Returning() string { return "" }
+
+// Carried has nothing to do: no statement carries the changes.
+func (*changeQueue) Carried() {}
+
+// Flush has nothing to do: Committed delivers the changes.
+func (*changeQueue) Flush(context.Context) error { return nil }
+
 // Committed delivers the queued changes to the listeners.
 func (q *changeQueue) Committed() { q.feed.deliver(q.changes) }

@@ -56,22 +56,42 @@ func (s auditStore) lockHead(ctx context.Context) (seq int64, hash string, found
 // (e.Seq-1, e.PreviousHash), and the entry is inserted only if it did.
 // CONFLICT when the head is elsewhere or the sequence number is taken.
 func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
-	if err := s.t.own(e.TenantID); err != nil {
+	appended, err := s.TryAppend(ctx, e)
+	if err != nil || appended {
 		return err
+	}
+	return s.t.missingParent(ctx, []parent{s.t.tenantParent()}, domain.KindConflict)
+}
+
+// TryAppend is Append in one statement, the head locked as it moves; false
+// and nothing written when the head is not at (e.Seq-1, e.PreviousHash).
+// The statement also carries the transaction's queued change
+// notifications (ChangeQueue.Returning).
+func (s auditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
+	if err := s.t.own(e.TenantID); err != nil {
+		return false, err
 	}
 	details := string(e.Details)
 	if len(e.Details) == 0 {
 		details = "{}"
 	}
+	returning := ""
+	if s.t.changes != nil {
+		returning = s.t.changes.Returning()
+	}
 	tenant := string(s.t.tenant)
-	return s.t.moveHead(ctx, "could not append the audit entry",
+	appended, err := s.t.tryMoveHead(ctx, "could not append the audit entry",
 		`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
 		[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
 		`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
 		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
 		[]any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash,
 			packNodes(e.TreeNodes), nullable(e.Checkpoint)},
-		domain.KindConflict, s.t.tenantParent())
+		returning)
+	if appended && returning != "" {
+		s.t.changes.Carried()
+	}
+	return appended, err
 }
 
 // List returns up to limit entries (domain.DefaultPageSize when limit is not

@@ -444,25 +444,33 @@ func (s versionStore) Heads(ctx context.Context, asset domain.AssetID) (map[stri
 // moveHead runs head, an UPDATE that moves a head (which LockHead created)
 // only from its expected position, and row, an INSERT ... SELECT of the row
 // the head now points to, so that the row is inserted only if the head
-// moved: in one statement where the dialect has writable WITH clauses, else
-// in two. When the head did not move, it answers the first missing parent's
-// kind, or conflict.
+// moved (tryMoveHead). When the head did not move, it answers the first
+// missing parent's kind, or conflict.
 func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any, conflict domain.Kind, parents ...parent) error {
-	query, args := head, headArgs
-	if t.locking.WritableCTE {
-		query, args = `WITH head AS (`+head+` RETURNING 1) `+row+` FROM head`, append(append([]any(nil), headArgs...), rowArgs...)
-	}
-	n, err := t.execCount(ctx, what, query, args...)
-	switch {
-	case err != nil:
+	moved, err := t.tryMoveHead(ctx, what, head, headArgs, row, rowArgs, "")
+	if err != nil || moved {
 		return err
-	case n == 0:
-		return t.missingParent(ctx, parents, conflict)
-	case t.locking.WritableCTE:
-		return nil
 	}
-	_, err = t.exec(ctx, row, rowArgs...)
-	return t.fail(err, what)
+	return t.missingParent(ctx, parents, conflict)
+}
+
+// tryMoveHead runs moveHead's head and row: in one statement where the
+// dialect has writable WITH clauses, else in two. moved is false when the
+// head was not where head expects it, and then nothing was written.
+// returning, when not empty, ends the statement that inserts the row (a
+// RETURNING clause, written after the placeholders are rebound).
+func (t *txn) tryMoveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any, returning string) (moved bool, err error) {
+	if t.locking.WritableCTE {
+		query := `WITH head AS (` + head + ` RETURNING 1) ` + row + ` FROM head`
+		n, err := t.execCountRebound(ctx, what, t.rebind(query)+returning, append(append([]any(nil), headArgs...), rowArgs...)...)
+		return n > 0, err
+	}
+	n, err := t.execCount(ctx, what, head, headArgs...)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	_, err = t.execCountRebound(ctx, what, t.rebind(row)+returning, rowArgs...)
+	return err == nil, err
 }
 
 // assetVersionRow is a row of CurrentOf and Referencing: an asset and its

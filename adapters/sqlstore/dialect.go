@@ -75,6 +75,19 @@ type ChangeQueue interface {
 	// Publish queues c, whose tenant is set, for delivery if and once the
 	// transaction commits.
 	Publish(ctx context.Context, c domain.Change) error
+	// Returning is a RETURNING clause (with its leading space) that sends
+	// the changes queued and not yet sent as part of the statement it ends,
+	// which writes one row: the audit entry, the last row of every audited
+	// write, so that its changes cost no statement of their own. It is ""
+	// when there is nothing to send, or when the dialect delivers changes
+	// otherwise. Carried is called when a statement that ended in the clause
+	// wrote its row, so that the changes in it were sent.
+	Returning() string
+	// Carried marks the changes of the last Returning clause as sent.
+	Carried()
+	// Flush sends the changes that no statement carried, just before the
+	// commit.
+	Flush(ctx context.Context) error
 	// Committed is called once the transaction has committed.
 	Committed()
 }

@@ -100,7 +100,12 @@ func (s *Store) attempt(ctx context.Context, tenant domain.TenantID, body func(c
 		}
 	}()
 	t := &txn{store: s, tx: tx, dialect: s.dialect, rebound: &s.rebound, locking: s.locking, tenant: tenant}
-	if err := body(context.WithValue(ctx, inTxKey{}, true), t); err != nil {
+	err = body(context.WithValue(ctx, inTxKey{}, true), t)
+	if err == nil && t.changes != nil {
+		// The changes that no statement carried go out just before the commit.
+		err = t.fail(t.changes.Flush(ctx), "could not publish the changes")
+	}
+	if err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && ctx.Err() == nil {
 			return errors.Join(err, t.fail(rbErr, "could not roll back the transaction"))
 		}
@@ -216,7 +221,14 @@ func (t *txn) execOne(ctx context.Context, none domain.Kind, what, query string,
 // execCount runs a statement and returns how many rows it changed, a
 // driver failure translated.
 func (t *txn) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	res, err := t.exec(ctx, query, args...)
+	return t.execCountRebound(ctx, what, t.rebind(query), args...)
+}
+
+// execCountRebound is execCount of a statement already in the dialect's
+// placeholders, which is not kept among the rebound ones: a statement that
+// carries literals (a RETURNING clause of notifications) differs each time.
+func (t *txn) execCountRebound(ctx context.Context, what, rebound string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, rebound, args...)
 	if err != nil {
 		return 0, t.fail(err, what)
 	}

@@ -53,6 +53,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
+
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 )
@@ -109,13 +111,21 @@ func NewLog(deps Deps) *Log {
 	return l
 }
 
-// Append locks the chain head of chain, the audit store of the tenant's
-// transaction, appends one entry for actor's action on target and, with a
-// signer, adds it to the tenant's Merkle tree and signs the new checkpoint,
-// all in the caller's transaction; details is
-// marshalled to canonical JSON and must be a JSON object (nil gives {}).
-// chain must be bound to actor.TenantID. Errors of the audit store are
-// returned unchanged.
+// Append appends one entry for actor's action on target to chain, the
+// audit store of the tenant's transaction, and, with a signer, adds it to
+// the tenant's Merkle tree and signs the new checkpoint, all in the
+// caller's transaction; details is marshalled to canonical JSON and must be
+// a JSON object (nil gives {}). chain must be bound to actor.TenantID.
+// Errors of the audit store are returned unchanged.
+//
+// The entry follows the chain head, which the append locks until the
+// transaction ends. When the log remembers the tenant's head (the tree's
+// edge, kept by every append of this process), it appends from it in one
+// statement (TryAppend), which locks the head only if it is still there;
+// otherwise, or when another writer moved the head, it locks the head
+// first (LockHead) and appends from what it finds. Either way the head
+// moves only from the head the entry names, under its lock: the chain
+// stays gap-free whatever the writers and processes.
 func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error {
 	if actor.TenantID == "" {
 		return domain.Errorf(domain.KindInternal, "an audit entry needs the actor's tenant")
@@ -127,45 +137,79 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	if err != nil {
 		return err
 	}
+	at := l.clock.Now().UTC().Truncate(time.Microsecond)
+	if l.tree != nil {
+		if seq, prev, r, ok := l.tree.edgeOf(actor.TenantID); ok {
+			e, err := l.entry(actor, action, target, d, at, seq, prev, r)
+			if err != nil {
+				return err
+			}
+			appended, err := chain.TryAppend(ctx, e)
+			if err != nil {
+				return err
+			}
+			if appended {
+				l.appendedAt(e, r)
+				return nil
+			}
+		}
+	}
 	seq, prev, err := chain.LockHead(ctx)
 	if err != nil {
 		return err
 	}
+	var r *compact.Range
+	if l.tree != nil {
+		if r, err = l.tree.rangeAt(ctx, chain, actor.TenantID, seq, prev); err != nil {
+			return err
+		}
+	}
+	e, err := l.entry(actor, action, target, d, at, seq, prev, r)
+	if err != nil {
+		return err
+	}
+	if err := chain.Append(ctx, e); err != nil {
+		return err
+	}
+	l.appendedAt(e, r)
+	return nil
+}
+
+// entry returns the entry after the head (seq, prev) with its hash and,
+// when r, the tenant's tree at that head, is given, the tree nodes it
+// completes and the signed checkpoint of the tree it grows r to.
+func (l *Log) entry(actor domain.Actor, action, target string, details []byte, at time.Time, seq int64, prev string, r *compact.Range) (domain.AuditEntry, error) {
 	e := domain.AuditEntry{
 		TenantID:     actor.TenantID,
 		Seq:          seq + 1,
 		Action:       action,
 		Actor:        actor.String(),
 		Target:       target,
-		Details:      d,
-		CreatedAt:    l.clock.Now().UTC().Truncate(time.Microsecond),
+		Details:      details,
+		CreatedAt:    at,
 		PreviousHash: prev,
 	}
-	canonical, err := canonicalWith(e, d)
+	canonical, err := canonicalWith(e, details)
 	if err != nil {
-		return err
+		return domain.AuditEntry{}, err
 	}
 	e.Hash = hashOf(prev, canonical)
-	if l.tree == nil {
-		if err := chain.Append(ctx, e); err != nil {
-			return err
-		}
-		l.appended.Add(1)
-		return nil
-	}
-	r, err := l.tree.rangeAt(ctx, chain, actor.TenantID, seq, prev)
-	if err != nil {
-		return err
+	if r == nil {
+		return e, nil
 	}
 	if e.TreeNodes, e.Checkpoint, err = l.tree.grow(r, actor.TenantID, canonical, true); err != nil {
-		return err
+		return domain.AuditEntry{}, err
 	}
-	if err := chain.Append(ctx, e); err != nil {
-		return err
+	return e, nil
+}
+
+// appendedAt counts e, which the store accepted, and remembers r, the tree
+// grown by e, as the tenant's tree at the head e.
+func (l *Log) appendedAt(e domain.AuditEntry, r *compact.Range) {
+	if r != nil {
+		l.tree.remember(e.TenantID, e.Seq, e.Hash, r)
 	}
-	l.tree.remember(actor.TenantID, e.Seq, e.Hash, r)
 	l.appended.Add(1)
-	return nil
 }
 
 // Appended returns how many entries Append has written since NewLog. An

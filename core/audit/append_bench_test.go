@@ -38,6 +38,13 @@ func (h *headStore) Append(_ context.Context, e domain.AuditEntry) error {
 	return nil
 }
 
+func (h *headStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
+	if e.Seq != h.seq+1 || e.PreviousHash != h.hash {
+		return false, nil
+	}
+	return true, h.Append(ctx, e)
+}
+
 func (h *headStore) List(context.Context, int64, int) ([]domain.AuditEntry, error) { return nil, nil }
 
 // BenchmarkAppend measures what Append computes for the entry of a change

@@ -180,6 +180,23 @@ func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domai
 	return r, nil
 }
 
+// edgeOf returns the head of the tenant's chain as this tree last saw it
+// and a copy of the tree's compact range there; ok is false when it keeps
+// none for the tenant.
+func (t *tree) edgeOf(tenant domain.TenantID) (seq int64, hash string, r *compact.Range, ok bool) {
+	t.mu.Lock()
+	e, found := t.edges[tenant]
+	t.mu.Unlock()
+	if !found {
+		return 0, "", nil, false
+	}
+	r, err := ranges.NewRange(0, treeIndex(e.seq), slices.Clone(e.hashes))
+	if err != nil {
+		return 0, "", nil, false
+	}
+	return e.seq, e.hash, r, true
+}
+
 // storedRange reads the compact range of the tree of the first size entries
 // from the stored nodes.
 func storedRange(ctx context.Context, chain ports.AuditStore, size int64) (*compact.Range, error) {

@@ -41,6 +41,13 @@ func (m *memChain) Append(_ context.Context, e domain.AuditEntry) error {
 	return nil
 }
 
+func (m *memChain) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
+	if seq, hash, _ := m.LockHead(ctx); e.Seq != seq+1 || e.PreviousHash != hash {
+		return false, nil
+	}
+	return true, m.Append(ctx, e)
+}
+
 func (m *memChain) List(_ context.Context, after int64, limit int) ([]domain.AuditEntry, error) {
 	var out []domain.AuditEntry
 	for _, e := range m.entries {

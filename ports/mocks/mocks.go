@@ -1416,6 +1416,21 @@ func (mr *MockAuditStoreMockRecorder) TreeNodes(ctx, places any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TreeNodes", reflect.TypeOf((*MockAuditStore)(nil).TreeNodes), ctx, places)
 }
 
+// TryAppend mocks base method.
+func (m *MockAuditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TryAppend", ctx, e)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// TryAppend indicates an expected call of TryAppend.
+func (mr *MockAuditStoreMockRecorder) TryAppend(ctx, e any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TryAppend", reflect.TypeOf((*MockAuditStore)(nil).TryAppend), ctx, e)
+}
+
 // MockChangePublisher is a mock of ChangePublisher interface.
 type MockChangePublisher struct {
 	ctrl     *gomock.Controller

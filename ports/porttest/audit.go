@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
 )
@@ -120,14 +122,65 @@ func testAudit(t *testing.T, open Opener) {
 		wantHead(t, 3, fakeHash(3))
 	})
 
-	t.Run("LongDetails", func(t *testing.T) {
-		long := newEntry(tenant.ID, 4, fmt.Sprintf(`{"text":%q}`, strings.Repeat("x", 70000)))
-		mustNot(t, in(t, func(ctx context.Context, s ports.AuditStore) error { return s.Append(ctx, long) }))
+	t.Run("TryAppend", func(t *testing.T) {
+		cases := []struct {
+			name  string
+			entry domain.AuditEntry
+			want  bool
+		}{
+			{"PastTheHead", newEntry(tenant.ID, 5, `{}`), false},
+			{"BehindTheHead", newEntry(tenant.ID, 3, `{}`), false},
+			{"OtherPreviousHash", func() domain.AuditEntry {
+				e := newEntry(tenant.ID, 4, `{}`)
+				e.PreviousHash = fakeHash(99)
+				return e
+			}(), false},
+			{"AtTheHead", newEntry(tenant.ID, 4, `{"tried":true}`), true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				mustNot(t, in(t, func(ctx context.Context, s ports.AuditStore) error {
+					got, err := s.TryAppend(ctx, c.entry)
+					if got != c.want {
+						t.Errorf("TryAppend(seq %d) = %v, want %v", c.entry.Seq, got, c.want)
+					}
+					if err != nil {
+						return err
+					}
+					// The transaction goes on after a refusal.
+					_, _, err = s.LockHead(ctx)
+					return err
+				}))
+			})
+		}
+		wantHead(t, 4, fakeHash(4))
 		mustNot(t, in(t, func(ctx context.Context, s ports.AuditStore) error {
-			got, err := s.List(ctx, 3, 1)
+			got, err := s.List(ctx, 3, 10)
 			mustNot(t, err)
 			if len(got) != 1 {
-				t.Fatalf("List(3, 1) returned %d entries", len(got))
+				t.Fatalf("after TryAppend, List(3, 10) returned %d entries, want 1", len(got))
+			}
+			wantEntry(t, got[0], cases[len(cases)-1].entry)
+			return nil
+		}))
+		other := domain.TenantID(uuid.NewString())
+		mustNot(t, tx.InTenant(t.Context(), other, func(ctx context.Context, s ports.TenantTx) error {
+			got, err := s.Audit().TryAppend(ctx, newEntry(other, 1, `{}`))
+			if got {
+				t.Error("TryAppend for a tenant that does not exist appended")
+			}
+			return err
+		}))
+	})
+
+	t.Run("LongDetails", func(t *testing.T) {
+		long := newEntry(tenant.ID, 5, fmt.Sprintf(`{"text":%q}`, strings.Repeat("x", 70000)))
+		mustNot(t, in(t, func(ctx context.Context, s ports.AuditStore) error { return s.Append(ctx, long) }))
+		mustNot(t, in(t, func(ctx context.Context, s ports.AuditStore) error {
+			got, err := s.List(ctx, 4, 1)
+			mustNot(t, err)
+			if len(got) != 1 {
+				t.Fatalf("List(4, 1) returned %d entries", len(got))
 			}
 			wantEntry(t, got[0], long)
 			return nil

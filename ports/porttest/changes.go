@@ -93,6 +93,55 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 		}
 	}
 
+	// Changes ride on the audit entry's statement where the store can; those
+	// published after it, or while no entry was written, go at the commit.
+	riding := make([]domain.Change, 4)
+	for i := range riding {
+		riding[i] = domain.Change{Kind: domain.ChangeValues, TenantID: tenant, AssetID: domain.AssetID(uuid.NewString()), Environment: "prod"}
+	}
+	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
+		mustNot(t, s.Changes().Publish(ctx, riding[0]))
+		seq, hash, err := s.Audit().LockHead(ctx)
+		mustNot(t, err)
+		stale := chainedEntry(tenant, seq, fakeHash(seq+7))
+		if ok, err := s.Audit().TryAppend(ctx, stale); ok || err != nil {
+			t.Fatalf("TryAppend from a head that is not the chain's = %v, %v; want false", ok, err)
+		}
+		mustNot(t, s.Changes().Publish(ctx, riding[1]))
+		if ok, err := s.Audit().TryAppend(ctx, chainedEntry(tenant, seq, hash)); !ok || err != nil {
+			t.Fatalf("TryAppend from the head = %v, %v; want true", ok, err)
+		}
+		return s.Changes().Publish(ctx, riding[2])
+	})
+	err = tx.InTenant(t.Context(), tenant, func(ctx context.Context, s ports.TenantTx) error {
+		mustNot(t, s.Changes().Publish(ctx, rolledBack))
+		seq, hash, err := s.Audit().LockHead(ctx)
+		mustNot(t, err)
+		mustNot(t, s.Audit().Append(ctx, chainedEntry(tenant, seq, hash)))
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTenant = %v, want fn's error", err)
+	}
+	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
+		return s.Changes().Publish(ctx, riding[3])
+	})
+	for i, want := range riding {
+		select {
+		case c := <-changes:
+			if c != want {
+				t.Errorf("delivered change %d = %+v, want %+v", i, c, want)
+			}
+		case <-time.After(feedTimeout):
+			t.Fatalf("committed change %d was not delivered", i)
+		}
+	}
+	select {
+	case c := <-changes:
+		t.Errorf("change %+v delivered after every committed one", c)
+	case <-time.After(100 * time.Millisecond):
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -102,4 +151,11 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 	case <-time.After(feedTimeout):
 		t.Fatal("Listen did not return after its context ended")
 	}
+}
+
+// chainedEntry returns the entry after the head (seq, hash) of tenant's chain.
+func chainedEntry(tenant domain.TenantID, seq int64, hash string) domain.AuditEntry {
+	e := newEntry(tenant, seq+1, `{}`)
+	e.PreviousHash = hash
+	return e
 }

@@ -360,6 +360,16 @@ func (x faultyAudit) LockHead(ctx context.Context) (int64, string, error) {
 func (x faultyAudit) Append(ctx context.Context, e domain.AuditEntry) error {
 	return write(x.f, func() error { return x.s.Append(ctx, e) })
 }
+func (x faultyAudit) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
+	if err := x.f.call(); err != nil {
+		return false, err
+	}
+	appended, err := x.s.TryAppend(ctx, e)
+	if err != nil || !appended {
+		return appended, err
+	}
+	return true, x.f.wrote(nil)
+}
 func (x faultyAudit) List(ctx context.Context, after int64, limit int) ([]domain.AuditEntry, error) {
 	return call1(x.f, func() ([]domain.AuditEntry, error) { return x.s.List(ctx, after, limit) })
 }

@@ -18,21 +18,23 @@ const (
 	maxListStatements    = 4
 	// A change set: the tenant binding, the asset with its head, the head's
 	// marks and current version (one statement), the version with its head
-	// move, the change notification, the chain head's lock and the audit
-	// entry with its head move. An asset with a schema reads it (1 more);
+	// move, and the audit entry with its head move and the change
+	// notification, from the chain head the process remembers. An asset with a schema reads it (1 more);
 	// an asset that another one's current version references looks for the
 	// referencing versions, a level of references at a time, and reads their
 	// assets' schemas (3 more with one such asset, itself unreferenced). The
 	// first change of an environment finds no head and
 	// takes the long way, which creates it and rules neither lookup out (7
 	// more); a rollback to an earlier version reads that version (1 more).
-	// The first append of a process to a tenant's audit chain reads the
-	// tree's edge, which it then keeps in memory (2 more: the latest
-	// checkpoint and its nodes).
-	maxChangeSetStatements           = 6
+	// The first append of a process to a tenant's audit chain locks the
+	// chain head and reads the tree's edge, which it then keeps in memory
+	// (3 more: the head, the latest checkpoint and its nodes); an append
+	// whose remembered head another process moved tries it first (4 more).
+	maxChangeSetStatements           = 4
 	maxSchemaChangeSetStatements     = maxChangeSetStatements + 1
 	maxReferencedChangeSetStatements = maxChangeSetStatements + 3
-	maxFirstChangeSetStatements      = maxChangeSetStatements + 7 + 2
+	maxFirstChangeSetStatements      = maxChangeSetStatements + 7 + 3
+	maxStaleChangeSetStatements      = maxChangeSetStatements + 4
 	maxRollbackStatements            = maxChangeSetStatements + 1
 )
 
@@ -163,6 +165,15 @@ func TestStatementCounts(t *testing.T) {
 	})
 	if referenced == 0 || referenced > maxReferencedChangeSetStatements {
 		t.Errorf("a change set of a referenced asset ran %d statements; want at most %d", referenced, maxReferencedChangeSetStatements)
+	}
+	other := newCore(t, db.Store(t)) // another process, with its own memory of the chain head
+	mustApply(t, other, actor, "small", "prod", twoKeys(5))
+	stale := writeCount("change set after another process's", applyTwoKeys("prod", 6))
+	if stale == 0 || stale > maxStaleChangeSetStatements {
+		t.Errorf("a change set after another process's ran %d statements; want at most %d", stale, maxStaleChangeSetStatements)
+	}
+	if again := writeCount("change set after it", applyTwoKeys("prod", 7)); again != steady {
+		t.Errorf("the change set after that one ran %d statements, want %d as before", again, steady)
 	}
 	if first > maxFirstChangeSetStatements+1 {
 		t.Errorf("the first change set of an environment ran %d statements; want at most %d and the data key's read", first, maxFirstChangeSetStatements)
