@@ -120,10 +120,11 @@ func NewLog(deps Deps) *Log {
 //
 // The entry follows the chain head, which the append locks until the
 // transaction ends. When the log remembers the tenant's head (the tree's
-// edge, kept by every append of this process), it appends from it in one
-// statement (TryAppend), which locks the head only if it is still there;
-// otherwise, or when another writer moved the head, it locks the head
-// first (LockHead) and appends from what it finds. Either way the head
+// edge, kept by every append of this process) and no other append of the
+// tenant is running in it, it appends from that head in one statement
+// (TryAppend), which locks the head only if it is still there; otherwise,
+// or when another writer moved the head, it locks the head first
+// (LockHead) and appends from what it finds. Either way the head
 // moves only from the head the entry names, under its lock: the chain
 // stays gap-free whatever the writers and processes.
 func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error {
@@ -139,7 +140,9 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	}
 	at := l.clock.Now().UTC().Truncate(time.Microsecond)
 	if l.tree != nil {
-		if seq, prev, r, ok := l.tree.edgeOf(actor.TenantID); ok {
+		seq, prev, r, ok := l.tree.start(actor.TenantID)
+		defer l.tree.finish(actor.TenantID)
+		if ok {
 			e, err := l.entry(actor, action, target, d, at, seq, prev, r)
 			if err != nil {
 				return err

@@ -42,8 +42,9 @@ func (c *countingChain) TryAppend(ctx context.Context, e domain.AuditEntry) (boo
 // TestAppendFromTheRememberedHead checks how Append reaches the chain head:
 // from the head the log remembers, in one call (TryAppend), when it is
 // still the chain's; by locking it first (LockHead, then Append) when the
-// log remembers none, or when the head moved without it: another process
-// appended, or the transaction of the log's last append rolled back. The
+// log remembers none, when another append of the tenant is running in the
+// log, or when the head moved without it: another process appended, or the
+// transaction of the log's last append rolled back. The
 // chain and its signed checkpoints verify after each case.
 func TestAppendFromTheRememberedHead(t *testing.T) {
 	errStore := errors.New("store down")
@@ -54,6 +55,9 @@ func TestAppendFromTheRememberedHead(t *testing.T) {
 		first  bool
 		before func(t *testing.T, chain *memChain, signer *Signer)
 		tryErr error
+		// running starts another append of the tenant's for the length of
+		// the append counted.
+		running bool
 		// Calls of the append counted.
 		wantLockHeads, wantTries, wantTried, wantAppends int
 		wantErr                                          error
@@ -68,6 +72,7 @@ func TestAppendFromTheRememberedHead(t *testing.T) {
 			chain.entries = chain.entries[:len(chain.entries)-1]
 		}, wantTries: 1, wantLockHeads: 1, wantAppends: 1, wantEntries: 1},
 		{name: "store error", first: true, tryErr: errStore, wantTries: 1, wantErr: errStore, wantEntries: 1},
+		{name: "another append of the tenant running", first: true, running: true, wantLockHeads: 1, wantAppends: 1, wantEntries: 2},
 	}
 	actor := domain.Actor{TenantID: tenant1, UserID: "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", Role: domain.RoleEditor}
 	for _, c := range cases {
@@ -82,6 +87,10 @@ func TestAppendFromTheRememberedHead(t *testing.T) {
 				c.before(t, mem, signer)
 			}
 			chain := &countingChain{memChain: mem, tryErr: c.tryErr}
+			if c.running {
+				log.tree.start(tenant1)
+				defer log.tree.finish(tenant1)
+			}
 			err := log.Append(t.Context(), chain, actor, "test.appended", "item:counted", nil)
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("Append = %v, want %v", err, c.wantErr)
@@ -98,7 +107,7 @@ func TestAppendFromTheRememberedHead(t *testing.T) {
 			if err != nil || !v.Valid || v.Entries != int64(c.wantEntries) {
 				t.Fatalf("Verify = %+v, %v; want a valid chain of %d entries", v, err, c.wantEntries)
 			}
-			if err == nil && c.wantErr == nil {
+			if err == nil && c.wantErr == nil && !c.running {
 				// The log now remembers the head it wrote: the next append
 				// takes one call.
 				tries := chain.tried
