@@ -65,6 +65,15 @@ func Canonicalize(data []byte) ([]byte, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: input is not valid UTF-8", ErrInvalidUnicode)
 	}
+	if json.Valid(data) {
+		return scan(data)
+	}
+	return walk(data)
+}
+
+// walk is Canonicalize through encoding/json's tokenizer, which says what
+// is wrong with a text that is not valid JSON, and where.
+func walk(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	w := &walker{dec: dec, data: data}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzCanonicalize checks, for any input, that Canonicalize either refuses it
@@ -78,4 +79,40 @@ func isCanonjsonError(err error) bool {
 		}
 	}
 	return false
+}
+
+// FuzzScanMatchesWalk checks that the scanner, Canonicalize's path for
+// valid JSON, writes what the tokenizer's walk writes, and refuses what it
+// refuses with the same error.
+func FuzzScanMatchesWalk(f *testing.F) {
+	for _, seed := range []string{
+		`{"b":1,"a":[true,false,null],"c":{"z":"","y":-0}}`,
+		`{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001,-0.0,-0,0,7,-12,123456789012345,1234567890123456,1e2,-1E+2]}`,
+		`{"string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}`,
+		`{"\u20ac":"Euro Sign","\r":"Carriage Return","1":"One","\ud83d\ude00":"Emoji","\u0080":"Control","\uffff":"last","\ue000":"private"}`,
+		`[1,[2,[3,{"k":[4]}]]]`, `"<&>\u2028\u2029"`, `9007199254740993`, " \t{ \"a\" : 1 ,\"b\":[ ] , \"c\" : { } } ",
+		`{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":1e400}`, `"\ud800"`, `"\udc00x"`, `"\ud83d\u0041"`, `["ok","\t\\\ud800"]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) || !utf8.Valid(data) {
+			return // Canonicalize does not scan it
+		}
+		got, gotErr := scan(data)
+		want, wantErr := walk(data)
+		if !bytes.Equal(got, want) || sentinel(gotErr) != sentinel(wantErr) {
+			t.Fatalf("scan(%q) = %q, %v; walk = %q, %v", data, got, gotErr, want, wantErr)
+		}
+	})
+}
+
+// sentinel is the package error that err wraps, or nil.
+func sentinel(err error) error {
+	for _, e := range []error{ErrInvalidJSON, ErrTrailingData, ErrDuplicateName, ErrInvalidNumber, ErrInvalidUnicode, ErrTooDeep} {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return err
 }
