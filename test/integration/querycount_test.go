@@ -23,16 +23,17 @@ const (
 	// an asset that another one's current version references looks for the
 	// referencing versions, a level of references at a time, and reads their
 	// assets' schemas (3 more with one such asset, itself unreferenced). The
-	// first change of an environment finds no head and
-	// takes the long way, which creates it and rules neither lookup out (7
-	// more); a rollback to an earlier version reads that version (1 more).
+	// first change of an environment finds no head and takes the long way,
+	// which creates it (5 more) and reads the new head's marks, taken from
+	// the data, so that it skips the same lookups; a rollback to an earlier
+	// version reads that version (1 more).
 	// The first append of a process to a tenant's audit chain reads the
 	// tree's edge, which it then keeps in memory (2 more: the latest
 	// checkpoint and its nodes).
 	maxChangeSetStatements           = 6
 	maxSchemaChangeSetStatements     = maxChangeSetStatements + 1
 	maxReferencedChangeSetStatements = maxChangeSetStatements + 3
-	maxFirstChangeSetStatements      = maxChangeSetStatements + 7 + 2
+	maxFirstChangeSetStatements      = maxChangeSetStatements + 5 + 2
 	maxRollbackStatements            = maxChangeSetStatements + 1
 )
 
