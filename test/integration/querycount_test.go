@@ -21,8 +21,9 @@ const (
 	// move, the change notification, the chain head's lock and the audit
 	// entry with its head move. An asset with a schema reads it (1 more);
 	// an asset that another one's current version references looks for the
-	// referencing versions, a level of references at a time, and reads their
-	// assets' schemas (3 more with one such asset, itself unreferenced). The
+	// referencing versions (one lookup per asset found, and the written one)
+	// and reads their assets' schemas, all in one statement (3 more with one
+	// such asset, itself unreferenced; 4 more with two). The
 	// first change of an environment finds no head and takes the long way,
 	// which creates it (5 more) and reads the new head's marks, taken from
 	// the data, so that it skips the same lookups; a rollback to an earlier
@@ -33,6 +34,7 @@ const (
 	maxChangeSetStatements           = 6
 	maxSchemaChangeSetStatements     = maxChangeSetStatements + 1
 	maxReferencedChangeSetStatements = maxChangeSetStatements + 3
+	maxTwiceReferencedStatements     = maxChangeSetStatements + 4
 	maxFirstChangeSetStatements      = maxChangeSetStatements + 5 + 2
 	maxRollbackStatements            = maxChangeSetStatements + 1
 )
@@ -164,6 +166,16 @@ func TestStatementCounts(t *testing.T) {
 	})
 	if referenced == 0 || referenced > maxReferencedChangeSetStatements {
 		t.Errorf("a change set of a referenced asset ran %d statements; want at most %d", referenced, maxReferencedChangeSetStatements)
+	}
+	newAsset(t, c, actor, "spoke-2")
+	mustApply(t, c, actor, "spoke-2", "prod", set("seed", map[string]map[string]string{"db": {"url": `"${hub/db.host}"`}}))
+	twice := writeCount("change set of an asset two others reference", func() error {
+		cs := set("move", map[string]map[string]string{"db": {"host": `"moved again"`}})
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "hub", "prod", cs)
+		return err
+	})
+	if twice == 0 || twice > maxTwiceReferencedStatements {
+		t.Errorf("a change set of an asset two others reference ran %d statements; want at most %d", twice, maxTwiceReferencedStatements)
 	}
 	if first > maxFirstChangeSetStatements+1 {
 		t.Errorf("the first change set of an environment ran %d statements; want at most %d and the data key's read", first, maxFirstChangeSetStatements)
