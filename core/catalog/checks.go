@@ -180,7 +180,7 @@ func (s *Service) assetSchemas(ctx context.Context, st ports.TenantTx, w *refWor
 		if !ok {
 			continue
 		}
-		compiled, err := schema.Compile("schema", sch.Schema)
+		compiled, err := s.schemas.Compile(sch.Schema)
 		if err != nil {
 			return nil, domain.Wrap(err, "The stored schema could not be compiled.")
 		}

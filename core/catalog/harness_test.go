@@ -48,7 +48,7 @@ func (c fixedClock) Now() time.Time { return c.t }
 // fakeTx runs fn over the world's stores and records a commit only when fn
 // succeeds, as a real Transactor would.
 type fakeTx struct {
-	t         *testing.T
+	t         testing.TB
 	stores    ports.TenantTx
 	calls     int
 	tenant    domain.TenantID
@@ -78,7 +78,7 @@ func (f *fakeTx) Global(context.Context, func(context.Context, ports.GlobalTx) e
 // world is one tenant's stores as gomock mocks behind a fake transactor,
 // with a real key manager and audit log.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	tx       *fakeTx
 	tenants  *mocks.MockTenantStore
@@ -101,7 +101,7 @@ type world struct {
 	svc     *Service
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	stores := mocks.NewMockTenantTx(ctrl)
