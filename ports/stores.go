@@ -188,6 +188,10 @@ type SchemaStore interface {
 	// Get returns an asset's schema; KindSchemaNotFound when it has none
 	// (or the asset does not exist).
 	Get(ctx context.Context, asset domain.AssetID) (domain.AssetSchema, error)
+	// GetMany returns, in one statement (none for no asset), the schemas of
+	// those of the assets that have one, by asset ID; an asset without a
+	// schema, or that does not exist, is absent from the map.
+	GetMany(ctx context.Context, assets []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error)
 	// Put stores s as its asset's schema, replacing the one it had, and
 	// marks every head of the asset as having one
 	// (WriteTarget.MayHaveSchema); KindAssetNotFound when the asset does not

@@ -197,9 +197,25 @@ func (s versionStore) version(asset, env string, r versionRow) (domain.Version, 
 // transaction ends and returns its version number; ASSET_NOT_FOUND or
 // ENVIRONMENT_NOT_FOUND when either does not exist.
 func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env string) (int, error) {
+	h, err := s.lockHead(ctx, asset, env)
+	return h.Current, err
+}
+
+// headRow is a head as LockHead locks it: its version number and its marks.
+type headRow struct {
+	Current    int  `db:"current_version"`
+	HasSchema  bool `db:"has_schema"`
+	Referenced bool `db:"referenced"`
+}
+
+// lockHead is LockHead returning the head's marks too, read by the locking
+// statement: the head's newest row, whose marks were written by whoever
+// held its lock (SchemaStore.Put after LockHead, LockShared), or by the
+// insert that created it from the data.
+func (s versionStore) lockHead(ctx context.Context, asset domain.AssetID, env string) (headRow, error) {
 	id, ok := CanonicalUUID(string(asset))
 	if !ok {
-		return 0, domain.StoreError(domain.KindAssetNotFound)
+		return headRow{}, domain.StoreError(domain.KindAssetNotFound)
 	}
 	parents := []parent{s.t.assetParent(id), s.t.environmentParent(env)}
 	tenant := string(s.t.tenant)
@@ -207,16 +223,16 @@ func (s versionStore) LockHead(ctx context.Context, asset domain.AssetID, env st
 		SELECT ?, ?, ?, 0, EXISTS (SELECT 1 FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?), `+headReferenced,
 		[]any{tenant, id, env, tenant, id, tenant, id, tenant, env, id}, parents)
 	if _, err := s.t.exec(ctx, insert+` ON CONFLICT DO NOTHING`, args...); err != nil {
-		return 0, s.t.fail(err, "could not create the version head")
+		return headRow{}, s.t.fail(err, "could not create the version head")
 	}
-	var current int
-	err := s.t.get(ctx, &current, `SELECT current_version FROM version_heads
+	var h headRow
+	err := s.t.get(ctx, &h, `SELECT current_version, has_schema, referenced FROM version_heads
 		WHERE tenant_id = ? AND asset_id = ? AND environment = ?`+s.t.locking.ForUpdate, string(s.t.tenant), id, env)
 	if errors.Is(err, sql.ErrNoRows) {
 		// A parent is missing, or the head is another tenant's.
-		return 0, s.t.missingParent(ctx, parents, domain.KindConflict)
+		return headRow{}, s.t.missingParent(ctx, parents, domain.KindConflict)
 	}
-	return current, s.t.fail(err, "could not lock the version head")
+	return h, s.t.fail(err, "could not lock the version head")
 }
 
 // headReferenced is whether a new head of an asset in an environment is
@@ -273,7 +289,9 @@ const selectWriteTarget = `SELECT a.id, a.slug, a.name, a.description, a.created
 // snapshot: the version is then read again, under the lock, by Current. A
 // pair without a head (its first write) and a missing asset or environment
 // go the long way: LockBySlug, the environment, LockHead and Current, which
-// also name what is missing; its marks are both set (unknown).
+// also name what is missing; its marks are those LockHead's locking
+// statement reads (the new head's, taken from the data, or those a writer
+// that created or marked the head first left there).
 func (s versionStore) LockCurrent(ctx context.Context, slug, env string) (ports.WriteTarget, error) {
 	lock := ""
 	if s.t.locking.ForUpdate != "" {
@@ -314,15 +332,15 @@ func (s versionStore) lockCurrentFirst(ctx context.Context, slug, env string) (p
 	if _, err := environmentStore(s).Get(ctx, env); err != nil {
 		return ports.WriteTarget{}, err
 	}
-	head, err := s.LockHead(ctx, asset.ID, env)
+	head, err := s.lockHead(ctx, asset.ID, env)
 	if err != nil {
 		return ports.WriteTarget{}, err
 	}
-	cur, err := s.currentAt(ctx, asset.ID, env, head)
+	cur, err := s.currentAt(ctx, asset.ID, env, head.Current)
 	if err != nil {
 		return ports.WriteTarget{}, err
 	}
-	return ports.WriteTarget{Asset: asset, Current: cur, MayHaveSchema: true, MayBeReferenced: true}, nil
+	return ports.WriteTarget{Asset: asset, Current: cur, MayHaveSchema: head.HasSchema, MayBeReferenced: head.Referenced}, nil
 }
 
 // currentAt returns the current version of (asset, env), which must be head.

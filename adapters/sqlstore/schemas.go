@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -28,6 +29,32 @@ func (s schemaStore) Get(ctx context.Context, asset domain.AssetID) (domain.Asse
 	}
 	return fetch(ctx, s.t, domain.KindSchemaNotFound, "could not read the schema", schemaRow.schema,
 		`SELECT asset_id, schema, updated_at FROM asset_schemas WHERE tenant_id = ? AND asset_id = ?`, string(s.t.tenant), id)
+}
+
+// GetMany returns the schemas of those of the assets that have one, by
+// asset ID, in one statement.
+func (s schemaStore) GetMany(ctx context.Context, assets []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error) {
+	out := make(map[domain.AssetID]domain.AssetSchema, len(assets))
+	args := []any{string(s.t.tenant)}
+	marks := make([]string, 0, len(assets))
+	for _, a := range assets {
+		if id, ok := CanonicalUUID(string(a)); ok {
+			marks = append(marks, "?")
+			args = append(args, id)
+		}
+	}
+	if len(marks) == 0 {
+		return out, nil
+	}
+	found, err := fetchAll(ctx, s.t, "could not read the schemas", schemaRow.schema,
+		`SELECT asset_id, schema, updated_at FROM asset_schemas WHERE tenant_id = ? AND asset_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, sch := range found {
+		out[sch.AssetID] = sch
+	}
+	return out, nil
 }
 
 // Put inserts or replaces an asset's schema, only where the asset exists;

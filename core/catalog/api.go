@@ -13,6 +13,7 @@ import (
 	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/core/keys"
+	"github.com/configmat/configmat/core/schema"
 	"github.com/configmat/configmat/ports"
 )
 
@@ -34,6 +35,8 @@ type Deps struct {
 // Service is the catalog service.
 type Service struct {
 	deps Deps
+	// schemas compiles the stored schemas the writes check, each text once.
+	schemas *schema.Cache
 }
 
 // New returns the catalog service.
@@ -41,7 +44,7 @@ func New(deps Deps) *Service {
 	if deps.Resolutions == nil {
 		deps.Resolutions = NewResolutions(deps)
 	}
-	return &Service{deps: deps}
+	return &Service{deps: deps, schemas: schema.NewCache(schema.DefaultCacheSize)}
 }
 
 // AssetInput creates an asset.

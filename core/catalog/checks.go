@@ -41,16 +41,18 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 		return e.err(env, slug)
 	}
 	// The written asset's schema, then those of the assets whose resolved
-	// configuration the write changes through their references.
+	// configuration the write changes through their references, read at once.
+	checked := dependents
+	if marks.schema {
+		checked = append([]string{slug}, dependents...)
+	}
+	schemas, err := s.assetSchemas(ctx, st, w, checked)
+	if err != nil {
+		return err
+	}
 	var violations []schemaViolation
-	for i, asset := range append([]string{slug}, dependents...) {
-		if i == 0 && !marks.schema {
-			continue
-		}
-		compiled, err := s.assetSchema(ctx, st, w.assets[asset].id)
-		if err != nil {
-			return err
-		}
+	for _, asset := range checked {
+		compiled := schemas[asset]
 		if compiled == nil {
 			continue
 		}
@@ -157,20 +159,34 @@ func referencesAsset(snap domain.Snapshot, target, self string) bool {
 	return false
 }
 
-// assetSchema returns the asset's compiled schema, nil when it has none.
-func (s *Service) assetSchema(ctx context.Context, st ports.TenantTx, asset domain.AssetID) (*schema.Schema, error) {
-	sch, err := st.Schemas().Get(ctx, asset)
-	if domain.IsKind(err, domain.KindSchemaNotFound) {
+// assetSchemas returns the compiled schemas of those of the assets of w
+// named by slugs that have one, by slug, read in one statement (none when
+// slugs is empty).
+func (s *Service) assetSchemas(ctx context.Context, st ports.TenantTx, w *refWorld, slugs []string) (map[string]*schema.Schema, error) {
+	if len(slugs) == 0 {
 		return nil, nil
 	}
+	ids := make([]domain.AssetID, len(slugs))
+	for i, slug := range slugs {
+		ids[i] = w.assets[slug].id
+	}
+	stored, err := st.Schemas().GetMany(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	compiled, err := schema.Compile("schema", sch.Schema)
-	if err != nil {
-		return nil, domain.Wrap(err, "The stored schema could not be compiled.")
+	out := make(map[string]*schema.Schema, len(stored))
+	for i, slug := range slugs {
+		sch, ok := stored[ids[i]]
+		if !ok {
+			continue
+		}
+		compiled, err := s.schemas.Compile(sch.Schema)
+		if err != nil {
+			return nil, domain.Wrap(err, "The stored schema could not be compiled.")
+		}
+		out[slug] = compiled
 	}
-	return compiled, nil
+	return out, nil
 }
 
 // violations resolves the configuration of slug in w, secrets in plaintext

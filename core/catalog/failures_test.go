@@ -278,7 +278,7 @@ func TestWriteCheckFailures(t *testing.T) {
 		}},
 	}
 	for _, write := range writes {
-		for _, read := range []string{"Versions.Referencing", "Versions.CurrentOf", "Schemas.Get"} {
+		for _, read := range []string{"Versions.Referencing", "Versions.CurrentOf", "Schemas.GetMany"} {
 			t.Run(write.name+"/"+read, func(t *testing.T) {
 				w := newWorld(t)
 				injected := errors.New("injected at " + read)

@@ -48,7 +48,7 @@ func (c fixedClock) Now() time.Time { return c.t }
 // fakeTx runs fn over the world's stores and records a commit only when fn
 // succeeds, as a real Transactor would.
 type fakeTx struct {
-	t         *testing.T
+	t         testing.TB
 	stores    ports.TenantTx
 	calls     int
 	tenant    domain.TenantID
@@ -78,7 +78,7 @@ func (f *fakeTx) Global(context.Context, func(context.Context, ports.GlobalTx) e
 // world is one tenant's stores as gomock mocks behind a fake transactor,
 // with a real key manager and audit log.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	tx       *fakeTx
 	tenants  *mocks.MockTenantStore
@@ -88,10 +88,10 @@ type world struct {
 	schemas  *mocks.MockSchemaStore
 	// schema is the asset's schema that schemas answers; none when nil.
 	schema json.RawMessage
-	// readFailure makes the reads of the write checks (Schemas.Get,
+	// readFailure makes the reads of the write checks (Schemas.GetMany,
 	// Versions.Referencing, Versions.CurrentOf) answer an error.
 	readFailure map[string]error
-	// reads counts the calls of those reads (Schemas.Get,
+	// reads counts the calls of those reads (Schemas.GetMany,
 	// Versions.Referencing).
 	reads   map[string]int
 	audit   *mocks.MockAuditStore
@@ -101,7 +101,7 @@ type world struct {
 	svc     *Service
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	stores := mocks.NewMockTenantTx(ctrl)
@@ -126,14 +126,23 @@ func newWorld(t *testing.T) *world {
 	stores.EXPECT().Audit().Return(w.audit).AnyTimes()
 	stores.EXPECT().Schemas().Return(w.schemas).AnyTimes()
 	w.schemas.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, id domain.AssetID) (domain.AssetSchema, error) {
-		w.reads["Schemas.Get"]++
-		switch {
-		case w.readFailure["Schemas.Get"] != nil:
-			return domain.AssetSchema{}, w.readFailure["Schemas.Get"]
-		case w.schema == nil:
+		if w.schema == nil {
 			return domain.AssetSchema{}, domain.StoreError(domain.KindSchemaNotFound)
 		}
 		return domain.AssetSchema{AssetID: id, Schema: w.schema, UpdatedAt: fixedNow}, nil
+	}).AnyTimes()
+	w.schemas.EXPECT().GetMany(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, ids []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error) {
+		w.reads["Schemas.GetMany"]++
+		if err := w.readFailure["Schemas.GetMany"]; err != nil {
+			return nil, err
+		}
+		out := map[domain.AssetID]domain.AssetSchema{}
+		for _, id := range ids {
+			if w.schema != nil {
+				out[id] = domain.AssetSchema{AssetID: id, Schema: w.schema, UpdatedAt: fixedNow}
+			}
+		}
+		return out, nil
 	}).AnyTimes()
 	// No other asset references this one, nor does it reference another.
 	w.versions.EXPECT().Referencing(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, string, string) ([]domain.AssetVersion, error) {

@@ -325,7 +325,7 @@ func TestChangeSetLooksUpOnlyWhatTheHeadMarks(t *testing.T) {
 				t.Fatalf("ApplyChangeSet = %v, want %s", err, c.wantKind)
 			}
 			w.assertCommitted(c.wantKind == "")
-			if got := w.reads["Schemas.Get"]; got != c.wantSchemaReads {
+			if got := w.reads["Schemas.GetMany"]; got != c.wantSchemaReads {
 				t.Errorf("schema reads = %d, want %d", got, c.wantSchemaReads)
 			}
 			if got := w.reads["Versions.Referencing"]; got != c.wantReferencingReads {

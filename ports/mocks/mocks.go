@@ -1067,6 +1067,21 @@ func (mr *MockSchemaStoreMockRecorder) Get(ctx, asset any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockSchemaStore)(nil).Get), ctx, asset)
 }
 
+// GetMany mocks base method.
+func (m *MockSchemaStore) GetMany(ctx context.Context, assets []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetMany", ctx, assets)
+	ret0, _ := ret[0].(map[domain.AssetID]domain.AssetSchema)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetMany indicates an expected call of GetMany.
+func (mr *MockSchemaStoreMockRecorder) GetMany(ctx, assets any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetMany", reflect.TypeOf((*MockSchemaStore)(nil).GetMany), ctx, assets)
+}
+
 // Put mocks base method.
 func (m *MockSchemaStore) Put(ctx context.Context, s domain.AssetSchema) error {
 	m.ctrl.T.Helper()

@@ -3,6 +3,8 @@ package porttest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/configmat/configmat/core/domain"
@@ -12,8 +14,8 @@ import (
 // testHeadMarks checks the marks of LockCurrent's answer: MayHaveSchema
 // follows SchemaStore.Put and Delete and is set on a head created while the
 // asset has a schema; MayBeReferenced is set by LockShared, for that
-// environment only, and stays set; a pair without a head (the long way)
-// rules nothing out.
+// environment only, and stays set; a pair without a head (the long way,
+// which creates it) gets the marks of the new head, taken from the data.
 func testHeadMarks(t *testing.T, open Opener) {
 	tx := open(t)
 	tenant := NewTenant(t, tx)
@@ -99,15 +101,18 @@ func testHeadMarks(t *testing.T, open Opener) {
 		step(t, c.name, c.fn, c.want)
 	}
 
+	t.Run("FirstWrite", func(t *testing.T) { testFirstWriteMarks(t, tx) })
+	t.Run("FirstWriteRace", func(t *testing.T) { testFirstWriteRace(t, tx) })
 	t.Run("OtherAssetUnmarked", func(t *testing.T) {
 		MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
 			target, err := s.Versions().LockCurrent(ctx, other.Slug, "local")
 			if err != nil {
 				return err
 			}
-			// No head yet: the long way rules nothing out.
-			if !target.MayHaveSchema || !target.MayBeReferenced {
-				t.Errorf("LockCurrent without a head = %+v, want both marks set", target)
+			// No head yet: the long way creates it, from the data (no
+			// schema, no reference in local).
+			if target.MayHaveSchema || target.MayBeReferenced {
+				t.Errorf("LockCurrent without a head marks = %v, %v; want false, false", target.MayHaveSchema, target.MayBeReferenced)
 			}
 			target, err = s.Versions().LockCurrent(ctx, other.Slug, "stage")
 			if err != nil {
@@ -120,6 +125,101 @@ func testHeadMarks(t *testing.T, open Opener) {
 			return nil
 		})
 	})
+}
+
+// testFirstWriteMarks checks the marks of LockCurrent on pairs without a
+// head (an environment's first write, the long way): those of the head it
+// creates, from the data, which the one-statement way then reads again.
+func testFirstWriteMarks(t *testing.T, tx ports.Transactor) {
+	tenant := NewTenant(t, tx)
+	withSchema := NewAsset(t, tx, tenant.ID, "first-schema")
+	referenced := NewAsset(t, tx, tenant.ID, "first-referenced")
+	plain := NewAsset(t, tx, tenant.ID, "first-plain")
+	source := NewAsset(t, tx, tenant.ID, "first-source")
+	MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		if err := s.Schemas().Put(ctx, domain.AssetSchema{AssetID: withSchema.ID, Schema: json.RawMessage(`{"type":"object"}`), UpdatedAt: at(80)}); err != nil {
+			return err
+		}
+		// A reference written before references were checked: the
+		// referenced asset has no head in local.
+		n, err := s.Versions().LockHead(ctx, source.ID, "local")
+		if err != nil {
+			return err
+		}
+		snap := domain.Snapshot{"db": {"url": {Value: json.RawMessage(`"${first-referenced/db.host}"`)}}}
+		return s.Versions().Create(ctx, newVersion(tenant.ID, source.ID, "local", n+1, snap))
+	})
+	for _, c := range []struct {
+		asset              domain.Asset
+		env                string
+		schema, referenced bool
+	}{
+		{withSchema, "local", true, false},
+		{referenced, "local", false, true},
+		{referenced, "stage", false, false},
+		{plain, "local", false, false},
+	} {
+		t.Run(c.asset.Slug+"@"+c.env, func(t *testing.T) {
+			for _, way := range []string{"first (creates the head)", "again (the head exists)"} {
+				MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+					target, err := s.Versions().LockCurrent(ctx, c.asset.Slug, c.env)
+					if err != nil {
+						return err
+					}
+					if target.Current.Number != 0 || target.MayHaveSchema != c.schema || target.MayBeReferenced != c.referenced {
+						t.Errorf("%s: LockCurrent = version %d, marks %v, %v; want 0, %v, %v", way,
+							target.Current.Number, target.MayHaveSchema, target.MayBeReferenced, c.schema, c.referenced)
+					}
+					return nil
+				})
+			}
+		})
+	}
+}
+
+// testFirstWriteRace races, for 30 rounds, an environment's first write
+// (LockCurrent creating the head) with a schema's put (LockHead, then
+// Schemas.Put, which marks the head): whichever takes the head first, the
+// first write's MayHaveSchema must be set when the schema that the write
+// then reads under the head's lock exists, so the marks come from the
+// head's newest row, not from what the data said before the lock.
+func testFirstWriteRace(t *testing.T, tx ports.Transactor) {
+	tenant := NewTenant(t, tx)
+	for round := range 30 {
+		asset := NewAsset(t, tx, tenant.ID, fmt.Sprintf("first-race-%d", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() {
+			errs[0] = tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+				if _, err := s.Versions().LockHead(ctx, asset.ID, "prod"); err != nil {
+					return err
+				}
+				return s.Schemas().Put(ctx, domain.AssetSchema{AssetID: asset.ID, Schema: json.RawMessage(`{"type":"object"}`), UpdatedAt: at(90)})
+			})
+		})
+		wg.Go(func() {
+			errs[1] = tx.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+				target, err := s.Versions().LockCurrent(ctx, asset.Slug, "prod")
+				if err != nil {
+					return err
+				}
+				_, err = s.Schemas().Get(ctx, asset.ID)
+				switch {
+				case err == nil && !target.MayHaveSchema:
+					return fmt.Errorf("round %d: the asset has a schema under the head's lock, but LockCurrent's MayHaveSchema is false", round)
+				case domain.IsKind(err, domain.KindSchemaNotFound):
+					return nil
+				}
+				return err
+			})
+		})
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // MarkedHeads writes what an older release could have written (versions

@@ -89,6 +89,57 @@ func testSchemas(t *testing.T, open Opener) {
 		wantKind(t, err, domain.KindSchemaNotFound)
 	})
 
+	t.Run("GetMany", func(t *testing.T) {
+		first := NewAsset(t, tx, tenant.ID, "many-first")
+		second := NewAsset(t, tx, tenant.ID, "many-second")
+		without := NewAsset(t, tx, tenant.ID, "many-without")
+		foreign := NewAsset(t, tx, other.ID, "many-foreign")
+		schemas := map[domain.AssetID]json.RawMessage{
+			first.ID:  json.RawMessage(`{"type":"object"}`),
+			second.ID: json.RawMessage(`{"required":["db"]}`),
+		}
+		for id, doc := range schemas {
+			mustNot(t, put(t, tenant.ID, domain.AssetSchema{AssetID: id, Schema: doc, UpdatedAt: at(25)}))
+		}
+		mustNot(t, put(t, other.ID, domain.AssetSchema{AssetID: foreign.ID, Schema: json.RawMessage(`{}`), UpdatedAt: at(25)}))
+		for _, c := range []struct {
+			name string
+			ids  []domain.AssetID
+			want []domain.AssetID
+		}{
+			{"none", nil, nil},
+			{"one", []domain.AssetID{second.ID}, []domain.AssetID{second.ID}},
+			{"several", []domain.AssetID{first.ID, without.ID, second.ID, first.ID}, []domain.AssetID{first.ID, second.ID}},
+			{"without schemas", []domain.AssetID{without.ID, domain.AssetID(uuid.NewString()), "not-a-uuid"}, nil},
+			{"another tenant's", []domain.AssetID{foreign.ID, first.ID}, []domain.AssetID{first.ID}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				MustInTenant(t, tx, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+					got, err := s.Schemas().GetMany(ctx, c.ids)
+					if err != nil {
+						return err
+					}
+					if len(got) != len(c.want) {
+						t.Errorf("GetMany(%v) = %d schemas, want %d", c.ids, len(got), len(c.want))
+					}
+					for _, id := range c.want {
+						sch, ok := got[id]
+						if !ok {
+							t.Errorf("GetMany(%v) lacks %s", c.ids, id)
+							continue
+						}
+						if sch.AssetID != id {
+							t.Errorf("GetMany[%s].AssetID = %s", id, sch.AssetID)
+						}
+						sameJSON(t, sch.Schema, schemas[id])
+						wantTime(t, "UpdatedAt", sch.UpdatedAt, at(25))
+					}
+					return nil
+				})
+			})
+		}
+	})
+
 	t.Run("DeletedWithItsAsset", func(t *testing.T) {
 		gone := NewAsset(t, tx, tenant.ID, "gone")
 		mustNot(t, put(t, tenant.ID, domain.AssetSchema{AssetID: gone.ID, Schema: json.RawMessage(`{}`), UpdatedAt: at(24)}))

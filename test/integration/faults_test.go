@@ -297,6 +297,9 @@ type faultySchemas struct {
 func (x faultySchemas) Get(ctx context.Context, a domain.AssetID) (domain.AssetSchema, error) {
 	return call1(x.f, func() (domain.AssetSchema, error) { return x.s.Get(ctx, a) })
 }
+func (x faultySchemas) GetMany(ctx context.Context, a []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error) {
+	return call1(x.f, func() (map[domain.AssetID]domain.AssetSchema, error) { return x.s.GetMany(ctx, a) })
+}
 func (x faultySchemas) Put(ctx context.Context, sch domain.AssetSchema) error {
 	return write(x.f, func() error { return x.s.Put(ctx, sch) })
 }

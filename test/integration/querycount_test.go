@@ -21,11 +21,13 @@ const (
 	// move, and the audit entry with its head move and the change
 	// notification, from the chain head the process remembers. An asset with a schema reads it (1 more);
 	// an asset that another one's current version references looks for the
-	// referencing versions, a level of references at a time, and reads their
-	// assets' schemas (3 more with one such asset, itself unreferenced). The
-	// first change of an environment finds no head and
-	// takes the long way, which creates it and rules neither lookup out (7
-	// more); a rollback to an earlier version reads that version (1 more).
+	// referencing versions (one lookup per asset found, and the written one)
+	// and reads their assets' schemas, all in one statement (3 more with one
+	// such asset, itself unreferenced; 4 more with two). The
+	// first change of an environment finds no head and takes the long way,
+	// which creates it (5 more) and reads the new head's marks, taken from
+	// the data, so that it skips the same lookups; a rollback to an earlier
+	// version reads that version (1 more).
 	// The first append of a process to a tenant's audit chain locks the
 	// chain head and reads the tree's edge, which it then keeps in memory
 	// (3 more: the head, the latest checkpoint and its nodes); an append
@@ -33,7 +35,8 @@ const (
 	maxChangeSetStatements           = 4
 	maxSchemaChangeSetStatements     = maxChangeSetStatements + 1
 	maxReferencedChangeSetStatements = maxChangeSetStatements + 3
-	maxFirstChangeSetStatements      = maxChangeSetStatements + 7 + 3
+	maxTwiceReferencedStatements     = maxChangeSetStatements + 4
+	maxFirstChangeSetStatements      = maxChangeSetStatements + 5 + 3
 	maxStaleChangeSetStatements      = maxChangeSetStatements + 4
 	maxRollbackStatements            = maxChangeSetStatements + 1
 )
@@ -165,6 +168,16 @@ func TestStatementCounts(t *testing.T) {
 	})
 	if referenced == 0 || referenced > maxReferencedChangeSetStatements {
 		t.Errorf("a change set of a referenced asset ran %d statements; want at most %d", referenced, maxReferencedChangeSetStatements)
+	}
+	newAsset(t, c, actor, "spoke-2")
+	mustApply(t, c, actor, "spoke-2", "prod", set("seed", map[string]map[string]string{"db": {"url": `"${hub/db.host}"`}}))
+	twice := writeCount("change set of an asset two others reference", func() error {
+		cs := set("move", map[string]map[string]string{"db": {"host": `"moved again"`}})
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, "hub", "prod", cs)
+		return err
+	})
+	if twice == 0 || twice > maxTwiceReferencedStatements {
+		t.Errorf("a change set of an asset two others reference ran %d statements; want at most %d", twice, maxTwiceReferencedStatements)
 	}
 	other := newCore(t, db.Store(t)) // another process, with its own memory of the chain head
 	mustApply(t, other, actor, "small", "prod", twoKeys(5))
