@@ -87,6 +87,13 @@ type AssetStore interface {
 	// write, for the delete, and then answers KindAssetNotFound) instead of
 	// deadlocking with it on the asset's heads.
 	LockBySlug(ctx context.Context, slug string) (domain.Asset, error)
+	// LockBySlugExclusive finds an asset like BySlug and keeps every write
+	// of it out until the transaction ends: the writes, which take
+	// LockBySlug first, wait for it, and it waits for them. A schema's PUT
+	// takes it, so that no write of the asset, an environment's first one
+	// included, runs between the check of its current versions and the
+	// schema's commit.
+	LockBySlugExclusive(ctx context.Context, slug string) (domain.Asset, error)
 	// List returns up to p.Limit assets ordered by slug after the cursor, and
 	// the cursor of the next page ("" when there is none). One query.
 	List(ctx context.Context, p domain.Page) (assets []domain.Asset, next string, err error)

@@ -13,19 +13,22 @@ import (
 	"github.com/configmat/configmat/test/pgtest"
 )
 
-// TestLockBySlugKeepsTheAssetFromDeletion checks the lock that orders
-// deletions after writes, without timing: while a transaction holds
-// LockBySlug, the lock a DELETE needs on the asset row is refused at once
-// (FOR UPDATE NOWAIT, as the tables' owner bound to the tenant); once it
-// commits, the same lock is granted. BySlug alone takes no lock.
+// TestLockBySlugKeepsTheAssetFromDeletion checks the locks that order
+// deletions after writes and writes after a schema's PUT, without timing:
+// while a transaction holds LockBySlug, the lock a DELETE needs on the asset
+// row is refused at once (FOR UPDATE NOWAIT, as the tables' owner bound to
+// the tenant) and a write's is granted (FOR KEY SHARE NOWAIT); while it
+// holds LockBySlugExclusive, both are refused; once it commits, they are
+// granted. BySlug alone takes no lock.
 func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
 	db := pgtest.New(t).Fresh(t)
 	store := db.Store(t)
 	tenant := porttest.NewTenant(t, store)
 	asset := porttest.NewAsset(t, store, tenant.ID, "locked")
 
-	// deletable reports whether a deletion could take the asset row now.
-	deletable := func(t *testing.T) bool {
+	// lockable reports whether another transaction could take the asset
+	// row with lock (FOR UPDATE: a deletion's; FOR KEY SHARE: a write's) now.
+	lockable := func(t *testing.T, lock string) bool {
 		t.Helper()
 		tx, err := db.Owner(t).BeginTxx(t.Context(), nil)
 		if err != nil {
@@ -36,7 +39,7 @@ func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n int
-		err = tx.GetContext(t.Context(), &n, `SELECT count(*) FROM (SELECT 1 FROM assets WHERE id = $1 FOR UPDATE NOWAIT) AS a`, asset.ID)
+		err = tx.GetContext(t.Context(), &n, `SELECT count(*) FROM (SELECT 1 FROM assets WHERE id = $1 `+lock+` NOWAIT) AS a`, asset.ID)
 		if e := pq.As(err); e != nil && e.Code == pqerror.LockNotAvailable {
 			return false
 		}
@@ -46,13 +49,16 @@ func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
 		return true
 	}
 
+	deletable := func(t *testing.T) bool { t.Helper(); return lockable(t, "FOR UPDATE") }
+	writable := func(t *testing.T) bool { t.Helper(); return lockable(t, "FOR KEY SHARE") }
 	for _, c := range []struct {
-		name      string
-		find      func(s ports.AssetStore, ctx context.Context, slug string) (domain.Asset, error)
-		deletable bool
+		name                string
+		find                func(s ports.AssetStore, ctx context.Context, slug string) (domain.Asset, error)
+		deletable, writable bool
 	}{
-		{"LockBySlug", ports.AssetStore.LockBySlug, false},
-		{"BySlug", ports.AssetStore.BySlug, true},
+		{"LockBySlug", ports.AssetStore.LockBySlug, false, true},
+		{"LockBySlugExclusive", ports.AssetStore.LockBySlugExclusive, false, false},
+		{"BySlug", ports.AssetStore.BySlug, true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
@@ -61,6 +67,9 @@ func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
 				}
 				if got := deletable(t); got != c.deletable {
 					t.Errorf("deletable while %s holds the asset: %v, want %v", c.name, got, c.deletable)
+				}
+				if got := writable(t); got != c.writable {
+					t.Errorf("writable while %s holds the asset: %v, want %v", c.name, got, c.writable)
 				}
 				return nil
 			})

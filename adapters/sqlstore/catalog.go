@@ -93,6 +93,12 @@ func (s assetStore) LockBySlug(ctx context.Context, slug string) (domain.Asset, 
 	return s.bySlug(ctx, slug, s.t.locking.ForKeyShare)
 }
 
+// LockBySlugExclusive locks the asset row FOR UPDATE, which conflicts with
+// the writes' FOR KEY SHARE.
+func (s assetStore) LockBySlugExclusive(ctx context.Context, slug string) (domain.Asset, error) {
+	return s.bySlug(ctx, slug, s.t.locking.ForUpdate)
+}
+
 func (s assetStore) bySlug(ctx context.Context, slug, lock string) (domain.Asset, error) {
 	return fetch(ctx, s.t, domain.KindAssetNotFound, "could not read the asset", assetRow.asset,
 		selectAsset+` AND slug = ?`+lock, string(s.t.tenant), slug)

@@ -61,9 +61,12 @@ func (s *Service) PutSchema(ctx context.Context, actor domain.Actor, slug string
 		return AssetSchema{}, err
 	}
 	return inTenant(ctx, s, actor, func(ctx context.Context, st ports.TenantTx) (AssetSchema, error) {
-		asset, err := lockedAsset(ctx, st, slug)
+		// No write of the asset may slip between the check of its current
+		// versions and the commit, or its version and its head's mark would
+		// miss the schema.
+		asset, err := st.Assets().LockBySlugExclusive(ctx, slug)
 		if err != nil {
-			return AssetSchema{}, err
+			return AssetSchema{}, namedAssetError(slug, err)
 		}
 		envs, err := st.Environments().List(ctx)
 		if err != nil {

@@ -813,6 +813,21 @@ func (mr *MockAssetStoreMockRecorder) LockBySlug(ctx, slug any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockBySlug", reflect.TypeOf((*MockAssetStore)(nil).LockBySlug), ctx, slug)
 }
 
+// LockBySlugExclusive mocks base method.
+func (m *MockAssetStore) LockBySlugExclusive(ctx context.Context, slug string) (domain.Asset, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockBySlugExclusive", ctx, slug)
+	ret0, _ := ret[0].(domain.Asset)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LockBySlugExclusive indicates an expected call of LockBySlugExclusive.
+func (mr *MockAssetStoreMockRecorder) LockBySlugExclusive(ctx, slug any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockBySlugExclusive", reflect.TypeOf((*MockAssetStore)(nil).LockBySlugExclusive), ctx, slug)
+}
+
 // LockForDelete mocks base method.
 func (m *MockAssetStore) LockForDelete(ctx context.Context, id domain.AssetID) error {
 	m.ctrl.T.Helper()

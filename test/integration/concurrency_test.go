@@ -352,3 +352,36 @@ func TestConcurrentSchemaAndChangeSet(t *testing.T) {
 		atMostOneCommitted(t, round, errs, "the schema and the change set breaking it", domain.KindSchemaViolation)
 	}
 }
+
+// TestConcurrentSchemaAndFirstWrite races, for 30 rounds, a schema put with
+// the first write of an environment created at the same moment, which the
+// put's list of environments may miss: the write breaks the schema, so at
+// most one of them may commit. The put keeps every write of the asset out
+// (LockBySlugExclusive), so a first write that it did not see either
+// committed before its check or waits for its commit and then sees it.
+func TestConcurrentSchemaAndFirstWrite(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, "firstrace")
+	schema := json.RawMessage(`{"properties":{"db":{"properties":{"port":{"type":"integer","maximum":100}}}}}`)
+	for round := range 30 {
+		slug := fmt.Sprintf("app-%d", round)
+		newAsset(t, c, actor, slug)
+		mustApply(t, c, actor, slug, "prod", set("seed", map[string]map[string]string{"db": {"port": `1`}}))
+		env := fmt.Sprintf("new-%d", round)
+		errs := concurrently(2, func(i int) error {
+			if i == 0 {
+				_, err := c.Catalog.PutSchema(t.Context(), actor, slug, schema)
+				return err
+			}
+			if _, err := c.Catalog.CreateEnvironment(t.Context(), actor, env); err != nil {
+				return err
+			}
+			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, env,
+				set("break", map[string]map[string]string{"db": {"port": `1000`}}))
+			return err
+		})
+		atMostOneCommitted(t, round, errs, "the schema and the first write breaking it", domain.KindSchemaViolation)
+	}
+}

@@ -233,6 +233,9 @@ func (x faultyAssets) BySlug(ctx context.Context, slug string) (domain.Asset, er
 func (x faultyAssets) LockBySlug(ctx context.Context, slug string) (domain.Asset, error) {
 	return call1(x.f, func() (domain.Asset, error) { return x.s.LockBySlug(ctx, slug) })
 }
+func (x faultyAssets) LockBySlugExclusive(ctx context.Context, slug string) (domain.Asset, error) {
+	return call1(x.f, func() (domain.Asset, error) { return x.s.LockBySlugExclusive(ctx, slug) })
+}
 func (x faultyAssets) List(ctx context.Context, p domain.Page) ([]domain.Asset, string, error) {
 	if err := x.f.call(); err != nil {
 		return nil, "", err
