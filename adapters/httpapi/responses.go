@@ -347,14 +347,15 @@ func optionalString(s string) *string {
 
 // auditPage is one page of GET /audit.
 type auditPage struct {
-	Entries    []auditEntryView `json:"entries"`
+	Entries    []AuditEntryView `json:"entries"`
 	NextCursor *string          `json:"next_cursor"`
 }
 
-// auditEntryView is an audit entry, created_at written exactly as hashed,
-// so that a client knowing its tenant's ID (GET /me) can recompute the chain
-// on its own (see core/audit).
-type auditEntryView struct {
+// AuditEntryView is an audit entry as GET /audit writes it, created_at
+// exactly as hashed, so that a client knowing its tenant's ID (GET /me) can
+// recompute the chain on its own (see core/audit); `configmat audit
+// verify --entries` reads it back (Entry).
+type AuditEntryView struct {
 	Seq          int64           `json:"seq"`
 	Action       string          `json:"action"`
 	Actor        string          `json:"actor"`
@@ -369,15 +370,28 @@ type auditEntryView struct {
 var emptyDetails = json.RawMessage(`{}`)
 
 // viewAuditEntry maps an audit entry.
-func viewAuditEntry(e domain.AuditEntry) auditEntryView {
+func viewAuditEntry(e domain.AuditEntry) AuditEntryView {
 	details := e.Details
 	if len(details) == 0 {
 		details = emptyDetails
 	}
-	return auditEntryView{
+	return AuditEntryView{
 		Seq: e.Seq, Action: e.Action, Actor: e.Actor, Target: e.Target, Details: details,
 		CreatedAt: e.CreatedAt.UTC().Format(audit.CreatedAtLayout), PreviousHash: e.PreviousHash, Hash: e.Hash,
 	}
+}
+
+// Entry is the audit entry v shows, without its tenant (which the view does
+// not carry); a VALIDATION_ERROR when created_at is not an RFC 3339 time.
+func (v AuditEntryView) Entry() (domain.AuditEntry, error) {
+	at, err := time.Parse(time.RFC3339Nano, v.CreatedAt)
+	if err != nil {
+		return domain.AuditEntry{}, domain.Errorf(domain.KindInvalid, "entry %d: created_at is not an RFC 3339 time", v.Seq)
+	}
+	return domain.AuditEntry{
+		Seq: v.Seq, Action: v.Action, Actor: v.Actor, Target: v.Target, Details: v.Details,
+		CreatedAt: at, PreviousHash: v.PreviousHash, Hash: v.Hash,
+	}, nil
 }
 
 // viewAuditPage maps one page of the audit chain; none gives [] and the end

@@ -11,10 +11,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/configmat/configmat/adapters/httpapi"
 	"github.com/configmat/configmat/core"
 	"github.com/configmat/configmat/core/audit"
 	"github.com/configmat/configmat/core/domain"
@@ -137,18 +137,6 @@ func readCheckpoint(path string) ([]byte, error) {
 	return b, nil
 }
 
-// wireEntry is an entry as GET /audit writes it.
-type wireEntry struct {
-	Seq          int64           `json:"seq"`
-	Action       string          `json:"action"`
-	Actor        string          `json:"actor"`
-	Target       string          `json:"target"`
-	Details      json.RawMessage `json:"details"`
-	CreatedAt    string          `json:"created_at"`
-	PreviousHash string          `json:"previous_hash"`
-	Hash         string          `json:"hash"`
-}
-
 // readEntries reads --entries: one JSON array of entries, or JSON lines of
 // entries; a page of GET /audit ({"entries":[...]}) counts as its entries.
 func readEntries(path string) ([]domain.AuditEntry, error) {
@@ -167,35 +155,32 @@ func readEntries(path string) ([]domain.AuditEntry, error) {
 			}
 			return nil, fmt.Errorf("--entries: value %d is not JSON: %v", n, err)
 		}
-		var wires []wireEntry
+		var wires []httpapi.AuditEntryView
 		switch t := bytes.TrimSpace(raw); {
 		case len(t) > 0 && t[0] == '[':
 			err = json.Unmarshal(t, &wires)
 		default:
 			var page struct {
-				Entries []wireEntry `json:"entries"`
+				Entries []httpapi.AuditEntryView `json:"entries"`
 				Seq     *int64      `json:"seq"`
 			}
 			if err = json.Unmarshal(t, &page); err == nil && page.Seq == nil {
 				wires = page.Entries
 				break
 			}
-			var w wireEntry
+			var w httpapi.AuditEntryView
 			err = json.Unmarshal(t, &w)
-			wires = []wireEntry{w}
+			wires = []httpapi.AuditEntryView{w}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("--entries: value %d is not an audit entry: %v", n, err)
 		}
 		for _, w := range wires {
-			at, err := time.Parse(time.RFC3339Nano, w.CreatedAt)
+			e, err := w.Entry()
 			if err != nil {
-				return nil, fmt.Errorf("--entries: entry %d: created_at is not an RFC 3339 time", w.Seq)
+				return nil, fmt.Errorf("--entries: %v", err)
 			}
-			out = append(out, domain.AuditEntry{
-				Seq: w.Seq, Action: w.Action, Actor: w.Actor, Target: w.Target, Details: w.Details,
-				CreatedAt: at, PreviousHash: w.PreviousHash, Hash: w.Hash,
-			})
+			out = append(out, e)
 		}
 	}
 }
