@@ -162,7 +162,7 @@ func readEntries(path string) ([]domain.AuditEntry, error) {
 		default:
 			var page struct {
 				Entries []httpapi.AuditEntryView `json:"entries"`
-				Seq     *int64      `json:"seq"`
+				Seq     *int64                   `json:"seq"`
 			}
 			if err = json.Unmarshal(t, &page); err == nil && page.Seq == nil {
 				wires = page.Entries
