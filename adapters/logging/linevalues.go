@@ -49,9 +49,20 @@ var stringBytes = func() (set [256]uint8) {
 func scanString(s string) (mayHold, plain bool) {
 	plain = true
 	equals, password := false, false
-	for i := 0; i < len(s); i++ {
-		switch stringBytes[s[i]] {
-		case bytePlain:
+	i := 0
+	for ; len(s)-i >= 8; i += 8 { // skip plain runs 8 bytes at a time
+		w := s[i : i+8]
+		if stringBytes[w[0]]|stringBytes[w[1]]|stringBytes[w[2]]|stringBytes[w[3]]|
+			stringBytes[w[4]]|stringBytes[w[5]]|stringBytes[w[6]]|stringBytes[w[7]] != bytePlain {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		class := stringBytes[s[i]]
+		if class == bytePlain {
+			continue
+		}
+		switch class {
 		case byteEscaped:
 			plain = false
 		case byteUnderscore:
