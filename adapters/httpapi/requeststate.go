@@ -109,6 +109,9 @@ type requestState struct {
 	// slug is the {slug} of the polled route when it was matched without
 	// the router (see withPollRoute); pathVar reads it.
 	slug string
+	// escapedPath is the encoded path as routingPath found and kept it;
+	// empty when it rewrote the URL (or did not run).
+	escapedPath string
 	// base is the logger the request-scoped logger is derived from.
 	base logrus.FieldLogger
 	// recorder is the access log's view of the answer (see accessLog).
