@@ -69,7 +69,7 @@ func (s *server) watchStream(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Accel-Buffering", "no")
 	st := &stream{
 		server: s, sub: sub, tenant: actor.TenantID, slug: slug,
-		lastID: r.Header.Get("Last-Event-ID"), requestID: stateFrom(r.Context()).requestID,
+		lastID: r.Header.Get("Last-Event-ID"), requestID: stateFrom(r.Context()).requestID(),
 	}
 	conn, taken, err := hijack(w)
 	switch {
