@@ -238,10 +238,9 @@ func (s writerSink) send(b []byte) error {
 
 func (writerSink) close() {}
 
-// waitQuery reads ?wait=, the seconds a long poll may wait: 1 to maxWait;
-// absent is 0 (no waiting).
-func waitQuery(r *http.Request) (time.Duration, error) {
-	raw := queryValue(r.URL.RawQuery, "wait")
+// parseWait reads raw, the value of ?wait=, the seconds a long poll may
+// wait: 1 to maxWait; absent (empty) is 0 (no waiting).
+func parseWait(raw string) (time.Duration, error) {
 	if raw == "" {
 		return 0, nil
 	}
