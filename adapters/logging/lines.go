@@ -146,8 +146,8 @@ const maxPooledLine = 16 << 10
 // WriteLine writes the line of level, time t (the current time when zero),
 // msg and attrs, and reports true; or writes nothing and reports false (see
 // LineWriter). Each attribute is checked as it is written, in one pass over
-// a string (see scanString); a line declined midway is dropped unwritten. A failed write is reported on standard error, as logrus
-// reports its own.
+// a string (see scanString); a line declined midway is dropped unwritten. A
+// failed write is reported on standard error, as logrus reports its own.
 func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, attrs []slog.Attr) bool {
 	l := lw.logger
 	if lw.out == nil || level <= logrus.FatalLevel || !l.IsLevelEnabled(level) || l.ReportCaller || len(l.Hooks) > 0 ||
