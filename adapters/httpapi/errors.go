@@ -138,7 +138,7 @@ func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, code, me
 		Code:             code,
 		Message:          message,
 		Details:          details,
-		RequestID:        stateFrom(r.Context()).requestID,
+		RequestID:        stateFrom(r.Context()).requestID(),
 		DocumentationURL: documentationBase + code,
 	}
 	body, err := json.Marshal(errorBody{Error: payload})

@@ -7,6 +7,10 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// resolveParams are the query parameters of resolve, read in one pass:
+// environment, and wait (see parseWait).
+var resolveParams = [...]string{"environment", "wait"}
+
 // resolve answers the resolved configuration of an asset in an environment,
 // for an API key or a user. The body is encoded once per version (see
 // resolvedBodies) and its keyed digest is the strong ETag; a matching
@@ -14,11 +18,13 @@ import (
 // next change (longPoll). The answer's header values are built with the
 // body, once.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
-	env, err := requiredQuery(r, "environment")
+	var query [len(resolveParams)]string
+	queryValues(r.URL.RawQuery, resolveParams[:], query[:])
+	env, err := required("environment", query[0])
 	if err != nil {
 		return err
 	}
-	wait, err := waitQuery(r)
+	wait, err := parseWait(query[1])
 	if err != nil {
 		return err
 	}

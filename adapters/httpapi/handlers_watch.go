@@ -69,7 +69,7 @@ func (s *server) watchStream(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Accel-Buffering", "no")
 	st := &stream{
 		server: s, sub: sub, tenant: actor.TenantID, slug: slug,
-		lastID: r.Header.Get("Last-Event-ID"), requestID: stateFrom(r.Context()).requestID,
+		lastID: r.Header.Get("Last-Event-ID"), requestID: stateFrom(r.Context()).requestID(),
 	}
 	conn, taken, err := hijack(w)
 	switch {
@@ -238,10 +238,9 @@ func (s writerSink) send(b []byte) error {
 
 func (writerSink) close() {}
 
-// waitQuery reads ?wait=, the seconds a long poll may wait: 1 to maxWait;
-// absent is 0 (no waiting).
-func waitQuery(r *http.Request) (time.Duration, error) {
-	raw := queryValue(r.URL.RawQuery, "wait")
+// parseWait reads raw, the value of ?wait=, the seconds a long poll may
+// wait: 1 to maxWait; absent (empty) is 0 (no waiting).
+func parseWait(raw string) (time.Duration, error) {
 	if raw == "" {
 		return 0, nil
 	}

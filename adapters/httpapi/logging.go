@@ -125,7 +125,7 @@ var accessEntries = sync.Pool{New: func() any { return &logrus.Entry{Data: make(
 
 // accessFields fills in the fields of a request's access log line.
 func accessFields(fields logrus.Fields, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) {
-	fields["request_id"] = st.requestID
+	fields["request_id"] = st.requestID()
 	fields["method"] = methodValue(r.Method)
 	if st.routeValue != nil {
 		fields["route"] = st.routeValue
@@ -178,7 +178,7 @@ var accessAttrBufs = sync.Pool{New: func() any { return new([maxAccessAttrs]slog
 // those of accessFields.
 func accessAttrs(attrs []slog.Attr, r *http.Request, st *requestState, status int, took time.Duration, aborted bool) []slog.Attr {
 	attrs = append(attrs,
-		slog.String("request_id", st.requestID),
+		slog.String("request_id", st.requestID()),
 		slog.String("method", r.Method),
 		slog.String("route", st.route),
 		slog.Int("status", status),

@@ -285,12 +285,12 @@ func TestAccessAttrsMatchAccessFields(t *testing.T) {
 	full := domain.Actor{TenantID: tenantID, UserID: userID, APIKeyID: apiKeyID}
 	states := map[string]*requestState{
 		"empty":    {},
-		"no route": {requestID: "r-1", clientIP: "10.0.0.1", routeValue: noRoute},
-		"api key": {requestID: "r-2", clientIP: "::1", route: "/api/v1/assets/{slug}/values", routeValue: any("/api/v1/assets/{slug}/values"),
+		"no route": {idValue: [1]string{"r-1"}, clientIP: "10.0.0.1", routeValue: noRoute},
+		"api key": {idValue: [1]string{"r-2"}, clientIP: "::1", route: "/api/v1/assets/{slug}/values", routeValue: any("/api/v1/assets/{slug}/values"),
 			actor: domain.Actor{TenantID: tenantID, APIKeyID: apiKeyID}},
-		"user":        {requestID: "r-3", route: "/api/v1/me", routeValue: any("/api/v1/me"), actor: domain.Actor{UserID: userID}},
-		"everything":  {requestID: "r-4", clientIP: "10.0.0.2", route: "/x", routeValue: any("/x"), actor: full, clientGone: true},
-		"client gone": {requestID: "r-5", clientGone: true},
+		"user":        {idValue: [1]string{"r-3"}, route: "/api/v1/me", routeValue: any("/api/v1/me"), actor: domain.Actor{UserID: userID}},
+		"everything":  {idValue: [1]string{"r-4"}, clientIP: "10.0.0.2", route: "/x", routeValue: any("/x"), actor: full, clientGone: true},
+		"client gone": {idValue: [1]string{"r-5"}, clientGone: true},
 	}
 	for name, st := range states {
 		for _, method := range []string{"GET", "PATCH", "BREW"} {

@@ -89,3 +89,30 @@ func TestConcurrentPolls(t *testing.T) {
 		t.Errorf("%d distinct request IDs in %d access lines", len(logged), len(lines))
 	}
 }
+
+// TestRoutingPathRecordsTheEncodedPath: the encoded path routingPath records
+// in the request state, when it records one, is the one the next handler's
+// URL gives (what withPollRoute would otherwise compute); and it records none
+// when it rewrote the URL.
+func TestRoutingPathRecordsTheEncodedPath(t *testing.T) {
+	paths := []string{
+		"/api/v1/assets/web/values", "/api/v1/assets/web/values/", "/api/v1/assets/a%2Fb/values", "/api/v1/assets/%61pi/values",
+		"/api/v1/assets/%20/values", "/api/v1/assets/a.b_c~d/values", "/api/v1/assets/%E6%97%A5/values", "/api/v1/assets/%e6%97%a5/values",
+		"/api/v1/assets/a%2fb/values", "/", "/health", "/api/v1/assets/web/values?environment=prod",
+	}
+	for _, path := range paths {
+		var recorded, seen string
+		h := routingPath(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			recorded, seen = stateFrom(r.Context()).escapedPath, r.URL.EscapedPath()
+		}))
+		r, _ := withNewState(httptest.NewRequest(http.MethodGet, path, nil))
+		sent := r.URL.EscapedPath()
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		switch {
+		case seen == sent && recorded != sent:
+			t.Errorf("%s: the path was kept as %q but %q was recorded", path, sent, recorded)
+		case seen != sent && recorded != "":
+			t.Errorf("%s: the path was rewritten to %q but %q was recorded", path, seen, recorded)
+		}
+	}
+}

@@ -38,50 +38,85 @@ func pathVar(r *http.Request, name string) string {
 
 // requiredQuery returns a query parameter that must be present and non-empty.
 func requiredQuery(r *http.Request, name string) (string, error) {
-	v := queryValue(r.URL.RawQuery, name)
+	return required(name, queryValue(r.URL.RawQuery, name))
+}
+
+// required returns v, the value of the query parameter name, or the error
+// of a missing one when it is empty.
+func required(name, v string) (string, error) {
 	if v == "" {
 		return "", invalidField(name, "is required")
 	}
 	return v, nil
 }
 
-// queryScanMax is the number of parameters from which queryValue defers to
+// queryScanMax is the number of parameters from which queryValues defers to
 // url.ParseQuery: far below its limit, far above any real query.
 const queryScanMax = 100
 
-// queryValue returns what url.ParseQuery(rawQuery).Get(name) returns, the
-// first value of name, decoded, without building the map of every
+// queryValue returns what url.ParseQuery(rawQuery).Get(name) returns (see
+// queryValues).
+func queryValue(rawQuery, name string) string {
+	var v [1]string
+	queryValues(rawQuery, []string{name}, v[:])
+	return v[0]
+}
+
+// queryValues sets each values[i] to what url.ParseQuery(rawQuery).Get
+// returns for names[i] (at most 64 names), the first value of the name,
+// decoded, in one pass over the query and without building the map of every
 // parameter: pairs are split at '&'; a pair holding ';', or whose key or
 // value does not decode, is skipped, as ParseQuery skips it. A query of
 // queryScanMax parameters or more is left to url.ParseQuery itself, which
 // refuses too many (GODEBUG urlmaxqueryparams).
-func queryValue(rawQuery, name string) string {
+func queryValues(rawQuery string, names, values []string) {
+	clear(values)
 	if strings.Count(rawQuery, "&") >= queryScanMax {
 		q, _ := url.ParseQuery(rawQuery)
-		return q.Get(name)
+		for i, name := range names {
+			values[i] = q.Get(name)
+		}
+		return
 	}
-	for rest := rawQuery; rest != ""; {
+	var found uint64
+	all := uint64(1)<<len(names) - 1
+	for rest := rawQuery; rest != "" && found != all; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
 		if pair == "" || strings.Contains(pair, ";") {
 			continue
 		}
 		key, value, _ := strings.Cut(pair, "=")
-		if key != name {
-			if !strings.ContainsAny(key, "%+") {
+		var decodedKey, decodedValue string
+		var keyErr error
+		keyDecoded, valueDecoded := false, false
+		for i, name := range names {
+			if found&(1<<i) != 0 {
 				continue
 			}
-			if k, err := url.QueryUnescape(key); err != nil || k != name {
-				continue
+			if key != name {
+				if !strings.ContainsAny(key, "%+") {
+					continue
+				}
+				if !keyDecoded {
+					decodedKey, keyErr = url.QueryUnescape(key)
+					keyDecoded = true
+				}
+				if keyErr != nil || decodedKey != name {
+					continue
+				}
 			}
+			if !valueDecoded {
+				v, err := url.QueryUnescape(value)
+				if err != nil {
+					break // the pair is skipped for every name
+				}
+				decodedValue, valueDecoded = v, true
+			}
+			values[i] = decodedValue
+			found |= 1 << i
 		}
-		v, err := url.QueryUnescape(value)
-		if err != nil {
-			continue
-		}
-		return v
 	}
-	return ""
 }
 
 // limitQuery reads ?limit=, an integer from 1 to domain.MaxPageSize, with

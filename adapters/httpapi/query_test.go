@@ -37,3 +37,37 @@ func TestQueryValueMatchesParseQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryValuesMatchesParseQuery: queryValues answers, for several names
+// in one pass, what url.ParseQuery(raw).Get answers for each (names that
+// repeat, that are empty, or that one key decodes to included).
+func TestQueryValuesMatchesParseQuery(t *testing.T) {
+	raws := []string{"", "environment=prod&wait=5", "wait=5&environment=prod", "wait=%zz&wait=3&environment=", "environment&wait",
+		"env%69ronment=x&w%61it=2", "e=1&e=2", "=x&environment=y", "environment=%zz&environment=ok&wait=1;2&wait=4",
+		"environment=p&wait=1&" + strings.Repeat("a=1&", 150) + "wait=2", "%zz=1&environment=a", "wait=a+b&environment=%2F"}
+	rng := rand.New(rand.NewPCG(4, 9))
+	parts := []string{"environment", "wait", "env", "=", "&", ";", "%", "%7", "%77", "+", "5", "%zz", "%2F", "w", "ait"}
+	for range 5000 {
+		var sb strings.Builder
+		for range rng.IntN(12) {
+			sb.WriteString(parts[rng.IntN(len(parts))])
+		}
+		raws = append(raws, sb.String())
+	}
+	nameSets := [][]string{{"environment", "wait"}, {"wait", "environment"}, {"environment", "environment"}, {"", "wait"}, {"env", "environment", "wait"}}
+	for _, raw := range raws {
+		for _, names := range nameSets {
+			values := make([]string, len(names))
+			for i := range values {
+				values[i] = "stale"
+			}
+			queryValues(raw, names, values)
+			q, _ := url.ParseQuery(raw)
+			for i, name := range names {
+				if want := q.Get(name); values[i] != want {
+					t.Errorf("queryValues(%q, %q)[%d] = %q, url.ParseQuery says %q", raw, names, i, values[i], want)
+				}
+			}
+		}
+	}
+}

@@ -96,8 +96,7 @@ func (g *requestIDs) newID() string {
 // requestState is what the middlewares learn about one request, shared by
 // pointer so that the access log sees what inner layers filled in.
 type requestState struct {
-	requestID string
-	clientIP  string
+	clientIP string
 	// route is the matched route template; empty when no route matched.
 	// routeValue is the same as a log field value.
 	route      string
@@ -109,18 +108,25 @@ type requestState struct {
 	// slug is the {slug} of the polled route when it was matched without
 	// the router (see withPollRoute); pathVar reads it.
 	slug string
+	// escapedPath is the encoded path as routingPath found and kept it;
+	// empty when it rewrote the URL (or did not run).
+	escapedPath string
 	// base is the logger the request-scoped logger is derived from.
 	base logrus.FieldLogger
 	// recorder is the access log's view of the answer (see accessLog).
 	recorder statusRecorder
-	// idValue and rateValues back the X-Request-ID and X-RateLimit-*
-	// header values, so that setting them allocates no slice.
+	// idValue holds the request ID (see requestID) and backs the
+	// X-Request-ID header value; rateValues backs the X-RateLimit-* header
+	// values: setting them allocates no slice.
 	idValue    [1]string
 	rateValues [3]string
 	// clientGone records that the request ended because its client went
 	// away: nothing was answered, and the access log says 499.
 	clientGone bool
 }
+
+// requestID returns the request's ID.
+func (st *requestState) requestID() string { return st.idValue[0] }
 
 // noRoute is the route field of a request no route matched.
 var noRoute any = ""
@@ -181,7 +187,7 @@ func LoggerFromContext(ctx context.Context) logrus.FieldLogger {
 
 // logger returns the request-scoped logger.
 func (st *requestState) logger() *logrus.Entry {
-	fields := logrus.Fields{"request_id": st.requestID}
+	fields := logrus.Fields{"request_id": st.requestID()}
 	if st.actor.TenantID != "" {
 		fields["tenant_id"] = string(st.actor.TenantID)
 	}
@@ -201,7 +207,6 @@ func (s *server) withRequestState(next http.Handler) http.Handler {
 			id = s.requestIDs.newID()
 		}
 		r, st := withNewState(r)
-		st.requestID = id
 		st.clientIP = s.proxies.clientIP(r)
 		st.routeValue = noRoute
 		st.base = s.logger

@@ -140,6 +140,7 @@ const (
 // route's guarded handler) answers it, with the slug in the request state;
 // anything else goes to the router. It saves the router's regular
 // expression and the two request copies it makes to carry its variables.
+// The encoded path is the one routingPath recorded, when it kept the URL.
 func (s *server) withPollRoute(router http.Handler) http.Handler {
 	rt := s.routes()[0]
 	if rt.method != http.MethodGet || rt.path != pollPrefix+"{slug}"+pollSuffix {
@@ -147,13 +148,15 @@ func (s *server) withPollRoute(router http.Handler) http.Handler {
 	}
 	poll := s.guard(rt, s.handle(rt.handler))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			if slug, ok := pollSlug(r.URL.EscapedPath()); ok {
-				if st, ok := lookupState(r.Context()); ok {
-					st.slug = slug
-					poll.ServeHTTP(w, r)
-					return
-				}
+		if st, ok := lookupState(r.Context()); ok && r.Method == http.MethodGet {
+			escaped := st.escapedPath
+			if escaped == "" {
+				escaped = r.URL.EscapedPath()
+			}
+			if slug, ok := pollSlug(escaped); ok {
+				st.slug = slug
+				poll.ServeHTTP(w, r)
+				return
 			}
 		}
 		router.ServeHTTP(w, r)
@@ -229,7 +232,9 @@ func (s *server) handle(h handlerFunc) http.Handler {
 // segment is decoded and encoded again in one canonical form (%61 is "a",
 // %2F stays %2F), kept as the URL's RawPath, which the router matches and
 // pathVar decodes once. It also makes a trailing slash optional on every
-// route by removing one, instead of redirecting.
+// route by removing one, instead of redirecting. A path it keeps as sent is
+// recorded in the request state, so that withPollRoute does not encode it
+// again.
 func routingPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sent := r.URL.EscapedPath()
@@ -245,6 +250,8 @@ func routingPath(next http.Handler) http.Handler {
 			r2 := r.Clone(r.Context())
 			r2.URL.Path, r2.URL.RawPath = path, escaped
 			r = r2
+		} else if st, ok := lookupState(r.Context()); ok {
+			st.escapedPath = sent
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +55,8 @@ type LineWriter struct {
 	// shapes are the shapes of the last lines of different keys (at most
 	// maxShapes), newest first: the access log's lines have a few.
 	shapes atomic.Pointer[[]*attrShape]
+	// clock writes the lines' times.
+	clock stampClock
 }
 
 // maxShapes is the most line shapes a LineWriter keeps.
@@ -145,8 +145,9 @@ const maxPooledLine = 16 << 10
 
 // WriteLine writes the line of level, time t (the current time when zero),
 // msg and attrs, and reports true; or writes nothing and reports false (see
-// LineWriter). A failed write is reported on standard error, as logrus
-// reports its own.
+// LineWriter). Each attribute is checked as it is written, in one pass over
+// a string (see scanString); a line declined midway is dropped unwritten. A
+// failed write is reported on standard error, as logrus reports its own.
 func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, attrs []slog.Attr) bool {
 	l := lw.logger
 	if lw.out == nil || level <= logrus.FatalLevel || !l.IsLevelEnabled(level) || l.ReportCaller || len(l.Hooks) > 0 ||
@@ -160,40 +161,41 @@ func (lw *LineWriter) WriteLine(level logrus.Level, t time.Time, msg string, att
 	if !shape.ok || shape.line.sensitive || !shape.cleanMsg {
 		return false
 	}
-	for _, a := range attrs {
-		if !cleanAttr(a.Value) {
-			return false
-		}
-	}
 	if t.IsZero() {
 		t = time.Now()
 	}
 	buf := linePool.Get().(*[]byte)
 	out := append((*buf)[:0], '{')
+	clean := true
 	for i, from := range shape.from {
 		out = append(out, shape.line.prefixes[i]...)
 		switch shape.line.members[i] {
 		case memberTime:
 			out = append(out, '"')
-			out = t.AppendFormat(out, time.RFC3339Nano)
+			out = lw.clock.appendTime(out, t)
 			out = append(out, '"')
 		case memberLevel:
-			out = jsontext.AppendString(out, level.String())
+			out = appendLevel(out, level)
 		case memberMsg:
 			out = append(out, shape.msg...)
 		default:
-			out = appendAttrValue(out, attrs[from].Value)
+			out, clean = appendCleanAttr(out, attrs[from].Value)
+		}
+		if !clean {
+			break
 		}
 	}
-	out = append(out, '}', '\n')
-	if _, err := lw.out.Write(out); err != nil {
-		_, _ = fmt.Fprintln(os.Stderr, "Failed to write to log:", err)
+	if clean {
+		out = append(out, '}', '\n')
+		if _, err := lw.out.Write(out); err != nil {
+			_, _ = fmt.Fprintln(os.Stderr, "Failed to write to log:", err)
+		}
 	}
 	if cap(out) <= maxPooledLine {
 		*buf = out[:0]
 		linePool.Put(buf)
 	}
-	return true
+	return clean
 }
 
 // shapeOf returns the shape of the line of msg and attrs, from the kept
@@ -212,37 +214,4 @@ func (lw *LineWriter) shapeOf(msg string, attrs []slog.Attr) *attrShape {
 	shapes := append([]*attrShape{shape}, kept[:min(len(kept), maxShapes-1)]...)
 	lw.shapes.Store(&shapes)
 	return shape
-}
-
-// cleanAttr reports whether WriteLine writes v: what plainJSON and
-// cleanValue report of its logrus field.
-func cleanAttr(v slog.Value) bool {
-	switch v.Kind() {
-	case slog.KindString:
-		return !mayHoldCredential(v.String())
-	case slog.KindInt64, slog.KindUint64, slog.KindBool:
-		return true
-	case slog.KindFloat64:
-		f := v.Float64()
-		return !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return false
-}
-
-// appendAttrValue appends v (see cleanAttr) as appendJSONValue appends its
-// logrus field.
-func appendAttrValue(out []byte, v slog.Value) []byte {
-	switch v.Kind() {
-	case slog.KindString:
-		return jsontext.AppendString(out, v.String())
-	case slog.KindInt64:
-		return strconv.AppendInt(out, v.Int64(), 10)
-	case slog.KindUint64:
-		return strconv.AppendUint(out, v.Uint64(), 10)
-	case slog.KindBool:
-		return strconv.AppendBool(out, v.Bool())
-	case slog.KindFloat64:
-		return appendJSONFloat(out, v.Float64(), 64)
-	}
-	panic("logging: appendAttrValue of a value cleanAttr refuses")
 }
