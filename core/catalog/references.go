@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -52,11 +53,14 @@ func (t template) refs() []reference {
 	return out
 }
 
+// templateOpen opens a reference in a value's JSON text.
+var templateOpen = []byte("${")
+
 // parseValue parses a stored value for references: only a JSON string can
 // hold them. ok is false for a value without any reference or escape (it
 // resolves to itself); a malformed reference is an error naming it.
 func parseValue(v json.RawMessage) (t template, ok bool, err error) {
-	if len(v) == 0 || v[0] != '"' || !strings.Contains(string(v), "${") {
+	if len(v) == 0 || v[0] != '"' || !bytes.Contains(v, templateOpen) {
 		return template{}, false, nil
 	}
 	var s string

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -57,6 +58,9 @@ func newRefWorld(env, self string, a *worldAsset) *refWorld {
 func (w *refWorld) load(ctx context.Context, st ports.TenantTx, tenant domain.TenantID, from ...string) error {
 	frontier := []valueRef{}
 	for _, slug := range from {
+		if a, ok := w.assets[slug]; ok && !mayReference(a.snap) {
+			continue // none of its values leads anywhere
+		}
 		frontier = append(frontier, w.values(slug)...)
 	}
 	seen := map[valueRef]bool{}
@@ -149,6 +153,20 @@ func (w *refWorld) dependencies() []Dependency {
 	}
 	slices.SortFunc(out, func(a, b Dependency) int { return strings.Compare(string(a.AssetID), string(b.AssetID)) })
 	return out
+}
+
+// mayReference reports whether a value of snap may hold a reference: one
+// that is not a secret and whose JSON holds "${", as parseValue reads it.
+// refsOf finds nothing in a snapshot for which it is false.
+func mayReference(snap domain.Snapshot) bool {
+	for _, keys := range snap {
+		for _, v := range keys {
+			if !v.Secret && bytes.Contains(v.Value, templateOpen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refsOf lists the references of a stored value: none for a secret, a
@@ -352,8 +370,8 @@ func (r *resolver) config(ctx context.Context, slug string) (map[string]map[stri
 func (r *resolver) check(ctx context.Context, slugs ...string) (*refError, error) {
 	for _, slug := range slugs {
 		a, ok := r.w.assets[slug]
-		if !ok {
-			continue
+		if !ok || !mayReference(a.snap) {
+			continue // a value without references resolves to itself
 		}
 		for _, obj := range slices.Sorted(maps.Keys(a.snap)) {
 			for _, key := range slices.Sorted(maps.Keys(a.snap[obj])) {
