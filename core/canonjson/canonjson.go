@@ -192,14 +192,6 @@ func (w *walker) array(dst []byte) ([]byte, error) {
 	}
 }
 
-// member is an object member with its name in UTF-16 for sorting and its
-// value already in canonical form.
-type member struct {
-	name   string
-	name16 []uint16
-	value  []byte
-}
-
 // object appends the canonical form of an object whose '{' was just read.
 func (w *walker) object(dst []byte) ([]byte, error) {
 	var members []member
@@ -224,25 +216,9 @@ func (w *walker) object(dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, member{
-			name:   name,
-			name16: utf16.Encode([]rune(name)),
-			value:  val,
-		})
+		members = append(members, member{name: name, value: val})
 	}
-	slices.SortFunc(members, func(a, b member) int {
-		return slices.Compare(a.name16, b.name16)
-	})
-	dst = append(dst, '{')
-	for i, m := range members {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, m.name)
-		dst = append(dst, ':')
-		dst = append(dst, m.value...)
-	}
-	return append(dst, '}'), nil
+	return appendObject(dst, members), nil
 }
 
 // checkSurrogates reports \u escapes in the raw, syntactically valid string

@@ -213,17 +213,33 @@ func (s *scanner) array(dst []byte) ([]byte, error) {
 	}
 }
 
-// scannedMember is an object member with its value in canonical form.
-type scannedMember struct {
+// member is an object member with its value in canonical form.
+type member struct {
 	name  string
 	value []byte
+}
+
+// appendObject appends the object of members, sorted by the UTF-16 code
+// units of their names.
+func appendObject(dst []byte, members []member) []byte {
+	slices.SortFunc(members, func(a, b member) int { return compareUTF16(a.name, b.name) })
+	dst = append(dst, '{')
+	for i, m := range members {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, m.name)
+		dst = append(dst, ':')
+		dst = append(dst, m.value...)
+	}
+	return append(dst, '}')
 }
 
 // object appends the canonical form of the object at s.i: its members
 // sorted by the UTF-16 code units of their names, which must differ.
 func (s *scanner) object(dst []byte) ([]byte, error) {
 	s.i++ // '{'
-	var members []scannedMember
+	var members []member
 	var names map[string]struct{} // beyond a few members
 	for {
 		s.skipSpace()
@@ -249,19 +265,9 @@ func (s *scanner) object(dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, scannedMember{name: name, value: value})
+		members = append(members, member{name: name, value: value})
 	}
-	slices.SortFunc(members, func(a, b scannedMember) int { return compareUTF16(a.name, b.name) })
-	dst = append(dst, '{')
-	for i, m := range members {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, m.name)
-		dst = append(dst, ':')
-		dst = append(dst, m.value...)
-	}
-	return append(dst, '}'), nil
+	return appendObject(dst, members), nil
 }
 
 // nameSetAt is the number of members from which an object's names are
@@ -271,7 +277,7 @@ const nameSetAt = 16
 // checkName refuses name when one of members, the members read so far,
 // has it, as soon as it is read (the tokenizer's order of errors). names is
 // the set of their names once there are nameSetAt of them.
-func checkName(members []scannedMember, names map[string]struct{}, name string) (map[string]struct{}, error) {
+func checkName(members []member, names map[string]struct{}, name string) (map[string]struct{}, error) {
 	if len(members) < nameSetAt {
 		for _, m := range members {
 			if m.name == name {

@@ -82,16 +82,7 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		return s.Changes().Publish(ctx, second)
 	})
-	for i, want := range []domain.Change{first, second} {
-		select {
-		case c := <-changes:
-			if c != want {
-				t.Errorf("delivered change %d = %+v, want %+v", i, c, want)
-			}
-		case <-time.After(feedTimeout):
-			t.Fatalf("committed change %d was not delivered", i)
-		}
-	}
+	wantDelivered(t, changes, first, second)
 
 	// Changes ride on the audit entry's statement where the store can; those
 	// published after it, or while no entry was written, go at the commit.
@@ -126,16 +117,7 @@ func testFeed(t *testing.T, tx ports.Transactor, feed ports.ChangeFeed, tenant d
 	MustInTenant(t, tx, tenant, func(ctx context.Context, s ports.TenantTx) error {
 		return s.Changes().Publish(ctx, riding[3])
 	})
-	for i, want := range riding {
-		select {
-		case c := <-changes:
-			if c != want {
-				t.Errorf("delivered change %d = %+v, want %+v", i, c, want)
-			}
-		case <-time.After(feedTimeout):
-			t.Fatalf("committed change %d was not delivered", i)
-		}
-	}
+	wantDelivered(t, changes, riding...)
 	select {
 	case c := <-changes:
 		t.Errorf("change %+v delivered after every committed one", c)
@@ -158,4 +140,19 @@ func chainedEntry(tenant domain.TenantID, seq int64, hash string) domain.AuditEn
 	e := newEntry(tenant, seq+1, `{}`)
 	e.PreviousHash = hash
 	return e
+}
+
+// wantDelivered fails t unless changes delivers wants, in order.
+func wantDelivered(t *testing.T, changes <-chan domain.Change, wants ...domain.Change) {
+	t.Helper()
+	for i, want := range wants {
+		select {
+		case c := <-changes:
+			if c != want {
+				t.Errorf("delivered change %d = %+v, want %+v", i, c, want)
+			}
+		case <-time.After(feedTimeout):
+			t.Fatalf("committed change %d was not delivered", i)
+		}
+	}
 }
