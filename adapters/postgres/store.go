@@ -73,7 +73,9 @@ func (c Config) validate() error {
 	return p.Err()
 }
 
-// Open connects to PostgreSQL with c's pool settings mapped to database/sql:
+// Open connects to PostgreSQL at c.URL, with binary_parameters=yes unless
+// the URL sets it (withBinaryParameters), and c's pool settings mapped to
+// database/sql:
 // SetMaxIdleConns(PoolSize), SetMaxOpenConns(PoolSize+MaxOverflow) and
 // SetConnMaxLifetime(Recycle). It pings the server once; a server that
 // cannot be reached or refuses the connection is SERVICE_UNAVAILABLE, whose
@@ -84,7 +86,11 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	}
 	// A listen URL that is not valid is Listen's error, which names it.
 	listenDSN, _ := withApplicationName(cmp.Or(c.ListenURL, c.URL), listenerApplicationName)
-	db, err := sqlx.Open(cmp.Or(c.DriverName, driverName), c.URL)
+	dsn, err := withBinaryParameters(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(cmp.Or(c.DriverName, driverName), dsn)
 	if err != nil {
 		return nil, domain.Wrap(err, "could not open the database")
 	}

@@ -40,6 +40,63 @@ func TestWithApplicationName(t *testing.T) {
 	}
 }
 
+// TestWithBinaryParameters checks, with lib/pq's own reading of the
+// result, that the store turns binary_parameters on unless the URL sets it,
+// in both spellings of a connection string, and keeps the rest.
+func TestWithBinaryParameters(t *testing.T) {
+	cases := []struct {
+		name, dsn string
+		want      bool
+	}{
+		{"URL", "postgres://u:p@h:5432/db?sslmode=disable", true},
+		{"URLWithoutQuery", "postgresql://u@h/db", true},
+		{"URLOff", "postgres://h/db?binary_parameters=no&sslmode=disable", false},
+		{"URLOn", "postgres://h/db?binary_parameters=yes", true},
+		{"KeyValue", "host=h dbname=db sslmode=disable", true},
+		{"KeyValueOff", "host=h binary_parameters=no dbname=db", false},
+		{"KeyValueOffSpaced", "host=h binary_parameters = no", false},
+		{"KeyValueQuotedName", "host=h application_name='binary_parameters=no'", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := withBinaryParameters(tc.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := pq.NewConfig(tc.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := pq.NewConfig(got)
+			if err != nil {
+				t.Fatalf("lib/pq does not read %q: %v", got, err)
+			}
+			if after.BinaryParameters != tc.want {
+				t.Errorf("withBinaryParameters(%q) = %q: binary_parameters %v, want %v", tc.dsn, got, after.BinaryParameters, tc.want)
+			}
+			after.BinaryParameters = before.BinaryParameters
+			if field, same := sameExported(before, after); !same {
+				t.Errorf("withBinaryParameters(%q) = %q changed %s too", tc.dsn, got, field)
+			}
+		})
+	}
+	if _, err := withBinaryParameters("postgres://u:secret@h:bad-port/db"); !domain.IsKind(err, domain.KindInvalid) || strings.Contains(err.Error(), "secret") {
+		t.Errorf("malformed URL: %v, want VALIDATION_ERROR without the URL", err)
+	}
+}
+
+// sameExported compares the exported fields of two structs of one type and
+// names the first that differs.
+func sameExported(a, b any) (string, bool) {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		if f := va.Type().Field(i); f.IsExported() && !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			return f.Name, false
+		}
+	}
+	return "", true
+}
+
 func TestFeedStateReportsTransitions(t *testing.T) {
 	type step struct {
 		listened, proved bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -32,18 +33,21 @@ var (
 	hookedSeq int
 )
 
-// hookedDSN registers h for rawURL with a unique application_name (name and
-// a number) and returns that DSN, which the hooked drivers open.
+// hookedDSN registers h under a unique application_name (name and a
+// number) and returns rawURL with it, which the hooked drivers open. The
+// hooks are found by that name, so that options the store adds to the URL
+// (binary_parameters) do not lose them.
 func hookedDSN(t testing.TB, rawURL, name string, h hooks) string {
 	t.Helper()
 	hookedMu.Lock()
 	defer hookedMu.Unlock()
 	hookedSeq++
-	dsn, err := withQuery(rawURL, "application_name", name+"-"+strconv.Itoa(hookedSeq))
+	app := name + "-" + strconv.Itoa(hookedSeq)
+	dsn, err := withQuery(rawURL, "application_name", app)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	hookedBy[dsn] = h
+	hookedBy[app] = h
 	return dsn
 }
 
@@ -53,9 +57,12 @@ type hookedDriver struct{}
 
 // Open opens a hooked lib/pq connection.
 func (hookedDriver) Open(dsn string) (driver.Conn, error) {
-	hookedMu.Lock()
-	h := hookedBy[dsn]
-	hookedMu.Unlock()
+	var h hooks
+	if u, err := url.Parse(dsn); err == nil {
+		hookedMu.Lock()
+		h = hookedBy[u.Query().Get("application_name")]
+		hookedMu.Unlock()
+	}
 	if h == nil {
 		return nil, errors.New("pgtest: DSN not made by NewCounter or NewCanceler")
 	}
