@@ -87,6 +87,9 @@ type Deps struct {
 	// EarlierVerifierKeys are the verifier keys of earlier signing keys,
 	// whose stored checkpoints Verify still accepts (NewService).
 	EarlierVerifierKeys []string
+	// TurnWait bounds how long an append waits for its tenant's turn (NewLog);
+	// DefaultTurnWait when zero.
+	TurnWait time.Duration
 }
 
 // Log appends entries to a tenant's chain inside the caller's transaction.
@@ -95,6 +98,8 @@ type Log struct {
 	// tree, when there is a signer, grows the tenant's Merkle tree and signs
 	// its checkpoint with every append.
 	tree *tree
+	// turns queues the appends of each tenant (with tree).
+	turns *turns
 	// appended counts the entries written, for Appended.
 	appended atomic.Uint64
 }
@@ -107,6 +112,7 @@ func NewLog(deps Deps) *Log {
 	l := &Log{clock: deps.Clock}
 	if deps.Signer != nil {
 		l.tree = newTree(deps.Signer)
+		l.turns = newTurns(deps.TurnWait)
 	}
 	return l
 }
@@ -119,12 +125,14 @@ func NewLog(deps Deps) *Log {
 // Errors of the audit store are returned unchanged.
 //
 // The entry follows the chain head, which the append locks until the
-// transaction ends. When the log remembers the tenant's head (the tree's
-// edge, kept by every append of this process) and no other append of the
-// tenant is running in it, it appends from that head in one statement
-// (TryAppend), which locks the head only if it is still there; otherwise,
-// or when another writer moved the head, it locks the head first
-// (LockHead) and appends from what it finds. Either way the head
+// transaction ends. The appends of a tenant in the process take turns
+// (turns): in its turn, an append starts from the head the log remembers
+// (the tree's edge, which the append before it left) in one statement
+// (TryAppend), which locks the head only if it is still there, waiting in
+// the database for the commit of the append before it. When the log
+// remembers no head, when the head is elsewhere (another process appended,
+// or a transaction rolled back) or when the append did not get its turn in
+// time, it locks the head first (LockHead) and appends from what it finds. Either way the head
 // moves only from the head the entry names, under its lock: the chain
 // stays gap-free whatever the writers and processes.
 func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details any) error {
@@ -140,20 +148,16 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	}
 	at := l.clock.Now().UTC().Truncate(time.Microsecond)
 	if l.tree != nil {
-		seq, prev, r, ok := l.tree.start(actor.TenantID)
-		defer l.tree.finish(actor.TenantID)
-		if ok {
-			e, err := l.entry(actor, action, target, d, at, seq, prev, r)
-			if err != nil {
+		release, inTurn, err := l.turns.take(ctx, actor.TenantID)
+		if err != nil {
+			// The store's transaction answers for its context's end.
+			return domain.Wrap(err, "could not wait for the audit chain")
+		}
+		if inTurn {
+			defer release()
+			appended, err := l.appendFromEdge(ctx, chain, actor, action, target, d, at)
+			if err != nil || appended {
 				return err
-			}
-			appended, err := chain.TryAppend(ctx, e)
-			if err != nil {
-				return err
-			}
-			if appended {
-				l.appendedAt(e, r)
-				return nil
 			}
 		}
 	}
@@ -176,6 +180,26 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	}
 	l.appendedAt(e, r)
 	return nil
+}
+
+// appendFromEdge appends the entry after the head the tree keeps for the
+// tenant, in one statement (TryAppend); false when the tree keeps none or
+// the chain's head is elsewhere, and then nothing was written.
+func (l *Log) appendFromEdge(ctx context.Context, chain ports.AuditStore, actor domain.Actor, action, target string, details []byte, at time.Time) (bool, error) {
+	seq, prev, r, known := l.tree.edgeOf(actor.TenantID)
+	if !known {
+		return false, nil
+	}
+	e, err := l.entry(actor, action, target, details, at, seq, prev, r)
+	if err != nil {
+		return false, err
+	}
+	appended, err := chain.TryAppend(ctx, e)
+	if err != nil || !appended {
+		return false, err
+	}
+	l.appendedAt(e, r)
+	return true, nil
 }
 
 // entry returns the entry after the head (seq, prev) with its hash and,

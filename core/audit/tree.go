@@ -136,8 +136,6 @@ type tree struct {
 	signer *Signer
 	mu     sync.Mutex
 	edges  map[domain.TenantID]edge
-	// running counts the appends of each tenant between start and finish.
-	running map[domain.TenantID]int
 }
 
 // edge is the compact range of a tenant's tree at the head (seq, hash).
@@ -148,7 +146,7 @@ type edge struct {
 }
 
 func newTree(signer *Signer) *tree {
-	return &tree{signer: signer, edges: map[domain.TenantID]edge{}, running: map[domain.TenantID]int{}}
+	return &tree{signer: signer, edges: map[domain.TenantID]edge{}}
 }
 
 // rangeAt returns the compact range of the tenant's tree of the headSeq
@@ -182,19 +180,14 @@ func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domai
 	return r, nil
 }
 
-// start marks an append of the tenant's as running until finish, and
-// returns the head of the tenant's chain as this tree last saw it and a
-// copy of the tree's compact range there. ok is false when the tree keeps
-// none for the tenant, or when another append of the tenant is running: its
-// entry is about to move the head, and an append from the kept head would
-// only find it moved.
-func (t *tree) start(tenant domain.TenantID) (seq int64, hash string, r *compact.Range, ok bool) {
+// edgeOf returns the head of the tenant's chain as this tree last saw it
+// and a copy of the tree's compact range there; ok is false when it keeps
+// none for the tenant.
+func (t *tree) edgeOf(tenant domain.TenantID) (seq int64, hash string, r *compact.Range, ok bool) {
 	t.mu.Lock()
 	e, found := t.edges[tenant]
-	t.running[tenant]++
-	alone := t.running[tenant] == 1
 	t.mu.Unlock()
-	if !found || !alone {
+	if !found {
 		return 0, "", nil, false
 	}
 	r, err := ranges.NewRange(0, treeIndex(e.seq), slices.Clone(e.hashes))
@@ -202,15 +195,6 @@ func (t *tree) start(tenant domain.TenantID) (seq int64, hash string, r *compact
 		return 0, "", nil, false
 	}
 	return e.seq, e.hash, r, true
-}
-
-// finish ends what start began.
-func (t *tree) finish(tenant domain.TenantID) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.running[tenant]--; t.running[tenant] <= 0 {
-		delete(t.running, tenant)
-	}
 }
 
 // storedRange reads the compact range of the tree of the first size entries
