@@ -18,7 +18,8 @@ GOSEC         := $(TOOLS)/gosec-$(GOSEC_VERSION)/gosec
 SPECTRAL_LOCK := tools/spectral/package.json tools/spectral/package-lock.json
 SPECTRAL      := $(TOOLS)/spectral/node_modules/.bin/spectral
 SPECTRAL_OK   := $(TOOLS)/spectral/node_modules/.installed
-# FUZZTIME is how long `make fuzz` runs each fuzz target.
+# FUZZTIME is how long `make fuzz` runs each fuzz target: a duration, or a
+# count of inputs such as 5000x (CI's; see .ci/run).
 FUZZTIME      ?= 30s
 
 .PHONY: build run test test-unit test-integration test-browser screenshots cover bench lint fuzz tools generate migrate tidy clean help
