@@ -251,11 +251,13 @@ type AuditStore interface {
 	// head's hash; KindConflict otherwise (KindTenantNotFound for a tenant
 	// that does not exist).
 	Append(ctx context.Context, e domain.AuditEntry) error
-	// TryAppend inserts e and moves the head to it if the head is at
-	// (e.Seq-1, e.PreviousHash), locking the head as it moves, without
-	// LockHead first. It waits for a transaction that holds the head and
-	// then compares; when the head is elsewhere (or there is none) it writes
-	// nothing, locks nothing and returns false, and the transaction goes on.
+	// TryAppend locks the head, without LockHead first, and inserts e and
+	// moves the head to it if the head is at (e.Seq-1, e.PreviousHash). It
+	// waits for a transaction that holds the head and then compares with
+	// what that one committed, so an append can start from the entry of an
+	// append not yet committed. When the head is elsewhere (or there is
+	// none) it writes no entry and returns false, the head staying locked
+	// as by LockHead, and the transaction goes on.
 	TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error)
 	// List returns up to limit entries with Seq > afterSeq, by sequence number.
 	List(ctx context.Context, afterSeq int64, limit int) ([]domain.AuditEntry, error)

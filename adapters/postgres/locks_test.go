@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -78,4 +80,83 @@ func TestLockBySlugKeepsTheAssetFromDeletion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTryAppendFollowsTheHoldersCommit checks the lock that lets the
+// appends of one process follow each other: a TryAppend from the entry that
+// another transaction appended and has not committed waits for that
+// transaction (it locks the head by its key) and then appends, since the
+// head it finds under the lock is the one it names. It must not answer
+// before that commit. A TryAppend refused because the head is elsewhere
+// leaves the head locked until its transaction ends.
+func TestTryAppendFollowsTheHoldersCommit(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t)
+	tenant := porttest.NewTenant(t, store)
+	entry := func(seq int64, prev string) domain.AuditEntry {
+		return domain.AuditEntry{TenantID: tenant.ID, Seq: seq, Action: domain.ActionAssetCreated, Actor: "system",
+			Target: "asset:a", Details: []byte(`{}`), CreatedAt: time.Now(), PreviousHash: prev, Hash: fmt.Sprintf("%064x", seq)}
+	}
+	first := entry(1, domain.GenesisHash)
+	porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		if _, _, err := s.Audit().LockHead(ctx); err != nil {
+			return err
+		}
+		return s.Audit().Append(ctx, first)
+	})
+
+	holding, commit := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- store.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+			if ok, err := s.Audit().TryAppend(ctx, entry(2, first.Hash)); !ok || err != nil {
+				return fmt.Errorf("TryAppend of entry 2 = %v, %v", ok, err)
+			}
+			close(holding)
+			<-commit
+			return nil
+		})
+	}()
+	<-holding
+	followed := make(chan error, 1)
+	go func() {
+		followed <- store.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+			if ok, err := s.Audit().TryAppend(ctx, entry(3, fmt.Sprintf("%064x", 2))); !ok || err != nil {
+				return fmt.Errorf("TryAppend of entry 3 after entry 2's commit = %v, %v", ok, err)
+			}
+			return nil
+		})
+	}()
+	admin := db.Admin(t)
+	for waiting := false; !waiting; {
+		select {
+		case err := <-followed:
+			t.Fatalf("the TryAppend from the uncommitted entry answered before its commit: %v", err)
+		default:
+		}
+		var n int
+		if err := admin.GetContext(t.Context(), &n, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%audit_heads%'`); err != nil {
+			t.Fatal(err)
+		}
+		waiting = n > 0
+	}
+	close(commit)
+	for _, done := range []chan error{held, followed} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	porttest.MustInTenant(t, store, tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+		if ok, err := s.Audit().TryAppend(ctx, entry(9, first.Hash)); ok || err != nil {
+			return fmt.Errorf("TryAppend from an old head = %v, %v; want false", ok, err)
+		}
+		var n int
+		err := admin.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM audit_heads WHERE tenant_id = $1 FOR UPDATE NOWAIT) AS h`, tenant.ID)
+		if e := pq.As(err); e == nil || e.Code != pqerror.LockNotAvailable {
+			t.Errorf("the head after a refused TryAppend: %v; want it locked", err)
+		}
+		return nil
+	})
 }

@@ -63,10 +63,11 @@ func (s auditStore) Append(ctx context.Context, e domain.AuditEntry) error {
 	return s.t.missingParent(ctx, []parent{s.t.tenantParent()}, domain.KindConflict)
 }
 
-// TryAppend is Append in one statement, the head locked as it moves; false
-// and nothing written when the head is not at (e.Seq-1, e.PreviousHash).
-// The statement also carries the transaction's queued change
-// notifications (ChangeQueue.Returning).
+// TryAppend is Append in one statement that locks the head by its key
+// (tryAppendStatement; SQLite's one writer needs no lock); false and no
+// entry written when the head is not at (e.Seq-1, e.PreviousHash). The
+// statement also carries the transaction's queued change notifications
+// (ChangeQueue.Returning).
 func (s auditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, error) {
 	if err := s.t.own(e.TenantID); err != nil {
 		return false, err
@@ -80,19 +81,43 @@ func (s auditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, e
 		returning = s.t.changes.Returning()
 	}
 	tenant := string(s.t.tenant)
-	appended, err := s.t.tryMoveHead(ctx, "could not append the audit entry",
-		`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
-		[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
-		`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
-		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
-		[]any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash,
-			packNodes(e.TreeNodes), nullable(e.Checkpoint)},
-		returning)
+	row := []any{tenant, e.Seq, e.Action, e.Actor, e.Target, details, stamp(e.CreatedAt), e.PreviousHash, e.Hash,
+		packNodes(e.TreeNodes), nullable(e.Checkpoint)}
+	var appended bool
+	var err error
+	if s.t.locking.WritableCTE {
+		// The head is locked by its key, whatever it holds, and compared
+		// once locked: a statement that waited for the transaction holding
+		// it compares with what that one committed (a condition on the
+		// values would have skipped the row as its snapshot saw it).
+		var n int64
+		n, err = s.t.execCountRebound(ctx, "could not append the audit entry", s.t.rebind(tryAppendStatement)+returning,
+			append([]any{tenant, e.Seq, e.Hash, e.Seq - 1, e.PreviousHash}, row...)...)
+		appended = n > 0
+	} else {
+		appended, err = s.t.tryMoveHead(ctx, "could not append the audit entry",
+			`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
+			[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
+			`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
+			 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`, row, returning)
+	}
 	if appended && returning != "" {
 		s.t.changes.Carried()
 	}
 	return appended, err
 }
+
+// tryAppendStatement moves the head from (seq-1, previous hash) to the
+// entry's (seq, hash) and inserts the entry only if it moved. The head is
+// locked by its key first (o: a FOR UPDATE, which reads the head's newest
+// version once the transaction holding it ends; MATERIALIZED, so that the
+// comparison is not pushed below the lock) and compared under the lock;
+// when it is elsewhere it stays locked and unchanged.
+const tryAppendStatement = `WITH o AS MATERIALIZED (SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE),
+	head AS (UPDATE audit_heads AS h SET seq = ?, hash = ? FROM o
+		WHERE h.tenant_id = o.tenant_id AND o.seq = ? AND o.hash = ? RETURNING 1)
+	INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM head`
 
 // List returns up to limit entries (domain.DefaultPageSize when limit is not
 // positive) with Seq > afterSeq, by sequence number. Details come back in
