@@ -268,60 +268,77 @@ func TestConcurrentEnvironmentCreations(t *testing.T) {
 	}
 }
 
+// raceRound is one round of a race: the two writes to run at once.
+type raceRound [2]func() error
+
+// race runs, for 30 rounds on a fresh database whose pool lets both writers
+// in at once, round's preparation and then its two writes concurrently,
+// and fails t unless at most one of them committed (atMostOneCommitted:
+// both names them, refusal is the other's expected answer).
+func race(t *testing.T, tenant, both string, refusal domain.Kind, round func(c *core.Core, actor domain.Actor, round int) raceRound) {
+	t.Helper()
+	db := pgtest.New(t).Fresh(t)
+	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
+	c := newCore(t, store)
+	actor := newTenant(t, c, tenant)
+	for r := range 30 {
+		writes := round(c, actor, r)
+		errs := concurrently(2, func(i int) error { return writes[i]() })
+		atMostOneCommitted(t, r, errs, both, refusal)
+	}
+}
+
 // TestConcurrentReferenceAndRemoval races, for 30 rounds, a change set that
 // adds a reference to a key of another asset with one that removes that
 // key: at most one of them may commit, so that no current version is left
 // referencing a missing value.
 func TestConcurrentReferenceAndRemoval(t *testing.T) {
-	db := pgtest.New(t).Fresh(t)
-	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
-	c := newCore(t, store)
-	actor := newTenant(t, c, "refrace")
-	for round := range 30 {
-		shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
-		newAsset(t, c, actor, shared)
-		newAsset(t, c, actor, app)
-		mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`, "port": `1`}}))
-		mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
-		errs := concurrently(2, func(i int) error {
-			if i == 0 {
-				_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
-					set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
-				return err
+	race(t, "refrace", "the reference and the removal of its target", domain.KindReferenceError,
+		func(c *core.Core, actor domain.Actor, round int) raceRound {
+			shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
+			newAsset(t, c, actor, shared)
+			newAsset(t, c, actor, app)
+			mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`, "port": `1`}}))
+			mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+			return raceRound{
+				func() error {
+					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
+						set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
+					return err
+				},
+				func() error {
+					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, shared, "prod",
+						domain.ChangeSet{Message: "remove", Unset: map[string][]string{"db": {"host"}}})
+					return err
+				},
 			}
-			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, shared, "prod",
-				domain.ChangeSet{Message: "remove", Unset: map[string][]string{"db": {"host"}}})
-			return err
 		})
-		atMostOneCommitted(t, round, errs, "the reference and the removal of its target", domain.KindReferenceError)
-	}
 }
 
 // TestConcurrentReferenceAndDeletion races, for 30 rounds, a change set
 // that adds a reference into another asset with the deletion of that
 // asset: at most one of them may commit.
 func TestConcurrentReferenceAndDeletion(t *testing.T) {
-	db := pgtest.New(t).Fresh(t)
-	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
-	c := newCore(t, store)
-	actor := newTenant(t, c, "delrace")
-	for round := range 30 {
-		shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
-		newAsset(t, c, actor, shared)
-		newAsset(t, c, actor, app)
-		mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`}}))
-		mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
-		errs := concurrently(2, func(i int) error {
-			if i == 0 {
-				_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
-					set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
-				return err
+	race(t, "delrace", "the reference and the deletion of its asset", domain.KindReferenceError,
+		func(c *core.Core, actor domain.Actor, round int) raceRound {
+			shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
+			newAsset(t, c, actor, shared)
+			newAsset(t, c, actor, app)
+			mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`}}))
+			mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+			return raceRound{
+				func() error {
+					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
+						set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
+					return err
+				},
+				func() error { return c.Catalog.DeleteAsset(t.Context(), actor, shared) },
 			}
-			return c.Catalog.DeleteAsset(t.Context(), actor, shared)
 		})
-		atMostOneCommitted(t, round, errs, "the reference and the deletion of its asset", domain.KindReferenceError)
-	}
 }
+
+// raceSchema is the schema the schema races put: it caps db.port at 100.
+var raceSchema = json.RawMessage(`{"properties":{"db":{"properties":{"port":{"type":"integer","maximum":100}}}}}`)
 
 // TestConcurrentSchemaAndChangeSet races, for 30 rounds, a schema put on an
 // asset whose heads say it has none with a change set that breaks that
@@ -329,28 +346,22 @@ func TestConcurrentReferenceAndDeletion(t *testing.T) {
 // the asset's schema (the change set must see the schema that committed
 // while it waited, although its head was unmarked when it started).
 func TestConcurrentSchemaAndChangeSet(t *testing.T) {
-	db := pgtest.New(t).Fresh(t)
-	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
-	c := newCore(t, store)
-	actor := newTenant(t, c, "schemarace")
-	schema := json.RawMessage(`{"properties":{"db":{"properties":{"port":{"type":"integer","maximum":100}}}}}`)
-	for round := range 30 {
-		slug := fmt.Sprintf("app-%d", round)
-		newAsset(t, c, actor, slug)
-		for _, env := range []string{"local", "stage", "prod"} {
-			mustApply(t, c, actor, slug, env, set("seed", map[string]map[string]string{"db": {"port": `1`}}))
-		}
-		errs := concurrently(2, func(i int) error {
-			if i == 0 {
-				_, err := c.Catalog.PutSchema(t.Context(), actor, slug, schema)
-				return err
+	race(t, "schemarace", "the schema and the change set breaking it", domain.KindSchemaViolation,
+		func(c *core.Core, actor domain.Actor, round int) raceRound {
+			slug := fmt.Sprintf("app-%d", round)
+			newAsset(t, c, actor, slug)
+			for _, env := range []string{"local", "stage", "prod"} {
+				mustApply(t, c, actor, slug, env, set("seed", map[string]map[string]string{"db": {"port": `1`}}))
 			}
-			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, "prod",
-				set("break", map[string]map[string]string{"db": {"port": `1000`}}))
-			return err
+			return raceRound{
+				func() error { _, err := c.Catalog.PutSchema(t.Context(), actor, slug, raceSchema); return err },
+				func() error {
+					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, "prod",
+						set("break", map[string]map[string]string{"db": {"port": `1000`}}))
+					return err
+				},
+			}
 		})
-		atMostOneCommitted(t, round, errs, "the schema and the change set breaking it", domain.KindSchemaViolation)
-	}
 }
 
 // TestConcurrentSchemaAndFirstWrite races, for 30 rounds, a schema put with
@@ -360,28 +371,22 @@ func TestConcurrentSchemaAndChangeSet(t *testing.T) {
 // (LockBySlugExclusive), so a first write that it did not see either
 // committed before its check or waits for its commit and then sees it.
 func TestConcurrentSchemaAndFirstWrite(t *testing.T) {
-	db := pgtest.New(t).Fresh(t)
-	store := db.Store(t, func(c *postgres.Config) { c.PoolSize, c.MaxOverflow = 10, 0 })
-	c := newCore(t, store)
-	actor := newTenant(t, c, "firstrace")
-	schema := json.RawMessage(`{"properties":{"db":{"properties":{"port":{"type":"integer","maximum":100}}}}}`)
-	for round := range 30 {
-		slug := fmt.Sprintf("app-%d", round)
-		newAsset(t, c, actor, slug)
-		mustApply(t, c, actor, slug, "prod", set("seed", map[string]map[string]string{"db": {"port": `1`}}))
-		env := fmt.Sprintf("new-%d", round)
-		errs := concurrently(2, func(i int) error {
-			if i == 0 {
-				_, err := c.Catalog.PutSchema(t.Context(), actor, slug, schema)
-				return err
+	race(t, "firstrace", "the schema and the first write breaking it", domain.KindSchemaViolation,
+		func(c *core.Core, actor domain.Actor, round int) raceRound {
+			slug := fmt.Sprintf("app-%d", round)
+			newAsset(t, c, actor, slug)
+			mustApply(t, c, actor, slug, "prod", set("seed", map[string]map[string]string{"db": {"port": `1`}}))
+			env := fmt.Sprintf("new-%d", round)
+			return raceRound{
+				func() error { _, err := c.Catalog.PutSchema(t.Context(), actor, slug, raceSchema); return err },
+				func() error {
+					if _, err := c.Catalog.CreateEnvironment(t.Context(), actor, env); err != nil {
+						return err
+					}
+					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, env,
+						set("break", map[string]map[string]string{"db": {"port": `1000`}}))
+					return err
+				},
 			}
-			if _, err := c.Catalog.CreateEnvironment(t.Context(), actor, env); err != nil {
-				return err
-			}
-			_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, slug, env,
-				set("break", map[string]map[string]string{"db": {"port": `1000`}}))
-			return err
 		})
-		atMostOneCommitted(t, round, errs, "the schema and the first write breaking it", domain.KindSchemaViolation)
-	}
 }
