@@ -16,7 +16,9 @@ import (
 // Byte classes of scanString: a byte that jsontext.AppendString writes as it
 // is and that no credential pattern needs (plain), one it escapes or decodes
 // (escaped: control bytes, '"', '\\', '<', '>', '&', every non-ASCII byte),
-// and the bytes of credentialHints, each with the check it starts.
+// and the bytes one of the patterns holds ('_' of cmk_ and cmt_, ':' of ://,
+// 'r' or 'R' of bearer and password, in any case: no other character folds
+// to r; '=' of password=), each with the check it starts.
 const (
 	bytePlain = iota
 	byteEscaped
@@ -38,14 +40,15 @@ var stringBytes = func() (set [256]uint8) {
 	return set
 }()
 
-// scanString answers, in one pass over s, what mayHoldCredential(s) answers
-// (mayHold) and whether jsontext.AppendString writes s unchanged between
-// its quotes (plain; meaningful only when mayHold is false). Each pattern
-// is looked for from a byte every occurrence of it holds: "cmk_" and "cmt_"
-// from their '_', "://" from its ':', "bearer" from its first r (index 3),
-// "password" from its r (index 6), compared in any case as containsFold
-// compares: an 8-byte window equal to an ASCII word under
-// strings.EqualFold is ASCII itself.
+// scanString answers, in one pass over s, whether s may hold a credential
+// (mayHold: it holds "cmk_", "cmt_", "://" or "bearer", or "password" and
+// an '=', the words in any case) and whether jsontext.AppendString writes s
+// unchanged between its quotes (plain; meaningful only when mayHold is
+// false). Each pattern is looked for from a byte every occurrence of it
+// holds: "cmk_" and "cmt_" from their '_', "://" from its ':', "bearer" from
+// its first r (index 3), "password" from its r (index 6), compared with
+// strings.EqualFold: a window equal to an ASCII word under it is ASCII
+// itself, so a Kelvin sign or a long s never matches.
 func scanString(s string) (mayHold, plain bool) {
 	plain = true
 	equals, password := false, false

@@ -47,45 +47,10 @@ func applyRedactions(s string) string {
 
 // mayHoldCredential is a cheap test that every redaction pattern needs to
 // pass, so that the common log string skips the regular expressions: each
-// pattern requires one of these substrings.
+// pattern requires one of the substrings scanString looks for, in one pass.
 func mayHoldCredential(s string) bool {
-	if !hasCredentialHint(s) {
-		return false
-	}
-	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
-		strings.Contains(s, "://") || containsFold(s, "bearer") ||
-		(strings.IndexByte(s, '=') >= 0 && containsFold(s, "password"))
-}
-
-// credentialHints are the bytes of which every substring mayHoldCredential
-// looks for holds one: '_' (cmk_, cmt_), ':' (://), 'r' or 'R' (bearer, in
-// any case: no other character folds to r) and '=' (password=). Most logged
-// strings (IDs, UUIDs, routes, addresses) hold none, and one pass over
-// them answers.
-var credentialHints = [256]bool{'_': true, ':': true, 'r': true, 'R': true, '=': true}
-
-// hasCredentialHint reports whether s holds a byte of credentialHints.
-func hasCredentialHint(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if credentialHints[s[i]] {
-			return true
-		}
-	}
-	return false
-}
-
-// containsFold reports whether s contains the lower-case ASCII word sub in
-// any case, without allocating. A window of len(sub) bytes equals an ASCII
-// word under strings.EqualFold only if it is ASCII itself, so only windows
-// whose first byte is sub's first letter in either case are compared.
-func containsFold(s, sub string) bool {
-	first := sub[0]
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
+	mayHold, _ := scanString(s)
+	return mayHold
 }
 
 // sensitiveNames are field names whose values are always hidden.

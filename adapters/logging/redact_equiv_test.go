@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// slowContainsFold is containsFold without its first-byte filter.
+// slowContainsFold reports whether s contains the ASCII word sub in any
+// case, window by window.
 func slowContainsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
@@ -23,7 +24,7 @@ func slowMayHoldCredential(s string) bool {
 		(strings.IndexByte(s, '=') >= 0 && slowContainsFold(s, "password"))
 }
 
-// TestFastPathsMatchTheFullChecks: sensitiveField and containsFold answer
+// TestFastPathsMatchTheFullChecks: sensitiveField and mayHoldCredential answer
 // what the checks without their fast paths answer, on hand-picked and random
 // names and strings (Unicode case folds included: the Kelvin sign folds to
 // k, the long s to s).
@@ -47,11 +48,6 @@ func TestFastPathsMatchTheFullChecks(t *testing.T) {
 		}
 		if got, want := mayHoldCredential(in), slowMayHoldCredential(in); got != want {
 			t.Errorf("mayHoldCredential(%q) = %v, the full check says %v", in, got, want)
-		}
-		for _, sub := range []string{"bearer", "password"} {
-			if got, want := containsFold(in, sub), slowContainsFold(in, sub); got != want {
-				t.Errorf("containsFold(%q, %q) = %v, the full check says %v", in, sub, got, want)
-			}
 		}
 	}
 }
