@@ -32,7 +32,8 @@ func (s *Service) checkWrite(ctx context.Context, st ports.TenantTx, slug, env s
 			return err
 		}
 	}
-	if err := w.load(ctx, st, at.tenant, append([]string{slug}, dependents...)...); err != nil {
+	// referencedWorld loaded what slug reaches; the dependents may reach more.
+	if err := w.load(ctx, st, at.tenant, dependents...); err != nil {
 		return err
 	}
 	if e, err := newResolver(w, nil).check(ctx, append([]string{slug}, dependents...)...); err != nil {
