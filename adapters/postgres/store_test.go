@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,4 +197,61 @@ func databaseURL(t *testing.T, rawURL, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// dsnRecorder is lib/pq's driver, recording the connection strings it is
+// asked to open.
+type dsnRecorder struct {
+	mu   sync.Mutex
+	dsns []string
+}
+
+func (d *dsnRecorder) Open(dsn string) (driver.Conn, error) {
+	d.mu.Lock()
+	d.dsns = append(d.dsns, dsn)
+	d.mu.Unlock()
+	return pq.Driver{}.Open(dsn)
+}
+
+// recorder is registered once for the package's tests.
+var recorder = func() *dsnRecorder {
+	r := &dsnRecorder{}
+	sql.Register("configmat-dsn-recorder", r)
+	return r
+}()
+
+// TestOpenSendsBinaryParameters checks, on the connections the store really
+// opens, that a DATABASE_URL without binary_parameters is opened with it
+// on, and one that turns it off keeps it off.
+func TestOpenSendsBinaryParameters(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	sep := "?"
+	if strings.Contains(db.AppURL, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		url  string
+		want bool
+	}{{db.AppURL, true}, {db.AppURL + sep + "binary_parameters=no", false}} {
+		recorder.mu.Lock()
+		recorder.dsns = nil
+		recorder.mu.Unlock()
+		store, err := postgres.Open(t.Context(), postgres.Config{URL: c.url, DriverName: "configmat-dsn-recorder", PoolSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = store.Close()
+		recorder.mu.Lock()
+		dsns := slices.Clone(recorder.dsns)
+		recorder.mu.Unlock()
+		if len(dsns) == 0 {
+			t.Fatal("the store opened no connection")
+		}
+		for _, dsn := range dsns {
+			cfg, err := pq.NewConfig(dsn)
+			if err != nil || cfg.BinaryParameters != c.want {
+				t.Errorf("URL binary_parameters=%v case: a connection was opened with binary_parameters %v (%v), want %v", c.want, cfg.BinaryParameters, err, c.want)
+			}
+		}
+	}
 }
