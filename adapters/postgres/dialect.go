@@ -80,7 +80,7 @@ var constraintKinds = map[string]domain.Kind{
 	"version_heads_asset_fkey":       domain.KindAssetNotFound,
 	"version_heads_environment_fkey": domain.KindEnvironmentNotFound,
 	"versions_asset_fkey":            domain.KindAssetNotFound,
-	"versions_environment_fkey":      domain.KindEnvironmentNotFound,
+	"versions_head_fkey":             domain.KindAssetNotFound,
 	"api_keys_tenant_fkey":           domain.KindTenantNotFound,
 	"api_keys_environment_fkey":      domain.KindEnvironmentNotFound,
 	"audit_entries_tenant_fkey":      domain.KindTenantNotFound,

@@ -55,7 +55,7 @@ func (c *Canceler) Fired() bool {
 
 // step counts one step of any kind and, when it is the armed one, cancels
 // before it or returns the cancellation to call once it has returned.
-func (c *Canceler) step(stepKind) (done func()) {
+func (c *Canceler) step(step) (done func()) {
 	c.mu.Lock()
 	c.steps++
 	cancel := func() {}

@@ -26,8 +26,8 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 func (c *Counter) Reset() { c.n.Store(0) }
 
 // step counts statements only.
-func (c *Counter) step(kind stepKind) func() {
-	if kind == stepStatement {
+func (c *Counter) step(s step) func() {
+	if s.kind == stepStatement {
 		c.n.Add(1)
 	}
 	return func() {}

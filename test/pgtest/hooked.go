@@ -21,10 +21,18 @@ const (
 	stepCommit                    // COMMIT of a transaction
 )
 
+// step is what a hooked connection is about to do: its kind and, for a
+// statement, its text and arguments as the driver sends them.
+type step struct {
+	kind  stepKind
+	query string
+	args  []driver.NamedValue
+}
+
 // hooks observe the steps of the connections opened with one DSN: step is
 // called before each step and returns what to call once it has returned.
 type hooks interface {
-	step(kind stepKind) (done func())
+	step(s step) (done func())
 }
 
 var (
@@ -64,7 +72,7 @@ func (hookedDriver) Open(dsn string) (driver.Conn, error) {
 		hookedMu.Unlock()
 	}
 	if h == nil {
-		return nil, errors.New("pgtest: DSN not made by NewCounter or NewCanceler")
+		return nil, errors.New("pgtest: DSN not made by NewCounter, NewCanceler or NewRecorder")
 	}
 	conn, err := pq.Driver{}.Open(dsn)
 	if err != nil {
@@ -93,7 +101,7 @@ var (
 
 // BeginTx is a step: it begins a transaction whose COMMIT is a step too.
 func (c *hookedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	defer c.h.step(stepBegin)()
+	defer c.h.step(step{kind: stepBegin})()
 	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -107,18 +115,18 @@ func (c *hookedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	if err != nil {
 		return nil, err
 	}
-	return &hookedStmt{Stmt: stmt, h: c.h}, nil
+	return &hookedStmt{Stmt: stmt, h: c.h, query: query}, nil
 }
 
 // ExecContext executes a statement, a step.
 func (c *hookedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	defer c.h.step(stepStatement)()
+	defer c.h.step(step{kind: stepStatement, query: query, args: args})()
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
 // QueryContext runs a query, a step.
 func (c *hookedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	defer c.h.step(stepStatement)()
+	defer c.h.step(step{kind: stepStatement, query: query, args: args})()
 	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
@@ -145,26 +153,40 @@ type hookedTx struct {
 	h hooks
 }
 
-// Commit commits, a step.
+// commitRefuser is implemented by hooks that may refuse a COMMIT.
+type commitRefuser interface {
+	// refuseCommit returns the error that a COMMIT about to be sent
+	// answers instead, after rolling the transaction back; nil lets it go.
+	refuseCommit() error
+}
+
+// Commit commits, a step, unless the hooks refuse: the transaction is then
+// rolled back and Commit returns their error.
 func (t *hookedTx) Commit() error {
-	defer t.h.step(stepCommit)()
+	defer t.h.step(step{kind: stepCommit})()
+	if r, ok := t.h.(commitRefuser); ok {
+		if err := r.refuseCommit(); err != nil {
+			return errors.Join(err, t.Tx.Rollback())
+		}
+	}
 	return t.Tx.Commit()
 }
 
 // hookedStmt makes each execution of a prepared statement a step.
 type hookedStmt struct {
 	driver.Stmt
-	h hooks
+	h     hooks
+	query string
 }
 
 // ExecContext executes the statement, a step.
 func (s *hookedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	defer s.h.step(stepStatement)()
+	defer s.h.step(step{kind: stepStatement, query: s.query, args: args})()
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 // QueryContext runs the statement, a step.
 func (s *hookedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	defer s.h.step(stepStatement)()
+	defer s.h.step(step{kind: stepStatement, query: s.query, args: args})()
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
