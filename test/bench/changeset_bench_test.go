@@ -18,6 +18,11 @@ import (
 const (
 	changeSetWriters   = 8
 	changeSetAssetKeys = 41
+	// changeSetHistory is how many change sets every target has before
+	// the cases run, so that they measure a database with a past (versions,
+	// audit entries, dead row versions of the heads), as a deployment has,
+	// not a fresh one, and do not speed up or slow down with -count.
+	changeSetHistory = 250
 )
 
 // changeSetTarget is where one writer writes: its tenant and asset.
@@ -33,7 +38,8 @@ type changeSetTarget struct {
 // writer; eight concurrent writers on assets of their own in one tenant (the
 // tenant's audit chain serializes their commits); eight writers on eight
 // tenants (nothing shared but the database's group commit); eight writers
-// on one asset (its version head serializes them from the start).
+// on one asset (its version head serializes them from the start). Every
+// target has changeSetHistory change sets before the first case.
 //
 // Reported per change set: sql/op, the statements sent (exact, PostgreSQL's
 // counting driver); cpu-µs/op, the benchmark process's CPU time (core, store
@@ -68,6 +74,7 @@ func benchChangeSetCases(b *testing.B, store feedStore, counter *pgtest.Counter,
 			newAsset(b, c, tenantEach[i].owner, tenantEach[i].slug, changeSetAssetKeys)
 		}
 	}
+	writeHistory(b, c, append(assetEach, tenantEach[1:]...))
 	run := func(targets []changeSetTarget, writers int) func(*testing.B) {
 		return func(b *testing.B) { benchChangeSets(b, c, targets, writers, counter, server) }
 	}
@@ -76,6 +83,17 @@ func benchChangeSetCases(b *testing.B, store feedStore, counter *pgtest.Counter,
 		b.Run("asset-each", run(assetEach, changeSetWriters))
 		b.Run("tenant-each", run(tenantEach, changeSetWriters))
 		b.Run("same-asset", run(assetEach[:1], changeSetWriters))
+	})
+}
+
+// writeHistory gives each target changeSetHistory change sets, written by
+// changeSetWriters concurrent writers, untimed.
+func writeHistory(b *testing.B, c *core.Core, targets []changeSetTarget) {
+	b.Helper()
+	load{workers: changeSetWriters}.measure(b, changeSetHistory*len(targets), func(_, i int) error {
+		t := targets[i%len(targets)]
+		_, err := c.Catalog.ApplyChangeSet(b.Context(), t.owner, t.slug, benchEnvironment, benchChange(i))
+		return err
 	})
 }
 
