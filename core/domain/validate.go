@@ -161,6 +161,14 @@ func jsonShapeProblem(v json.RawMessage) string {
 	if !bytes.ContainsAny(v, "[{0123456789") {
 		return ""
 	}
+	if scalar := bytes.TrimSpace(v); !bytes.ContainsAny(scalar, "[{") {
+		// One string, number or literal, as most values are: only a
+		// number can be out of range.
+		if len(scalar) > 0 && (scalar[0] == '-' || scalar[0] >= '0' && scalar[0] <= '9') {
+			return numberProblem(string(scalar))
+		}
+		return ""
+	}
 	dec := json.NewDecoder(bytes.NewReader(v))
 	dec.UseNumber()
 	depth := 0
@@ -180,11 +188,19 @@ func jsonShapeProblem(v json.RawMessage) string {
 				depth--
 			}
 		case json.Number:
-			if _, err := strconv.ParseFloat(string(t), 64); err != nil {
-				return "must hold only numbers that fit a 64-bit float (no 1e400)"
+			if problem := numberProblem(string(t)); problem != "" {
+				return problem
 			}
 		}
 	}
+}
+
+// numberProblem checks that a JSON number fits a float64.
+func numberProblem(n string) string {
+	if _, err := strconv.ParseFloat(n, 64); err != nil {
+		return "must hold only numbers that fit a 64-bit float (no 1e400)"
+	}
+	return ""
 }
 
 // Slugify turns a display name into a slug candidate (may be empty).
