@@ -65,6 +65,7 @@ var constraintKinds = map[string]domain.Kind{
 	"assets_tenant_id_key":           domain.KindConflict,
 	"assets_tenant_slug_key":         domain.KindAssetExists,
 	"version_heads_pkey":             domain.KindVersionConflict,
+	"version_heads_tenant_pair_key":  domain.KindVersionConflict,
 	"versions_pkey":                  domain.KindVersionConflict,
 	"api_keys_pkey":                  domain.KindConflict,
 	"api_keys_digest_key":            domain.KindConflict,

@@ -95,28 +95,72 @@ func TestHeadMarksFromExistingData(t *testing.T) {
 	db := pgtest.New(t).Fresh(t)
 	store := db.Store(t)
 	check := porttest.MarkedHeads(t, store)
+	migrateDownTo(t, db, 9)
+	if err := postgres.Migrate(t.Context(), db.OwnerURL); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	checkForced(t, db, "version_heads", "versions", "assets", "asset_schemas", "environments")
+	check(t)
+}
+
+// TestVersionsUnderHeadsRefusesOrphans plants a version without a head below
+// migration 11 and checks that the migration refuses it: the owner validates
+// the versions' new foreign key over every tenant's rows (row-level security
+// not forced on it meanwhile), and nothing of the migration stays.
+func TestVersionsUnderHeadsRefusesOrphans(t *testing.T) {
+	db := pgtest.New(t).Fresh(t)
+	porttest.MarkedHeads(t, db.Store(t))
+	migrateDownTo(t, db, 10)
+	admin := db.Admin(t)
+	res, err := admin.ExecContext(t.Context(), `DELETE FROM version_heads AS h
+		WHERE EXISTS (SELECT 1 FROM versions AS v WHERE v.asset_id = h.asset_id AND v.environment = h.environment)
+		AND h.asset_id = (SELECT min(asset_id::text)::uuid FROM versions)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatal("no head to remove: the fixture wrote no version")
+	}
+	err = postgres.Migrate(t.Context(), db.OwnerURL)
+	if err == nil || !strings.Contains(err.Error(), "versions_head_fkey") {
+		t.Fatalf("Migrate over a version without a head: %v, want a violation of versions_head_fkey", err)
+	}
+	var version int64
+	if err := admin.GetContext(t.Context(), &version, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`); err != nil {
+		t.Fatal(err)
+	}
+	if version != 10 {
+		t.Errorf("the database is at migration %d after the refusal, want 10", version)
+	}
+	checkForced(t, db, "version_heads", "versions", "environments")
+}
+
+// migrateDownTo migrates db down to version as the tables' owner.
+func migrateDownTo(t *testing.T, db *pgtest.DB, version int64) {
+	t.Helper()
 	scripts, err := fs.Sub(migrations.Postgres, "postgres")
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := db.Owner(t)
-	p, err := goose.NewProvider(goose.DialectPostgres, owner.DB, scripts)
+	p, err := goose.NewProvider(goose.DialectPostgres, db.Owner(t).DB, scripts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.DownTo(t.Context(), 9); err != nil {
-		t.Fatalf("down: %v", err)
+	if _, err := p.DownTo(t.Context(), version); err != nil {
+		t.Fatalf("down to %d: %v", version, err)
 	}
-	if err := postgres.Migrate(t.Context(), db.OwnerURL); err != nil {
-		t.Fatalf("up again: %v", err)
-	}
-	var forced int
-	if err := owner.GetContext(t.Context(), &forced, `SELECT count(*) FROM pg_class
-		WHERE relname IN ('version_heads', 'versions', 'assets', 'asset_schemas') AND relforcerowsecurity`); err != nil {
+}
+
+// checkForced checks that row-level security is forced on tables, as the
+// migrations that read or validate them leave it.
+func checkForced(t *testing.T, db *pgtest.DB, tables ...string) {
+	t.Helper()
+	var unforced []string
+	if err := db.Admin(t).SelectContext(t.Context(), &unforced, `SELECT relname FROM pg_class
+		WHERE relnamespace = 'public'::regnamespace AND relname = ANY($1) AND NOT relforcerowsecurity`, pq.Array(tables)); err != nil {
 		t.Fatal(err)
 	}
-	if forced != 4 {
-		t.Errorf("row-level security is forced on %d of the 4 tables the migration read, want 4", forced)
+	if len(unforced) > 0 {
+		t.Errorf("row-level security is not forced on %v", unforced)
 	}
-	check(t)
 }

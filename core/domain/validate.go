@@ -169,6 +169,12 @@ func jsonShapeProblem(v json.RawMessage) string {
 		}
 		return ""
 	}
+	return tokenShapeProblem(v)
+}
+
+// tokenShapeProblem is jsonShapeProblem for any valid JSON value, through
+// encoding/json's tokenizer.
+func tokenShapeProblem(v json.RawMessage) string {
 	dec := json.NewDecoder(bytes.NewReader(v))
 	dec.UseNumber()
 	depth := 0
