@@ -41,17 +41,19 @@ var stringBytes = func() (set [256]uint8) {
 }()
 
 // scanString answers, in one pass over s, whether s may hold a credential
-// (mayHold: it holds "cmk_", "cmt_", "://" or "bearer", or "password" and
-// an '=', the words in any case) and whether jsontext.AppendString writes s
+// (mayHold: it holds "cmk_", "cmt_", "://" or "bearer", or "password" or a
+// non-ASCII byte and an '=', the words in any case) and whether jsontext.AppendString writes s
 // unchanged between its quotes (plain; meaningful only when mayHold is
 // false). Each pattern is looked for from a byte every occurrence of it
 // holds: "cmk_" and "cmt_" from their '_', "://" from its ':', "bearer" from
 // its first r (index 3), "password" from its r (index 6), compared with
-// strings.EqualFold: a window equal to an ASCII word under it is ASCII
-// itself, so a Kelvin sign or a long s never matches.
+// strings.EqualFold. A window equal to an ASCII word under EqualFold is
+// ASCII itself, but the password pattern folds Unicode ("paſsword", with a
+// long s, matches it): a string with a non-ASCII byte and an '=' may hold a
+// password too.
 func scanString(s string) (mayHold, plain bool) {
 	plain = true
-	equals, password := false, false
+	equals, password, nonASCII := false, false, false
 	i := 0
 	for ; len(s)-i >= 8; i += 8 { // skip plain runs 8 bytes at a time
 		w := s[i : i+8]
@@ -68,6 +70,7 @@ func scanString(s string) (mayHold, plain bool) {
 		switch class {
 		case byteEscaped:
 			plain = false
+			nonASCII = nonASCII || s[i] >= 0x80
 		case byteUnderscore:
 			if i >= 3 && s[i-3] == 'c' && s[i-2] == 'm' && (s[i-1] == 'k' || s[i-1] == 't') {
 				return true, plain
@@ -87,7 +90,7 @@ func scanString(s string) (mayHold, plain bool) {
 			equals = true
 		}
 	}
-	return equals && password, plain
+	return equals && (password || nonASCII), plain
 }
 
 // appendCleanAttr appends v as appendJSONValue appends its logrus field, and

@@ -17,11 +17,13 @@ func slowContainsFold(s, sub string) bool {
 	return false
 }
 
-// slowMayHoldCredential is mayHoldCredential as one search per substring.
+// slowMayHoldCredential is mayHoldCredential as one search per substring
+// (a non-ASCII byte stands for a Unicode fold of "password").
 func slowMayHoldCredential(s string) bool {
+	nonASCII := strings.IndexFunc(s, func(r rune) bool { return r >= 0x80 }) >= 0
 	return strings.Contains(s, "cmk_") || strings.Contains(s, "cmt_") ||
 		strings.Contains(s, "://") || slowContainsFold(s, "bearer") ||
-		(strings.IndexByte(s, '=') >= 0 && slowContainsFold(s, "password"))
+		(strings.IndexByte(s, '=') >= 0 && (slowContainsFold(s, "password") || nonASCII))
 }
 
 // TestFastPathsMatchTheFullChecks: sensitiveField and mayHoldCredential answer

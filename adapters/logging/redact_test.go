@@ -3,6 +3,7 @@ package logging
 import (
 	"crypto/rand"
 	"errors"
+	mathrand "math/rand/v2"
 	"net/url"
 	"reflect"
 	"strings"
@@ -125,6 +126,16 @@ func TestMayHoldCredentialNeverHidesARedaction(t *testing.T) {
 		"Authorization: BeArEr abc.def", "bearer x", "key cmk_abc123", "token cmt_ZZZ",
 		"postgres://u:p@h/db", "redis://:pw@h:6379", "PassWord=x", "sslpassword='a b'",
 		"PGPASSWORD=hunter2", "plain message", "duration 12ms", "password is required",
+		"pa\u017fsword=secret", "PA\u017f\u017fWORD = 'a b'", "db_pa\u017fsword=x",
+	}
+	rng := mathrand.New(mathrand.NewPCG(11, 13))
+	parts := []string{"pa", "ss", "\u017f", "word", "PASS", "=", " ", "'", "x", "bearer", "BEA", "rer", "cm", "k_", "t_", "://", "u:p@", "h", "\u212a", "é", "_"}
+	for range 20000 {
+		var sb strings.Builder
+		for range rng.IntN(7) {
+			sb.WriteString(parts[rng.IntN(len(parts))])
+		}
+		inputs = append(inputs, sb.String())
 	}
 	for _, in := range inputs {
 		changed := applyRedactions(in) != in
