@@ -146,7 +146,6 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	if err != nil {
 		return err
 	}
-	at := l.clock.Now().UTC().Truncate(time.Microsecond)
 	if l.tree != nil {
 		release, inTurn, err := l.turns.take(ctx, actor.TenantID)
 		if err != nil {
@@ -155,7 +154,7 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 		}
 		if inTurn {
 			defer release()
-			appended, err := l.appendFromEdge(ctx, chain, actor, action, target, d, at)
+			appended, err := l.appendFromEdge(ctx, chain, actor, action, target, d, l.now())
 			if err != nil || appended {
 				return err
 			}
@@ -171,7 +170,9 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 			return err
 		}
 	}
-	e, err := l.entry(actor, action, target, d, at, seq, prev, r)
+	// Stamped under the head's lock: an entry is never older than the one
+	// before it in the chain (with the clocks of its processes).
+	e, err := l.entry(actor, action, target, d, l.now(), seq, prev, r)
 	if err != nil {
 		return err
 	}
@@ -181,6 +182,9 @@ func (l *Log) Append(ctx context.Context, chain ports.AuditStore, actor domain.A
 	l.appendedAt(e, r)
 	return nil
 }
+
+// now is the time an entry is stamped with, to the microsecond the stores keep.
+func (l *Log) now() time.Time { return l.clock.Now().UTC().Truncate(time.Microsecond) }
 
 // appendFromEdge appends the entry after the head the tree keeps for the
 // tenant, in one statement (TryAppend); false when the tree keeps none or
