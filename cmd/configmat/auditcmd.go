@@ -178,7 +178,7 @@ func readEntries(path string) ([]domain.AuditEntry, error) {
 		for _, w := range wires {
 			e, err := w.Entry()
 			if err != nil {
-				return nil, fmt.Errorf("--entries: %v", err)
+				return nil, fmt.Errorf("--entries: %v", plain(err))
 			}
 			out = append(out, e)
 		}

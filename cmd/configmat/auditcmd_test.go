@@ -53,6 +53,10 @@ func TestAuditVerifyOfflineErrors(t *testing.T) {
 	if err := os.WriteFile(notJSON, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badTime := filepath.Join(dir, "bad-time.jsonl")
+	if err := os.WriteFile(badTime, []byte(`{"seq":3,"action":"x","created_at":"yesterday"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	note := filepath.Join(dir, "checkpoint.txt")
 	if err := os.WriteFile(note, []byte("configmat.audit/x\n1\nAAAA\n\n— configmat.audit AAAA\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -66,6 +70,7 @@ func TestAuditVerifyOfflineErrors(t *testing.T) {
 		{"no entries", []string{"--checkpoint", note, "--verifier-key", vkey}, 2, "--offline needs --entries"},
 		{"a bad verifier key", []string{"--entries", notJSON, "--checkpoint", note, "--verifier-key", "nonsense"}, 2, "--verifier-key"},
 		{"entries that are not JSON", []string{"--entries", notJSON, "--checkpoint", note, "--verifier-key", vkey}, 2, "--entries"},
+		{"an entry's bad time", []string{"--entries", badTime, "--checkpoint", note, "--verifier-key", vkey}, 2, "--entries: entry 3: created_at is not an RFC 3339 time"},
 		{"a missing checkpoint", []string{"--entries", notJSON, "--checkpoint", filepath.Join(dir, "none"), "--verifier-key", vkey}, 2, "--checkpoint"},
 	}
 	for _, tt := range tests {
