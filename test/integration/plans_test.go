@@ -74,7 +74,6 @@ func TestChangeSetPlansReadNoHistory(t *testing.T) {
 		t.Fatalf("the tables have statistics (%d tables analyzed and columns described); the test needs none", analyzed)
 	}
 
-	app := pgtest.Connect(t, pgtest.WithBinaryParameters(t, db.AppURL))
 	for _, c := range []struct {
 		name string
 		warm bool // a change set committed first: the process remembers the chain head
@@ -97,6 +96,8 @@ func TestChangeSetPlansReadNoHistory(t *testing.T) {
 		if len(statements) < maxChangeSetStatements {
 			t.Fatalf("%s: recorded %d statements, want at least %d", c.name, len(statements), maxChangeSetStatements)
 		}
+		// As the store connected (binary_parameters included), unrecorded.
+		app := pgtest.Connect(t, recorder.OpenedDSN())
 		for _, read := range replayPlans(t, app, statements) {
 			t.Errorf("%s: %s", c.name, read)
 		}

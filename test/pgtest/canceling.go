@@ -55,7 +55,7 @@ func (c *Canceler) Fired() bool {
 
 // step counts one step of any kind and, when it is the armed one, cancels
 // before it or returns the cancellation to call once it has returned.
-func (c *Canceler) step(step) (done func()) {
+func (c *Canceler) step(step) (done func(), err error) {
 	c.mu.Lock()
 	c.steps++
 	cancel := func() {}
@@ -65,10 +65,10 @@ func (c *Canceler) step(step) (done func()) {
 	after := c.after
 	c.mu.Unlock()
 	if after {
-		return cancel
+		return cancel, nil
 	}
 	cancel()
-	return func() {}
+	return func() {}, nil
 }
 
 // NewCanceler returns a canceler and the DSN (rawURL with a unique

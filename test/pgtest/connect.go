@@ -64,15 +64,3 @@ func WithApplicationName(t testing.TB, rawURL, name string) string {
 	}
 	return u
 }
-
-// WithBinaryParameters returns rawURL with binary_parameters=yes, which the
-// store adds to its connections: statements recorded from the store send
-// their arguments as it did.
-func WithBinaryParameters(t testing.TB, rawURL string) string {
-	t.Helper()
-	u, err := withQuery(rawURL, "binary_parameters", "yes")
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	return u
-}

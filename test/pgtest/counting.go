@@ -26,11 +26,11 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 func (c *Counter) Reset() { c.n.Store(0) }
 
 // step counts statements only.
-func (c *Counter) step(s step) func() {
+func (c *Counter) step(s step) (func(), error) {
 	if s.kind == stepStatement {
 		c.n.Add(1)
 	}
-	return func() {}
+	return func() {}, nil
 }
 
 // NewCounter returns a counter and the DSN (rawURL with a unique

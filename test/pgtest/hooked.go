@@ -21,18 +21,22 @@ const (
 	stepCommit                    // COMMIT of a transaction
 )
 
-// step is what a hooked connection is about to do: its kind and, for a
-// statement, its text and arguments as the driver sends them.
+// step is what a hooked connection is about to do: its kind, the DSN the
+// connection was opened with and, for a statement, its text and arguments
+// as the driver sends them.
 type step struct {
 	kind  stepKind
+	dsn   string
 	query string
 	args  []driver.NamedValue
 }
 
 // hooks observe the steps of the connections opened with one DSN: step is
-// called before each step and returns what to call once it has returned.
+// called before each step and returns what to call once it has returned,
+// or an error that the step answers instead of running (a COMMIT refused
+// rolls its transaction back).
 type hooks interface {
-	step(s step) (done func())
+	step(s step) (done func(), err error)
 }
 
 var (
@@ -78,13 +82,14 @@ func (hookedDriver) Open(dsn string) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hookedConn{Conn: conn, h: h}, nil
+	return &hookedConn{Conn: conn, h: h, dsn: dsn}, nil
 }
 
 // hookedConn passes every call to lib/pq's connection, through the hooks.
 type hookedConn struct {
 	driver.Conn
-	h hooks
+	h   hooks
+	dsn string
 }
 
 // The interfaces that lib/pq's connection implements and database/sql uses.
@@ -101,12 +106,16 @@ var (
 
 // BeginTx is a step: it begins a transaction whose COMMIT is a step too.
 func (c *hookedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	defer c.h.step(step{kind: stepBegin})()
+	done, err := c.h.step(step{kind: stepBegin, dsn: c.dsn})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &hookedTx{Tx: tx, h: c.h}, nil
+	return &hookedTx{Tx: tx, h: c.h, dsn: c.dsn}, nil
 }
 
 // PrepareContext prepares a statement whose executions are steps.
@@ -115,18 +124,26 @@ func (c *hookedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	if err != nil {
 		return nil, err
 	}
-	return &hookedStmt{Stmt: stmt, h: c.h, query: query}, nil
+	return &hookedStmt{Stmt: stmt, h: c.h, dsn: c.dsn, query: query}, nil
 }
 
 // ExecContext executes a statement, a step.
 func (c *hookedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	defer c.h.step(step{kind: stepStatement, query: query, args: args})()
+	done, err := c.h.step(step{kind: stepStatement, dsn: c.dsn, query: query, args: args})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
 // QueryContext runs a query, a step.
 func (c *hookedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	defer c.h.step(step{kind: stepStatement, query: query, args: args})()
+	done, err := c.h.step(step{kind: stepStatement, dsn: c.dsn, query: query, args: args})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
@@ -150,25 +167,18 @@ func (c *hookedConn) CheckNamedValue(nv *driver.NamedValue) error {
 // transaction ends).
 type hookedTx struct {
 	driver.Tx
-	h hooks
+	h   hooks
+	dsn string
 }
 
-// commitRefuser is implemented by hooks that may refuse a COMMIT.
-type commitRefuser interface {
-	// refuseCommit returns the error that a COMMIT about to be sent
-	// answers instead, after rolling the transaction back; nil lets it go.
-	refuseCommit() error
-}
-
-// Commit commits, a step, unless the hooks refuse: the transaction is then
-// rolled back and Commit returns their error.
+// Commit commits, a step; a COMMIT the hooks refuse rolls the transaction
+// back and answers their error.
 func (t *hookedTx) Commit() error {
-	defer t.h.step(step{kind: stepCommit})()
-	if r, ok := t.h.(commitRefuser); ok {
-		if err := r.refuseCommit(); err != nil {
-			return errors.Join(err, t.Tx.Rollback())
-		}
+	done, err := t.h.step(step{kind: stepCommit, dsn: t.dsn})
+	if err != nil {
+		return errors.Join(err, t.Tx.Rollback())
 	}
+	defer done()
 	return t.Tx.Commit()
 }
 
@@ -176,17 +186,26 @@ func (t *hookedTx) Commit() error {
 type hookedStmt struct {
 	driver.Stmt
 	h     hooks
+	dsn   string
 	query string
 }
 
 // ExecContext executes the statement, a step.
 func (s *hookedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	defer s.h.step(step{kind: stepStatement, query: s.query, args: args})()
+	done, err := s.h.step(step{kind: stepStatement, dsn: s.dsn, query: s.query, args: args})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 // QueryContext runs the statement, a step.
 func (s *hookedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	defer s.h.step(step{kind: stepStatement, query: s.query, args: args})()
+	done, err := s.h.step(step{kind: stepStatement, dsn: s.dsn, query: s.query, args: args})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }

@@ -30,6 +30,7 @@ var ErrCommitRefused = errors.New("pgtest: the recorder refused the COMMIT")
 type Recorder struct {
 	mu         sync.Mutex
 	statements []Statement
+	opened     string
 	refuse     bool
 }
 
@@ -42,17 +43,6 @@ func (r *Recorder) RefuseNextCommit() {
 	r.refuse = true
 }
 
-// refuseCommit refuses the COMMIT that RefuseNextCommit asked for, once.
-func (r *Recorder) refuseCommit() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.refuse {
-		return nil
-	}
-	r.refuse = false
-	return ErrCommitRefused
-}
-
 // Take returns the statements recorded since the last Take, in the order
 // they were sent, and forgets them.
 func (r *Recorder) Take() []Statement {
@@ -63,22 +53,39 @@ func (r *Recorder) Take() []Statement {
 	return out
 }
 
-// step records statements only, copying arguments the driver may reuse.
-func (r *Recorder) step(s step) func() {
-	if s.kind != stepStatement {
-		return func() {}
-	}
-	args := make([]any, len(s.args))
-	for i, a := range s.args {
-		args[i] = a.Value
-		if b, ok := a.Value.([]byte); ok {
-			args[i] = bytes.Clone(b)
-		}
-	}
+// OpenedDSN returns the DSN the recorded connections were opened with, the
+// options their opener added included ("" before the first statement):
+// a connection opened with it under lib/pq's own driver name sends
+// arguments as they did.
+func (r *Recorder) OpenedDSN() string {
 	r.mu.Lock()
-	r.statements = append(r.statements, Statement{Query: s.query, Args: args})
-	r.mu.Unlock()
-	return func() {}
+	defer r.mu.Unlock()
+	return r.opened
+}
+
+// step records statements, copying arguments the driver may reuse, and
+// refuses the COMMIT that RefuseNextCommit asked for, once.
+func (r *Recorder) step(s step) (func(), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch s.kind {
+	case stepCommit:
+		if r.refuse {
+			r.refuse = false
+			return nil, ErrCommitRefused
+		}
+	case stepStatement:
+		args := make([]any, len(s.args))
+		for i, a := range s.args {
+			args[i] = a.Value
+			if b, ok := a.Value.([]byte); ok {
+				args[i] = bytes.Clone(b)
+			}
+		}
+		r.statements = append(r.statements, Statement{Query: s.query, Args: args})
+		r.opened = s.dsn
+	}
+	return func() {}, nil
 }
 
 // NewRecorder returns a recorder and the DSN (rawURL with a unique
