@@ -95,11 +95,11 @@ func (s auditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, e
 			append([]any{tenant, e.Seq, e.Hash, e.Seq - 1, e.PreviousHash}, row...)...)
 		appended = n > 0
 	} else {
+		// No writable WITH clauses, no notification riding (the dialect's
+		// Returning is empty): two statements, one writer.
 		appended, err = s.t.tryMoveHead(ctx, "could not append the audit entry",
 			`UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ? AND seq = ? AND hash = ?`,
-			[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash},
-			`INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
-			 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`, row, returning)
+			[]any{e.Seq, e.Hash, tenant, e.Seq - 1, e.PreviousHash}, insertAuditEntry, row)
 	}
 	if appended && returning != "" {
 		s.t.changes.Carried()
@@ -116,8 +116,11 @@ func (s auditStore) TryAppend(ctx context.Context, e domain.AuditEntry) (bool, e
 const tryAppendStatement = `WITH o AS MATERIALIZED (SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE),
 	head AS (UPDATE audit_heads AS h SET seq = ?, hash = ? FROM o
 		WHERE h.tenant_id = o.tenant_id AND o.seq = ? AND o.hash = ? RETURNING 1)
-	INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM head`
+	` + insertAuditEntry + ` FROM head`
+
+// insertAuditEntry inserts an entry from its 11 column values.
+const insertAuditEntry = `INSERT INTO audit_entries (tenant_id, seq, action, actor, target, details, created_at, previous_hash, hash, tree_nodes, checkpoint)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // List returns up to limit entries (domain.DefaultPageSize when limit is not
 // positive) with Seq > afterSeq, by sequence number. Details come back in

@@ -471,7 +471,7 @@ func (s versionStore) Heads(ctx context.Context, asset domain.AssetID) (map[stri
 // moved (tryMoveHead). When the head did not move, it answers the first
 // missing parent's kind, or conflict.
 func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any, conflict domain.Kind, parents ...parent) error {
-	moved, err := t.tryMoveHead(ctx, what, head, headArgs, row, rowArgs, "")
+	moved, err := t.tryMoveHead(ctx, what, head, headArgs, row, rowArgs)
 	if err != nil || moved {
 		return err
 	}
@@ -481,19 +481,17 @@ func (t *txn) moveHead(ctx context.Context, what, head string, headArgs []any, r
 // tryMoveHead runs moveHead's head and row: in one statement where the
 // dialect has writable WITH clauses, else in two. moved is false when the
 // head was not where head expects it, and then nothing was written.
-// returning, when not empty, ends the statement that inserts the row (a
-// RETURNING clause, written after the placeholders are rebound).
-func (t *txn) tryMoveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any, returning string) (moved bool, err error) {
+func (t *txn) tryMoveHead(ctx context.Context, what, head string, headArgs []any, row string, rowArgs []any) (moved bool, err error) {
 	if t.locking.WritableCTE {
 		query := `WITH head AS (` + head + ` RETURNING 1) ` + row + ` FROM head`
-		n, err := t.execCountRebound(ctx, what, t.rebind(query)+returning, append(append([]any(nil), headArgs...), rowArgs...)...)
+		n, err := t.execCount(ctx, what, query, append(append([]any(nil), headArgs...), rowArgs...)...)
 		return n > 0, err
 	}
 	n, err := t.execCount(ctx, what, head, headArgs...)
 	if err != nil || n == 0 {
 		return false, err
 	}
-	_, err = t.execCountRebound(ctx, what, t.rebind(row)+returning, rowArgs...)
+	_, err = t.execCount(ctx, what, row, rowArgs...)
 	return err == nil, err
 }
 
