@@ -63,7 +63,7 @@ const MaxDepth = 10000
 // unpaired surrogates. The input slice is not modified.
 func Canonicalize(data []byte) ([]byte, error) {
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: input is not valid UTF-8", ErrInvalidUnicode)
+		return nil, errNotUTF8
 	}
 	if json.Valid(data) {
 		return scan(data)
@@ -104,8 +104,14 @@ func Marshal(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Canonicalize(b)
+	if !utf8.Valid(b) { // a json.RawMessage's bytes are copied as they are
+		return nil, errNotUTF8
+	}
+	return scan(b) // json.Marshal writes valid JSON: no need to check it again
 }
+
+// errNotUTF8 is what a text that is not UTF-8 fails with.
+var errNotUTF8 = fmt.Errorf("%w: input is not valid UTF-8", ErrInvalidUnicode)
 
 // walker pulls tokens from a json.Decoder and writes their canonical form.
 type walker struct {

@@ -1,6 +1,7 @@
 package canonjson
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -410,6 +411,7 @@ func TestMarshalErrors(t *testing.T) {
 		{"NaN", math.NaN()},
 		{"infinity", math.Inf(1)},
 		{"function", func() {}},
+		{"a raw message that is not UTF-8", map[string]json.RawMessage{"a": json.RawMessage("\"\xff\"")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
