@@ -295,17 +295,9 @@ func race(t *testing.T, tenant, both string, refusal domain.Kind, round func(c *
 func TestConcurrentReferenceAndRemoval(t *testing.T) {
 	race(t, "refrace", "the reference and the removal of its target", domain.KindReferenceError,
 		func(c *core.Core, actor domain.Actor, round int) raceRound {
-			shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
-			newAsset(t, c, actor, shared)
-			newAsset(t, c, actor, app)
-			mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`, "port": `1`}}))
-			mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+			shared, reference := referenceRound(t, c, actor, round, map[string]string{"host": `"h"`, "port": `1`})
 			return raceRound{
-				func() error {
-					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
-						set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
-					return err
-				},
+				reference,
 				func() error {
 					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, shared, "prod",
 						domain.ChangeSet{Message: "remove", Unset: map[string][]string{"db": {"host"}}})
@@ -321,20 +313,29 @@ func TestConcurrentReferenceAndRemoval(t *testing.T) {
 func TestConcurrentReferenceAndDeletion(t *testing.T) {
 	race(t, "delrace", "the reference and the deletion of its asset", domain.KindReferenceError,
 		func(c *core.Core, actor domain.Actor, round int) raceRound {
-			shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
-			newAsset(t, c, actor, shared)
-			newAsset(t, c, actor, app)
-			mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": {"host": `"h"`}}))
-			mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+			shared, reference := referenceRound(t, c, actor, round, map[string]string{"host": `"h"`})
 			return raceRound{
-				func() error {
-					_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
-						set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
-					return err
-				},
+				reference,
 				func() error { return c.Catalog.DeleteAsset(t.Context(), actor, shared) },
 			}
 		})
+}
+
+// referenceRound sets up a round of the reference races: the asset shared
+// (its object db seeded with sharedDB) and the asset app, and returns
+// shared's slug and the change set of app that references shared's db.host.
+func referenceRound(t *testing.T, c *core.Core, actor domain.Actor, round int, sharedDB map[string]string) (string, func() error) {
+	t.Helper()
+	shared, app := fmt.Sprintf("shared-%d", round), fmt.Sprintf("app-%d", round)
+	newAsset(t, c, actor, shared)
+	newAsset(t, c, actor, app)
+	mustApply(t, c, actor, shared, "prod", set("seed", map[string]map[string]string{"db": sharedDB}))
+	mustApply(t, c, actor, app, "prod", set("seed", map[string]map[string]string{"db": {"n": `1`}}))
+	return shared, func() error {
+		_, err := c.Catalog.ApplyChangeSet(t.Context(), actor, app, "prod",
+			set("reference", map[string]map[string]string{"db": {"url": `"${` + shared + `/db.host}"`}}))
+		return err
+	}
 }
 
 // raceSchema is the schema the schema races put: it caps db.port at 100.
