@@ -3,7 +3,6 @@ package logging
 import (
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,13 +26,7 @@ func TestScanStringMatchesTheFullChecks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	parts := []string{"cm", "k", "t", "_", ":", "/", "//", "=", "pass", "word", "wo", "rd", "b", "bea", "rer", "r", "R", "BEA", "RER", "e",
 		"\u212a", "\u017f", "é", "\"", "\\", "<", "&", "\n", "\x00", "\xff", "\u2028", "x", "-", "0", "44444444-4444", "PassWord"}
-	for range 50000 {
-		var sb strings.Builder
-		for range rng.IntN(8) {
-			sb.WriteString(parts[rng.IntN(len(parts))])
-		}
-		inputs = append(inputs, sb.String())
-	}
+	inputs = append(inputs, randomJoins(rng, parts, 50000, 8)...)
 	for _, in := range inputs {
 		mayHold, plain := scanString(in)
 		if want := slowMayHoldCredential(in); mayHold != want {

@@ -37,13 +37,7 @@ func TestFastPathsMatchTheFullChecks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	parts := []string{"cm", "k_", "t_", ":", "//", "=", "pass", "word", "to", "ken", "k", "ey", "se", "cret", "auth", "orization", "_", "-", "id", "\u212a", "\u017f", "B", "bea", "rer", "é", "x",
 		"44444444-4444-4444-8444-444444444444", "3H4MU4IYZD7U7YSQ-7", "127.0.0.1", "/api/v1/assets/{slug}/values", "R", "BEARER", "Pa\u017f\u017fword="}
-	for range 20000 {
-		var sb strings.Builder
-		for range rng.IntN(6) {
-			sb.WriteString(parts[rng.IntN(len(parts))])
-		}
-		inputs = append(inputs, sb.String())
-	}
+	inputs = append(inputs, randomJoins(rng, parts, 20000, 6)...)
 	for _, in := range inputs {
 		if got, want := sensitiveField(in), sensitiveName(in); got != want {
 			t.Errorf("sensitiveField(%q) = %v, the full check says %v", in, got, want)
@@ -52,4 +46,18 @@ func TestFastPathsMatchTheFullChecks(t *testing.T) {
 			t.Errorf("mayHoldCredential(%q) = %v, the full check says %v", in, got, want)
 		}
 	}
+}
+
+// randomJoins returns n strings, each fewer than most parts drawn from
+// parts by rng and joined.
+func randomJoins(rng *rand.Rand, parts []string, n, most int) []string {
+	out := make([]string, n)
+	for i := range out {
+		var sb strings.Builder
+		for range rng.IntN(most) {
+			sb.WriteString(parts[rng.IntN(len(parts))])
+		}
+		out[i] = sb.String()
+	}
+	return out
 }
