@@ -31,11 +31,10 @@ const (
 // stringBytes classifies every byte for scanString.
 var stringBytes = func() (set [256]uint8) {
 	for c := range set {
-		if c < 0x20 || c >= 0x80 {
+		if !jsontext.Plain(byte(c)) {
 			set[c] = byteEscaped
 		}
 	}
-	set['"'], set['\\'], set['<'], set['>'], set['&'] = byteEscaped, byteEscaped, byteEscaped, byteEscaped, byteEscaped
 	set['_'], set[':'], set['r'], set['R'], set['='] = byteUnderscore, byteColon, byteR, byteR, byteEquals
 	return set
 }()

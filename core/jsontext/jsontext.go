@@ -15,6 +15,10 @@ var plain = func() (set [256]bool) {
 	return set
 }()
 
+// Plain reports whether AppendString copies the byte c as it is: printable
+// ASCII but '"', '\\', '<', '>' and '&'.
+func Plain(c byte) bool { return plain[c] }
+
 // hexDigits are the digits of \u escapes.
 const hexDigits = "0123456789abcdef"
 
