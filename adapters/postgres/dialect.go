@@ -205,7 +205,7 @@ func (n *notifier) Flush(ctx context.Context) error {
 		return nil
 	}
 	if _, err := n.tx.ExecContext(ctx, "SELECT "+strings.Join(n.calls, ", ")); err != nil {
-		return domain.Wrap(err, "could not publish the changes")
+		return err // the store translates it (a lost connection answers SERVICE_UNAVAILABLE)
 	}
 	n.calls, n.offered = nil, 0
 	return nil

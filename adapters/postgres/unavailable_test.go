@@ -38,31 +38,57 @@ func listEnvironments(ctx context.Context, store ports.Transactor, tenant domain
 }
 
 // TestConnectionTerminatedMidTransactionIsUnavailable: a backend ended by
-// pg_terminate_backend between two statements of a transaction answers
-// SERVICE_UNAVAILABLE, never an internal error, and the next transaction
-// works on a new connection.
+// pg_terminate_backend between two steps of a transaction answers
+// SERVICE_UNAVAILABLE, never an internal error, whether the next step is a
+// statement or the change notifications sent just before the COMMIT, and
+// the next transaction works on a new connection.
 func TestConnectionTerminatedMidTransactionIsUnavailable(t *testing.T) {
 	db := pgtest.New(t).Fresh(t)
 	const name = "configmat-terminated"
 	store := db.Store(t, func(c *postgres.Config) { c.URL = pgtest.WithApplicationName(t, db.AppURL, name) })
 	tenant := porttest.NewTenant(t, store)
 	admin := db.Admin(t)
-	err := store.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
-		if _, err := s.Environments().List(ctx); err != nil {
-			return err
-		}
-		var ended []bool
-		if err := admin.SelectContext(ctx, &ended, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, name); err != nil || len(ended) == 0 {
-			t.Fatalf("terminating the transaction's backend: %v, %v", ended, err)
-		}
-		_, err := s.Environments().List(ctx)
-		return err
-	})
-	if !domain.IsKind(err, domain.KindUnavailable) {
-		t.Fatalf("InTenant after pg_terminate_backend = %v, want SERVICE_UNAVAILABLE", err)
-	}
-	if err := listEnvironments(t.Context(), store, tenant.ID); err != nil {
-		t.Fatalf("the next transaction: %v", err)
+	change := domain.Change{Kind: domain.ChangeAPIKey, TenantID: tenant.ID, APIKeyID: "5b1e2f6c-1d2e-4f3a-9b8c-7d6e5f4a3b2c"}
+	for _, tt := range []struct {
+		name   string
+		before func(ctx context.Context, s ports.TenantTx) error // before the backend ends
+		after  func(ctx context.Context, s ports.TenantTx) error // after it
+	}{
+		{
+			name:   "a statement",
+			before: func(ctx context.Context, s ports.TenantTx) error { return nil },
+			after: func(ctx context.Context, s ports.TenantTx) error {
+				_, err := s.Environments().List(ctx)
+				return err
+			},
+		},
+		{
+			name:   "the changes before the commit",
+			before: func(ctx context.Context, s ports.TenantTx) error { return s.Changes().Publish(ctx, change) },
+			after:  func(ctx context.Context, s ports.TenantTx) error { return nil },
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := store.InTenant(t.Context(), tenant.ID, func(ctx context.Context, s ports.TenantTx) error {
+				if _, err := s.Environments().List(ctx); err != nil {
+					return err
+				}
+				if err := tt.before(ctx, s); err != nil {
+					return err
+				}
+				var ended []bool
+				if err := admin.SelectContext(ctx, &ended, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, name); err != nil || len(ended) == 0 {
+					t.Fatalf("terminating the transaction's backend: %v, %v", ended, err)
+				}
+				return tt.after(ctx, s)
+			})
+			if !domain.IsKind(err, domain.KindUnavailable) {
+				t.Fatalf("InTenant after pg_terminate_backend = %v, want SERVICE_UNAVAILABLE", err)
+			}
+			if err := listEnvironments(t.Context(), store, tenant.ID); err != nil {
+				t.Fatalf("the next transaction: %v", err)
+			}
+		})
 	}
 }
 
