@@ -46,6 +46,9 @@ func (s *scanner) value(dst []byte) ([]byte, error) {
 	case '[':
 		return s.nested(dst, s.array)
 	case '"':
+		if raw, ok := s.plainString(); ok {
+			return append(dst, raw...), nil
+		}
 		str, err := s.string()
 		if err != nil {
 			return nil, err
@@ -126,6 +129,23 @@ func (s *scanner) string() (string, error) {
 	}
 	s.i++
 	return string(s.data[start : s.i-1]), nil
+}
+
+// plainString reads the string literal at s.i, quotes included, when it
+// holds no escape: valid JSON has no control byte, quotation mark or
+// backslash in a string either, so such a literal is its own canonical
+// form. ok is false, and s.i unmoved, when it holds an escape.
+func (s *scanner) plainString() (raw []byte, ok bool) {
+	for j := s.i + 1; j < len(s.data); j++ {
+		switch s.data[j] {
+		case '"':
+			raw, s.i = s.data[s.i:j+1], j+1
+			return raw, true
+		case '\\':
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // escaped reads the rest of a string literal that started at start and has
