@@ -154,11 +154,8 @@ func newTree(signer *Signer) *tree {
 // nodes, first completing the tree of entries written before checkpoints
 // existed.
 func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domain.TenantID, headSeq int64, headHash string) (*compact.Range, error) {
-	t.mu.Lock()
-	e, ok := t.edges[tenant]
-	t.mu.Unlock()
-	if ok && e.seq == headSeq && e.hash == headHash {
-		return ranges.NewRange(0, treeIndex(headSeq), slices.Clone(e.hashes))
+	if seq, hash, r, ok := t.edgeOf(tenant); ok && seq == headSeq && hash == headHash {
+		return r, nil
 	}
 	cp, err := chain.Checkpoint(ctx)
 	if err != nil {
@@ -182,7 +179,8 @@ func (t *tree) rangeAt(ctx context.Context, chain ports.AuditStore, tenant domai
 
 // edgeOf returns the head of the tenant's chain as this tree last saw it
 // and a copy of the tree's compact range there; ok is false when it keeps
-// none for the tenant.
+// none for the tenant (or none that makes a range: the stored nodes answer
+// then).
 func (t *tree) edgeOf(tenant domain.TenantID) (seq int64, hash string, r *compact.Range, ok bool) {
 	t.mu.Lock()
 	e, found := t.edges[tenant]
