@@ -216,22 +216,16 @@ func (s auditStore) TreeNodes(ctx context.Context, places []domain.AuditTreeNode
 	if len(places) == 0 {
 		return [][]byte{}, nil
 	}
-	var q strings.Builder
-	q.WriteString(`SELECT seq, tree_nodes FROM audit_entries WHERE tenant_id = ? AND seq IN (`)
 	args := append(make([]any, 0, 1+len(places)), string(s.t.tenant))
-	for i, p := range places {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("?")
+	for _, p := range places {
 		args = append(args, (p.Index+1)<<p.Level)
 	}
-	q.WriteString(")")
+	query := `SELECT seq, tree_nodes FROM audit_entries WHERE tenant_id = ? AND seq IN (` + placeholders(len(places)) + `)`
 	var rows []struct {
 		Seq   int64  `db:"seq"`
 		Nodes []byte `db:"tree_nodes"`
 	}
-	if err := s.t.list(ctx, &rows, q.String(), args...); err != nil {
+	if err := s.t.list(ctx, &rows, query, args...); err != nil {
 		return nil, s.t.fail(err, "could not read the audit tree")
 	}
 	bySeq := make(map[int64][]byte, len(rows))

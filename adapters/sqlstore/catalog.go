@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 	"github.com/configmat/configmat/ports"
@@ -543,9 +542,7 @@ func (s versionStore) CurrentOf(ctx context.Context, env string, slugs []string)
 		return []domain.AssetVersion{}, nil
 	}
 	args := []any{env, string(s.t.tenant)}
-	marks := make([]string, len(slugs))
-	for i, slug := range slugs {
-		marks[i] = "?"
+	for _, slug := range slugs {
 		args = append(args, slug)
 	}
 	var rows []assetVersionRow
@@ -553,7 +550,7 @@ func (s versionStore) CurrentOf(ctx context.Context, env string, slugs []string)
 		FROM assets AS a
 		LEFT JOIN version_heads AS h ON h.tenant_id = a.tenant_id AND h.asset_id = a.id AND h.environment = ?
 		LEFT JOIN versions AS v ON `+headVersion+`
-		WHERE a.tenant_id = ? AND a.slug IN (`+strings.Join(marks, ", ")+`)`, append([]any{env}, args...)...)
+		WHERE a.tenant_id = ? AND a.slug IN (`+placeholders(len(slugs))+`)`, append([]any{env}, args...)...)
 	if err != nil {
 		return nil, s.t.fail(err, "could not read the current versions")
 	}
@@ -590,16 +587,11 @@ func (s versionStore) Referencing(ctx context.Context, env, slug string) ([]doma
 // marked meanwhile is locked in its newest row). Where the dialect has no
 // row locks (its writers are serialized) the heads are only marked.
 func (s versionStore) LockShared(ctx context.Context, env string, assets []domain.AssetID) error {
-	ids := make([]any, 0, len(assets))
-	for _, a := range assets {
-		if id, ok := CanonicalUUID(string(a)); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := canonicalIDs(assets)
 	if len(ids) == 0 {
 		return nil
 	}
-	of := ` WHERE tenant_id = ? AND environment = ? AND asset_id IN (` + strings.Repeat(", ?", len(ids))[2:] + `)`
+	of := ` WHERE tenant_id = ? AND environment = ? AND asset_id IN (` + placeholders(len(ids)) + `)`
 	args := append([]any{string(s.t.tenant), env}, ids...)
 	mark := `UPDATE version_heads SET referenced = true` + of + ` AND NOT referenced`
 	if s.t.locking.ForShare == "" {

@@ -83,6 +83,22 @@ func CanonicalUUID(s string) (string, bool) {
 	return id.String(), true
 }
 
+// canonicalIDs returns, as statement arguments, the canonical form of those
+// of ids that are UUIDs: no other can name a row.
+func canonicalIDs(ids []domain.AssetID) []any {
+	out := make([]any, 0, len(ids))
+	for _, a := range ids {
+		if id, ok := CanonicalUUID(string(a)); ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// placeholders returns n placeholders separated by commas, the list of an
+// IN (...) of n values; n is at least 1.
+func placeholders(n int) string { return strings.Repeat(", ?", n)[2:] }
+
 // requireUUID returns the canonical s, or the VALIDATION_ERROR naming field.
 func requireUUID(field, s string) (string, error) {
 	canonical, ok := CanonicalUUID(s)

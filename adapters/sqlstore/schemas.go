@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/configmat/configmat/core/domain"
 )
@@ -35,19 +34,13 @@ func (s schemaStore) Get(ctx context.Context, asset domain.AssetID) (domain.Asse
 // asset ID, in one statement.
 func (s schemaStore) GetMany(ctx context.Context, assets []domain.AssetID) (map[domain.AssetID]domain.AssetSchema, error) {
 	out := make(map[domain.AssetID]domain.AssetSchema, len(assets))
-	args := []any{string(s.t.tenant)}
-	marks := make([]string, 0, len(assets))
-	for _, a := range assets {
-		if id, ok := CanonicalUUID(string(a)); ok {
-			marks = append(marks, "?")
-			args = append(args, id)
-		}
-	}
-	if len(marks) == 0 {
+	ids := canonicalIDs(assets)
+	if len(ids) == 0 {
 		return out, nil
 	}
 	found, err := fetchAll(ctx, s.t, "could not read the schemas", schemaRow.schema,
-		`SELECT asset_id, schema, updated_at FROM asset_schemas WHERE tenant_id = ? AND asset_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		`SELECT asset_id, schema, updated_at FROM asset_schemas WHERE tenant_id = ? AND asset_id IN (`+placeholders(len(ids))+`)`,
+		append([]any{string(s.t.tenant)}, ids...)...)
 	if err != nil {
 		return nil, err
 	}
