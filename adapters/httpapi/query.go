@@ -70,6 +70,9 @@ func queryValue(rawQuery, name string) string {
 // queryScanMax parameters or more is left to url.ParseQuery itself, which
 // refuses too many (GODEBUG urlmaxqueryparams).
 func queryValues(rawQuery string, names, values []string) {
+	if len(names) > 64 {
+		panic("httpapi: queryValues reads at most 64 names") // a programming error: found is a uint64
+	}
 	clear(values)
 	if strings.Count(rawQuery, "&") >= queryScanMax {
 		q, _ := url.ParseQuery(rawQuery)
