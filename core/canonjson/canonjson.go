@@ -201,7 +201,7 @@ func (w *walker) array(dst []byte) ([]byte, error) {
 // object appends the canonical form of an object whose '{' was just read.
 func (w *walker) object(dst []byte) ([]byte, error) {
 	var members []member
-	seen := make(map[string]struct{})
+	var names map[string]struct{}
 	for {
 		tok, err := w.next()
 		if err != nil {
@@ -211,10 +211,9 @@ func (w *walker) object(dst []byte) ([]byte, error) {
 			break
 		}
 		name := tok.(string) // the decoder only returns strings as keys
-		if _, dup := seen[name]; dup {
-			return nil, fmt.Errorf("%w: %q", ErrDuplicateName, name)
+		if names, err = checkName(members, names, name); err != nil {
+			return nil, err
 		}
-		seen[name] = struct{}{}
 		if tok, err = w.next(); err != nil {
 			return nil, err
 		}
