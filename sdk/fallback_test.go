@@ -27,6 +27,12 @@ func checkFallbackFile(t *testing.T, path string, texts ...string) {
 		t.Fatal(err)
 	}
 	for _, text := range texts {
+		// Each text is long enough (6 bytes or more) not to turn up in the
+		// ciphertext by chance: "db1", 3 bytes, did once (a 1 in 10,000 or so
+		// chance per run for a file of a kilobyte or two).
+		if len(text) < 6 {
+			t.Fatalf("checkFallbackFile(%q): a text of fewer than 6 bytes may turn up in any ciphertext", text)
+		}
 		if bytes.Contains(data, []byte(text)) {
 			t.Errorf("the fallback file holds %q in plaintext", text)
 		}
@@ -35,7 +41,7 @@ func checkFallbackFile(t *testing.T, path string, texts ...string) {
 
 func TestGetAnswersFromTheFallbackFileWhenTheServerIsDown(t *testing.T) {
 	f := newFakeServer(t)
-	f.set("billing", "prod", billing("db1"))
+	f.set("billing", "prod", billing("db-prod-1"))
 	f.set("billing", "stage", billing("db-stage"))
 	path := filepath.Join(t.TempDir(), "configmat.fallback")
 	// An older file readable by others is replaced, not reused.
@@ -52,12 +58,12 @@ func TestGetAnswersFromTheFallbackFileWhenTheServerIsDown(t *testing.T) {
 	if _, err := c.Get(ctx, "billing", "stage"); err != nil {
 		t.Fatal(err)
 	}
-	checkFallbackFile(t, path, "s3cr3t-pw-value", "db1", "db-stage", "billing", testKey)
+	checkFallbackFile(t, path, "s3cr3t-pw-value", "db-prod-1", "db-stage", "billing", testKey)
 	f.stop()
 
 	// A new process, same key: both environments answer from the file.
 	restarted := newTestClient(t, f.URL(), WithFallbackFile(path))
-	for env, host := range map[string]string{"prod": "db1", "stage": "db-stage"} {
+	for env, host := range map[string]string{"prod": "db-prod-1", "stage": "db-stage"} {
 		cfg, err := restarted.Get(ctx, "billing", env)
 		if err != nil {
 			t.Fatalf("%s with the server down: %v", env, err)

@@ -357,7 +357,7 @@ func TestWatchUsesTheFallbackFileWhileTheServerIsDown(t *testing.T) {
 	if !got.FromFallback || got.Version != 1 || hostOf(t, got) != "db1" {
 		t.Errorf("from the fallback file: %+v", got)
 	}
-	f.set("billing", "prod", billing("db2"))
+	f.set("billing", "prod", billing("db-prod-2"))
 	f.restart()
 	got = w.next(t)
 	if got.FromFallback || got.Version != 2 {
@@ -366,7 +366,7 @@ func TestWatchUsesTheFallbackFileWhileTheServerIsDown(t *testing.T) {
 	if first := f.requestsTo("watch")[0]; first.lastEventID != strings.Trim(etag1, `"`) {
 		t.Errorf("the first stream sent Last-Event-ID %q, want the fallback's ETag %s", first.lastEventID, etag1)
 	}
-	checkFallbackFile(t, path, "s3cr3t-pw-value", "db2")
+	checkFallbackFile(t, path, "s3cr3t-pw-value", "db-prod-2")
 	restarted, err := newFallbackFile(path, testKey)
 	if err != nil {
 		t.Fatal(err)
